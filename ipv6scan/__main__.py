@@ -1,0 +1,3 @@
+from ipv6scan.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Pure judgements: observations in, CheckResult out. One module per family."""

@@ -1,0 +1,92 @@
+"""The data that flows through the pipeline: targets in, check results out.
+
+One model per thing, frozen, serialised from that one model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    ERROR = "error"  # could not be decided (timeout, SERVFAIL, no path of that family)
+    SKIP = "skip"  # does not apply
+
+
+SECTORS = ("government", "operator", "enterprise")
+SYSTEM_TIERS = ("backbone", "metro", "access", "support")
+TIERS = ("services", *SYSTEM_TIERS)
+SYSTEM_KINDS = ("host", "address", "url", "resolver")
+
+
+@dataclass(frozen=True)
+class SystemEntry:
+    """One entry of an operator's `systems` mapping."""
+
+    tier: str  # one of SYSTEM_TIERS
+    kind: str  # one of SYSTEM_KINDS
+    value: str  # normalised: A-label host, compressed address, URL, or address[#port]
+    checks: tuple[str, ...] | None = None  # per-entry override of the tier defaults
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    sector: str
+    domains: tuple[str, ...] = ()
+    systems: tuple[SystemEntry, ...] = ()
+    source: str = ""  # file the target came from
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One line of results.jsonl: a (target, subject, check) judgement."""
+
+    target: str
+    sector: str
+    tier: str
+    subject: str
+    check: str
+    status: Status
+    detail: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    duration_ms: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "sector": self.sector,
+            "tier": self.tier,
+            "subject": self.subject,
+            "check": self.check,
+            "status": str(self.status),
+            "detail": self.detail,
+            "evidence": dict(self.evidence),
+            "duration_ms": round(self.duration_ms, 3),
+        }
+
+    def to_line(self) -> str:
+        return json.dumps(self.to_json(), ensure_ascii=False, sort_keys=False, default=str)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CheckResult:
+        return cls(
+            target=str(data["target"]),
+            sector=str(data["sector"]),
+            tier=str(data["tier"]),
+            subject=str(data["subject"]),
+            check=str(data["check"]),
+            status=Status(data["status"]),
+            detail=str(data.get("detail", "")),
+            evidence=dict(data.get("evidence") or {}),
+            duration_ms=float(data.get("duration_ms", 0.0)),
+        )
