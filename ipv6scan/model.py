@@ -90,3 +90,28 @@ class CheckResult:
             evidence=dict(data.get("evidence") or {}),
             duration_ms=float(data.get("duration_ms", 0.0)),
         )
+
+
+SUBJECT_KINDS = ("domain", "host", "address", "url", "resolver")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What one check looks at: a domain (zone-level checks), a host, an address, a URL,
+    or a resolver, with the target and tier it belongs to."""
+
+    kind: str  # one of SUBJECT_KINDS
+    name: str  # host name (A-label), address literal, URL, or resolver address
+    target: Target
+    tier: str = "services"
+    port: int | None = None  # resolver port when not 53
+    checks: tuple[str, ...] | None = None  # per-entry override from the target list
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A check's judgement, before the engine adds who, where and how long."""
+
+    status: Status
+    detail: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,35 @@
+"""Small helpers that turn observations into evidence fields, the same way for every check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ipv6scan.observations import Addresses
+from ipv6scan.probes.resolution import Lookup
+
+
+def lookup_evidence(lookup: Lookup) -> dict[str, Any]:
+    out: dict[str, Any] = {"rcode": lookup.rcode}
+    if lookup.cname_chain:
+        out["cname_chain"] = list(lookup.cname_chain)
+    if lookup.server:
+        out["resolver"] = lookup.server
+    if lookup.error:
+        out["error"] = lookup.error
+    return out
+
+
+def address_list(found: Addresses) -> list[dict[str, Any]]:
+    rows = []
+    for c in found.classes:
+        row: dict[str, Any] = {"address": c.address, "category": c.category, "global": c.is_global}
+        if c.allowed_by:
+            row["allowed_by"] = c.allowed_by
+        if c.embedded_ipv4:
+            row["embedded_ipv4"] = c.embedded_ipv4
+        rows.append(row)
+    return rows
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -1,0 +1,278 @@
+"""Command line: arguments into a frozen config, then one of the commands.
+
+Exit codes (INTERFACE.md): 0 finished, 1 a requested gate failed, 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import locale
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ipv6scan import __version__
+from ipv6scan.addresses import AddressPolicy
+from ipv6scan.checks import registry
+from ipv6scan.model import SECTORS
+from ipv6scan.names import parse_resolver
+from ipv6scan.probes.dns import DnsServer
+from ipv6scan.report.html import LANGS
+from ipv6scan.run import ScanConfig, scan, use_fast_loop, write_outputs
+from ipv6scan.targets import iter_targets, validate_files
+
+EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad usage or bad input: exit 2 with the message on stderr."""
+
+
+def default_lang() -> str:
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "zh-CN" if value.lower().startswith("zh") else "en"
+    loc = locale.getlocale()[0] or ""
+    return "zh-CN" if loc.lower().startswith("zh") else "en"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 3600: {text!r}")
+    return value
+
+
+def _score(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a score: {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"a score is between 0 and 100: {text!r}")
+    return value
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        k_text, n_text = text.split("/")
+        k, n = int(k_text), int(n_text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard takes K/N, for example 2/8: {text!r}") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"--shard K/N needs 1 <= K <= N: {text!r}")
+    return k, n
+
+
+def _resolver(text: str) -> DnsServer:
+    try:
+        address, port = parse_resolver(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return DnsServer(address, port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ipv6scan", description="IPv6 readiness scanner.")
+    parser.add_argument("--version", action="version", version=f"ipv6scan {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("scan", help="scan target lists and write results to --out")
+    p.add_argument("targets", nargs="+", metavar="TARGETS", help="target lists (.yaml, .txt, .csv)")
+    p.add_argument("--out", required=True, type=Path, help="output directory (created if missing)")
+    p.add_argument(
+        "--resolver",
+        action="append",
+        type=_resolver,
+        default=[],
+        help="recursive resolver ADDR[#PORT]; repeatable (default: /etc/resolv.conf)",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=256,
+        help="probes in flight at once (default 256)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=5.0,
+        help="per-probe timeout in seconds (default 5)",
+    )
+    p.add_argument(
+        "--checks",
+        help="comma-separated check ids or families (dns, web, mail, "
+        "net, resolver); default: all that apply",
+    )
+    p.add_argument(
+        "--allow-prefix",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="treat this prefix as globally routable (repeatable)",
+    )
+    p.add_argument(
+        "--fail-under",
+        type=_score,
+        metavar="SCORE",
+        help="exit 1 when the overall score is below SCORE",
+    )
+    p.add_argument("--lang", choices=LANGS, default=None, help="report language")
+    p.add_argument(
+        "--sector",
+        choices=SECTORS,
+        default="enterprise",
+        help="sector of the targets of plain .txt/.csv lists (default enterprise)",
+    )
+    p.add_argument("--shard", type=_shard, metavar="K/N", help="scan only shard K of N")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+    p = sub.add_parser("validate", help="check target lists; exit 2 with file:line errors")
+    p.add_argument("targets", nargs="+", metavar="TARGETS")
+    p.add_argument("--sector", choices=SECTORS, default="enterprise")
+
+    p = sub.add_parser("report", help="re-render report.html from DIR/results.jsonl")
+    p.add_argument("dir", type=Path, metavar="DIR")
+    p.add_argument("--out", type=Path, metavar="FILE", help="default: DIR/report.html")
+    p.add_argument("--lang", choices=LANGS, default=None)
+
+    p = sub.add_parser(
+        "demo", help="Linux, root: bring up the namespace lab, scan it, tear it down"
+    )
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--lang", choices=LANGS, default=None)
+    p.add_argument("--quiet", action="store_true")
+    return parser
+
+
+def _validated_count(paths: Sequence[str], sector: str) -> int:
+    """Validate every file first: nothing is scanned from a file that does not validate."""
+    errors = validate_files(paths, sector)
+    if errors:
+        raise UsageError("\n".join(str(e) for e in errors))
+    return sum(1 for _ in iter_targets(paths, sector))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    count = _validated_count(args.targets, args.sector)
+    print(f"ok: {count} targets in {len(args.targets)} file(s)")
+    return EXIT_OK
+
+
+def _checks(text: str | None) -> tuple[registry.Check, ...]:
+    names = None if text is None else [n.strip() for n in text.split(",") if n.strip()]
+    try:
+        return registry.select(names)
+    except ValueError as exc:
+        raise UsageError(f"--checks: {exc}") from None
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    checks = _checks(args.checks)
+    try:
+        AddressPolicy.from_strings(args.allow_prefix)
+    except ValueError as exc:
+        raise UsageError(f"--allow-prefix: {exc}") from None
+    total = _validated_count(args.targets, args.sector)
+    lang = args.lang or default_lang()
+    config = ScanConfig(
+        out=args.out,
+        checks=checks,
+        resolvers=tuple(args.resolver),
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        allow_prefixes=tuple(args.allow_prefix),
+        lang=lang,
+        shard=args.shard,
+        quiet=args.quiet,
+    )
+    use_fast_loop()
+    interrupted = False
+    scanner: dict[str, object] = {}
+    try:
+        _stats, connectivity = asyncio.run(
+            scan(config, iter_targets(args.targets, args.sector), total)
+        )
+        scanner = {
+            "ipv6": connectivity.ipv6,
+            "ipv4": connectivity.ipv4,
+            "dns64_prefixes": list(connectivity.dns64_prefixes),
+            "notes": list(connectivity.notes),
+        }
+    except KeyboardInterrupt:
+        interrupted = True  # finished lines are on disk; summarise what there is
+    except RuntimeError as exc:
+        raise UsageError(str(exc)) from None
+    summary = write_outputs(args.out, lang, scanner or None)
+    overall = summary["overall"]["score"]  # type: ignore[index]
+    if not args.quiet:
+        print(
+            f"overall score: {overall if overall is not None else 'not scored'}; "
+            f"results in {args.out}",
+            file=sys.stderr,
+        )
+    if interrupted:
+        print("interrupted: the files hold the results finished so far", file=sys.stderr)
+        return 130
+    if args.fail_under is not None and (overall is None or overall < args.fail_under):
+        print(f"gate: overall score {overall} is below {args.fail_under:g}", file=sys.stderr)
+        return EXIT_GATE
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ipv6scan.report.html import write_html
+    from ipv6scan.report.jsonl import read_results
+    from ipv6scan.scoring import summarize
+
+    results = args.dir / "results.jsonl"
+    if not results.is_file():
+        raise UsageError(f"{results}: no results.jsonl in {args.dir}")
+    summary = summarize(read_results(results))
+    old = args.dir / "summary.json"
+    if old.is_file():  # keep what the scan knew about its own connectivity
+        try:
+            scanner = json.loads(old.read_text(encoding="utf-8")).get("scanner")
+        except (OSError, ValueError, AttributeError):
+            scanner = None
+        if scanner is not None:
+            summary["scanner"] = scanner
+    out = args.out or args.dir / "report.html"
+    write_html(read_results(results), summary, args.lang or default_lang(), out)
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ipv6scan.lab.demo import run_demo
+
+    return run_demo(args.out, lang=args.lang or default_lang(), quiet=args.quiet)
+
+
+COMMANDS = {"scan": cmd_scan, "validate": cmd_validate, "report": cmd_report, "demo": cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"ipv6scan: {exc}", file=sys.stderr)
+        return EXIT_USAGE

@@ -1,0 +1,50 @@
+"""Everything a probe needs during one scan, built once by the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from ipv6scan.addresses import AddressPolicy
+from ipv6scan.observations import Connectivity
+from ipv6scan.probes.dns import DnsTransport
+from ipv6scan.probes.resolution import Resolver
+
+
+class Limits:
+    """A global bound on probes in flight and a bound per destination address,
+    so that no single server is hammered however many targets share it."""
+
+    def __init__(self, total: int, per_destination: int) -> None:
+        self.total = asyncio.Semaphore(total)
+        self.per_destination = per_destination
+        self._dest: dict[str, tuple[asyncio.Semaphore, int]] = {}
+
+    @asynccontextmanager
+    async def slot(self, destination: str) -> AsyncIterator[None]:
+        sem, users = self._dest.get(destination, (None, 0))
+        if sem is None:
+            sem = asyncio.Semaphore(self.per_destination)
+        self._dest[destination] = (sem, users + 1)
+        try:
+            async with sem, self.total:
+                yield
+        finally:
+            sem, users = self._dest[destination]
+            if users <= 1:
+                del self._dest[destination]  # keep the table as small as the work in flight
+            else:
+                self._dest[destination] = (sem, users - 1)
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    resolver: Resolver
+    transport: DnsTransport  # for questions sent straight to a server (NS, resolvers)
+    policy: AddressPolicy
+    connectivity: Connectivity
+    limits: Limits
+    timeout: float
+    resolver_probe_name: str = "www.ietf.org"  # asked of resolvers when a target has no domain

@@ -1,0 +1,153 @@
+"""asyncio scheduling: targets stream in, results stream out as each check finishes.
+
+A bounded number of targets is in flight at once, so a million-line list costs
+no more memory than a short one. A check that raises or overruns its deadline
+becomes an `error` result; nothing escapes to stop the scan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ipv6scan.checks.registry import Check
+from ipv6scan.context import ScanContext
+from ipv6scan.model import CheckResult, Status, Subject, Target, Verdict
+
+Sink = Callable[[CheckResult], None]
+
+# Checks each kind of systems entry gets unless the entry names its own.
+SYSTEM_DEFAULTS: dict[str, tuple[str, ...]] = {
+    "host": ("dns.aaaa",),
+    "address": (),
+    "url": (),
+    "resolver": ("resolver.ipv6",),
+}
+
+
+@dataclass
+class ScanStats:
+    targets_done: int = 0
+    results: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+
+class Engine:
+    def __init__(
+        self,
+        ctx: ScanContext,
+        checks: Sequence[Check],
+        sink: Sink,
+        *,
+        check_deadline: float,
+        targets_in_flight: int = 64,
+        on_progress: Callable[[ScanStats], None] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.checks = tuple(checks)
+        self.sink = sink
+        self.check_deadline = check_deadline
+        self.targets_in_flight = targets_in_flight
+        self.on_progress = on_progress
+        self.stats = ScanStats()
+
+    async def run(self, targets: Iterable[Target]) -> ScanStats:
+        slots = asyncio.Semaphore(self.targets_in_flight)
+        running: set[asyncio.Task[None]] = set()
+        for target in targets:
+            await slots.acquire()
+            task = asyncio.create_task(self._run_target(target))
+            running.add(task)
+            task.add_done_callback(lambda t: (running.discard(t), slots.release()))
+        if running:
+            await asyncio.gather(*running)
+        return self.stats
+
+    async def _run_target(self, target: Target) -> None:
+        subjects = await self.subjects(target)
+        jobs = [
+            self._run_check(subject, check)
+            for subject in subjects
+            for check in self._checks_for(subject)
+        ]
+        await asyncio.gather(*jobs)
+        self.stats.targets_done += 1
+        if self.on_progress:
+            self.on_progress(self.stats)
+
+    async def subjects(self, target: Target) -> list[Subject]:
+        """D and www.D per domain (www only when it has A, AAAA or CNAME), then systems."""
+        out: list[Subject] = []
+        for domain in target.domains:
+            out.append(Subject("domain", domain, target))
+            out.append(Subject("host", domain, target))
+            if await self._exists(f"www.{domain}"):
+                out.append(Subject("host", f"www.{domain}", target))
+        for entry in target.systems:
+            name, port = entry.value, None
+            if entry.kind == "resolver" and "#" in name:
+                name, port_text = name.rsplit("#", 1)
+                port = int(port_text)
+            out.append(
+                Subject(
+                    entry.kind,
+                    name,
+                    target,
+                    entry.tier,
+                    port,
+                    entry.checks or SYSTEM_DEFAULTS[entry.kind],
+                )
+            )
+        return out
+
+    async def _exists(self, host: str) -> bool:
+        aaaa, a = await asyncio.gather(
+            self.ctx.resolver.lookup(host, "AAAA"), self.ctx.resolver.lookup(host, "A")
+        )
+        return aaaa.has_data or a.has_data
+
+    def _checks_for(self, subject: Subject) -> list[Check]:
+        chosen = [c for c in self.checks if c.subject_kind == subject.kind]
+        if subject.kind == "domain" or subject.tier == "services":
+            return chosen
+        # a systems entry: its own list (or the tier default), by id or family
+        wanted = subject.checks or ()
+        return [c for c in chosen if c.id in wanted or c.family in wanted]
+
+    async def _run_check(self, subject: Subject, check: Check) -> None:
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.check_deadline):
+                observation = await check.observe(self.ctx, subject)
+            verdict = check.judge(observation)
+        except TimeoutError:
+            verdict = Verdict(
+                Status.ERROR,
+                f"The check ran out of time ({self.check_deadline:g} s).",
+                {"deadline_s": self.check_deadline},
+            )
+        except Exception as exc:  # a bug or a surprise in a probe is a result, not a crash
+            verdict = Verdict(
+                Status.ERROR,
+                f"Internal error: {type(exc).__name__}: {exc}",
+                {"traceback": traceback.format_exc(limit=6)[-2000:]},
+            )
+        result = CheckResult(
+            target=subject.target.name,
+            sector=subject.target.sector,
+            tier=subject.tier,
+            subject=subject.name,
+            check=check.id,
+            status=verdict.status,
+            detail=verdict.detail,
+            evidence=verdict.evidence,
+            duration_ms=(time.monotonic() - started) * 1000,
+        )
+        self.sink(result)
+        self.stats.results += 1
+        key = str(verdict.status)
+        self.stats.by_status[key] = self.stats.by_status.get(key, 0) + 1

@@ -1,0 +1,95 @@
+"""What the probes saw, before any judgement. Built by probes, read by checks.
+
+Tests of the checks build these by hand; no network needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ipv6scan.addresses import AddressClass
+from ipv6scan.probes.resolution import Lookup
+
+
+@dataclass(frozen=True)
+class Connectivity:
+    """The scanner's own paths, found before probing (a site is never blamed for ours)."""
+
+    ipv6: bool
+    ipv4: bool
+    dns64_prefixes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Addresses:
+    """One AAAA (or A) look-up with every address classified."""
+
+    lookup: Lookup
+    classes: tuple[AddressClass, ...] = ()
+
+    @property
+    def global_(self) -> tuple[str, ...]:
+        return tuple(c.address for c in self.classes if c.is_global)
+
+    @property
+    def non_global(self) -> tuple[AddressClass, ...]:
+        return tuple(c for c in self.classes if not c.is_global)
+
+
+@dataclass(frozen=True)
+class NameServers:
+    """The NS set at the zone cut above a domain, each NS host's AAAA classified."""
+
+    domain: str
+    zone: str | None  # None when the walk could not finish
+    lookup: Lookup  # the NS look-up that decided (found the set, or failed)
+    hosts: tuple[tuple[str, Addresses], ...] = ()
+
+
+@dataclass(frozen=True)
+class NsAnswer:
+    """One direct SOA question to one name-server address over IPv6."""
+
+    ns: str
+    address: str
+    rcode: str
+    authoritative: bool
+    has_soa: bool
+    error: str | None = None
+    elapsed_ms: float = 0.0
+
+    @property
+    def good(self) -> bool:
+        return self.rcode == "NOERROR" and self.authoritative and self.has_soa
+
+
+@dataclass(frozen=True)
+class NsReachability:
+    servers: NameServers
+    scanner_ipv6: bool
+    answers: tuple[NsAnswer, ...] = ()
+
+
+@dataclass(frozen=True)
+class MailExchangers:
+    domain: str
+    lookup: Lookup
+    null_mx: bool = False
+    hosts: tuple[tuple[int, str, Addresses], ...] = ()  # (preference, host, AAAA)
+    capped: int = 0  # MX hosts beyond the bound, not looked up
+
+
+@dataclass(frozen=True)
+class ResolverAnswer:
+    """A recursive AAAA question sent straight to a resolver over its own address."""
+
+    address: str
+    port: int
+    family: int
+    qname: str
+    scanner_ipv6: bool
+    rcode: str = ""
+    answers: tuple[str, ...] = field(default_factory=tuple)
+    error: str | None = None
+    elapsed_ms: float = 0.0

@@ -1,0 +1,132 @@
+"""DNS observations for the checks: look-ups through the resolver, and direct
+questions to name servers and resolvers. I/O only; no judgement here."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ipv6scan.context import ScanContext
+from ipv6scan.model import Subject
+from ipv6scan.observations import (
+    Addresses,
+    MailExchangers,
+    NameServers,
+    NsAnswer,
+    NsReachability,
+    ResolverAnswer,
+)
+from ipv6scan.probes.dns import NO_PATH, DnsServer
+from ipv6scan.probes.resolution import Lookup
+
+MAX_NS_HOSTS = 13  # more NS names than the root has is not a real delegation
+MAX_MX_HOSTS = 20
+
+
+def classify(ctx: ScanContext, lookup: Lookup) -> Addresses:
+    classes = []
+    for value in lookup.values:
+        try:
+            classes.append(ctx.policy.classify(value))
+        except ValueError:
+            continue  # a malformed address in an answer is simply not an address
+    return Addresses(lookup, tuple(classes))
+
+
+async def addresses(ctx: ScanContext, host: str, rdtype: str = "AAAA") -> Addresses:
+    return classify(ctx, await ctx.resolver.lookup(host, rdtype))
+
+
+async def observe_aaaa(ctx: ScanContext, subject: Subject) -> Addresses:
+    return await addresses(ctx, subject.name, "AAAA")
+
+
+async def find_name_servers(ctx: ScanContext, domain: str) -> NameServers:
+    """Walk up the labels from `domain` until an NS set is found: the zone cut."""
+    labels = domain.split(".")
+    lookup = Lookup(domain, "NS", "NOERROR")
+    for i in range(len(labels)):
+        name = ".".join(labels[i:])
+        lookup = await ctx.resolver.lookup(name, "NS")
+        if not lookup.ok or (i == 0 and lookup.rcode == "NXDOMAIN"):
+            return NameServers(domain, None, lookup)  # failed, or the domain does not exist
+        if lookup.values and not lookup.cname_chain:
+            hosts = sorted(set(lookup.values))[:MAX_NS_HOSTS]
+            found = await asyncio.gather(*(addresses(ctx, h) for h in hosts))
+            return NameServers(domain, name, lookup, tuple(zip(hosts, found, strict=True)))
+    return NameServers(domain, None, lookup)
+
+
+async def observe_name_servers(ctx: ScanContext, subject: Subject) -> NameServers:
+    return await find_name_servers(ctx, subject.name)
+
+
+async def _ask_soa(ctx: ScanContext, ns: str, address: str, zone: str) -> NsAnswer:
+    async with ctx.limits.slot(address):
+        reply = await ctx.transport.query(
+            DnsServer(address), zone, "SOA", recursion=False, timeout=ctx.timeout
+        )
+    has_soa = any(rr.rdtype == "SOA" and rr.name == zone for rr in reply.answers)
+    return NsAnswer(
+        ns, address, reply.rcode, reply.authoritative, has_soa, reply.error, reply.elapsed_ms
+    )
+
+
+async def observe_ns_reachability(ctx: ScanContext, subject: Subject) -> NsReachability:
+    servers = await find_name_servers(ctx, subject.name)
+    if servers.zone is None or not ctx.connectivity.ipv6:
+        return NsReachability(servers, ctx.connectivity.ipv6)
+    zone = servers.zone
+    jobs = [_ask_soa(ctx, ns, addr, zone) for ns, found in servers.hosts for addr in found.global_]
+    return NsReachability(servers, True, tuple(await asyncio.gather(*jobs)))
+
+
+async def observe_mail_exchangers(ctx: ScanContext, subject: Subject) -> MailExchangers:
+    lookup = await ctx.resolver.lookup(subject.name, "MX")
+    if not lookup.ok:
+        return MailExchangers(subject.name, lookup)
+    pairs = sorted(zip(lookup.prefs, lookup.values, strict=True))
+    # RFC 7505: a single MX of "." says the domain accepts no mail
+    if len(pairs) == 1 and pairs[0][1] in (".", ""):
+        return MailExchangers(subject.name, lookup, null_mx=True)
+    pairs = [(pref, host) for pref, host in pairs if host not in (".", "")]
+    kept = pairs[:MAX_MX_HOSTS]
+    found = await asyncio.gather(*(addresses(ctx, host) for _, host in kept))
+    hosts = tuple((pref, host, addrs) for (pref, host), addrs in zip(kept, found, strict=True))
+    return MailExchangers(subject.name, lookup, hosts=hosts, capped=len(pairs) - len(kept))
+
+
+async def _resolver_probe_name(ctx: ScanContext, subject: Subject) -> str:
+    """A name that has AAAA through our own resolver, so an empty answer means the probed
+    resolver failed, not that the name has no IPv6: the target's own names first."""
+    for domain in subject.target.domains[:4]:
+        for name in (domain, f"www.{domain}"):
+            if (await ctx.resolver.lookup(name, "AAAA")).values:
+                return name
+    return ctx.resolver_probe_name
+
+
+async def observe_resolver(ctx: ScanContext, subject: Subject) -> ResolverAnswer:
+    address, port = subject.name, subject.port or 53
+    family = 6 if ":" in address else 4
+    qname = await _resolver_probe_name(ctx, subject)
+    base = ResolverAnswer(address, port, family, qname, ctx.connectivity.ipv6)
+    if family != 6 or not ctx.connectivity.ipv6:
+        return base
+    async with ctx.limits.slot(address):
+        reply = await ctx.transport.query(
+            DnsServer(address, port), qname, "AAAA", recursion=True, timeout=ctx.timeout
+        )
+    if reply.rcode == NO_PATH:
+        base = ResolverAnswer(address, port, family, qname, False)
+    answers = tuple(rr.data for rr in reply.answers if rr.rdtype == "AAAA")
+    return ResolverAnswer(
+        address,
+        port,
+        family,
+        qname,
+        base.scanner_ipv6,
+        reply.rcode,
+        answers,
+        reply.error,
+        reply.elapsed_ms,
+    )

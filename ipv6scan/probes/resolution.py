@@ -1,0 +1,184 @@
+"""Recursive look-ups through the configured resolvers, each done once per scan.
+
+Every check that needs `AAAA www.example` awaits the same future, so a name is
+asked once however many checks read it. The cache is bounded (LRU over
+finished look-ups) so memory stays flat on million-name lists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from ipv6scan.probes.dns import NO_PATH, TIMEOUT, DnsReply, DnsServer, DnsTransport
+
+MAX_CNAME_HOPS = 10
+# Resolver answers after which asking the next resolver is pointless.
+FINAL_RCODES = frozenset({"NOERROR", "NXDOMAIN"})
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The outcome of one recursive question, CNAMEs followed."""
+
+    name: str
+    rdtype: str
+    rcode: str  # NOERROR, NXDOMAIN, SERVFAIL, REFUSED, TIMEOUT, NO_PATH, ...
+    values: tuple[str, ...] = ()  # record data of `rdtype` at the end of the chain
+    prefs: tuple[int, ...] = ()  # MX preferences, parallel to values
+    cname_chain: tuple[str, ...] = ()  # names after `name`, in order
+    server: str = ""
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The question was answered (possibly with no data)."""
+        return self.rcode in FINAL_RCODES and self.error is None
+
+    @property
+    def has_data(self) -> bool:
+        """Records of the type, or a CNAME: what makes www.D a subject."""
+        return bool(self.values) or bool(self.cname_chain)
+
+    @property
+    def final_name(self) -> str:
+        return self.cname_chain[-1] if self.cname_chain else self.name
+
+    def describe_failure(self) -> str:
+        if self.error:
+            return f"{self.rdtype} {self.name}: {self.error}"
+        return f"{self.rdtype} {self.name}: resolver answered {self.rcode}"
+
+
+Gate = Callable[[], Awaitable[object]]
+
+
+class _Cache:
+    """Futures by key; finished entries evicted oldest-first beyond `size`."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[str, str], asyncio.Future[Lookup]] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> asyncio.Future[Lookup] | None:
+        fut = self.entries.get(key)
+        if fut is not None:
+            self.entries.move_to_end(key)
+        return fut
+
+    def put(self, key: tuple[str, str], fut: asyncio.Future[Lookup]) -> None:
+        self.entries[key] = fut
+        while len(self.entries) > self.size:
+            oldest_key, oldest = next(iter(self.entries.items()))
+            if not oldest.done():
+                break  # never drop a look-up others may be waiting on
+            del self.entries[oldest_key]
+
+
+class Resolver:
+    def __init__(
+        self,
+        transport: DnsTransport,
+        servers: Sequence[DnsServer],
+        *,
+        timeout: float,
+        limit: asyncio.Semaphore | None = None,
+        cache_size: int = 200_000,
+        attempts: int = 2,
+    ) -> None:
+        if not servers:
+            raise ValueError("no recursive resolver configured")
+        self.transport = transport
+        self.servers = tuple(servers)
+        self.timeout = timeout
+        self.limit = limit or asyncio.Semaphore(1_000_000)
+        self.attempts = attempts
+        self._cache = _Cache(cache_size)
+        self.queries_sent = 0
+
+    async def lookup(self, name: str, rdtype: str) -> Lookup:
+        name = name.rstrip(".").lower() or "."  # answers come back lower-cased, dot-less
+        key = (name, rdtype)
+        fut = self._cache.get(key)
+        if fut is None:
+            fut = asyncio.ensure_future(self._follow(name, rdtype))
+            self._cache.put(key, fut)
+        # shield: one waiter's cancellation must not cancel the shared look-up
+        return await asyncio.shield(fut)
+
+    async def ask(self, qname: str, rdtype: str) -> DnsReply:
+        """One recursive question, trying each resolver in turn until one gives a final answer."""
+        last: DnsReply | None = None
+        for _attempt in range(self.attempts):
+            for server in self.servers:
+                async with self.limit:
+                    self.queries_sent += 1
+                    reply = await self.transport.query(
+                        server, qname, rdtype, recursion=True, timeout=self.timeout
+                    )
+                if reply.rcode in FINAL_RCODES:
+                    return reply
+                if last is None or last.rcode in (TIMEOUT, NO_PATH):
+                    last = reply  # keep the most telling failure (SERVFAIL beats a timeout)
+            if last is not None and last.rcode not in (TIMEOUT,):
+                break  # a definite SERVFAIL/REFUSED will not change on a retry
+        assert last is not None
+        return last
+
+    async def _follow(self, name: str, rdtype: str) -> Lookup:
+        chain: list[str] = []
+        current = name
+        for _hop in range(MAX_CNAME_HOPS):
+            reply = await self.ask(current, rdtype)
+            if reply.rcode not in FINAL_RCODES:
+                return Lookup(
+                    name,
+                    rdtype,
+                    reply.rcode,
+                    cname_chain=tuple(chain),
+                    server=reply.server,
+                    error=reply.error,
+                )
+            by_owner = {rr.name: rr for rr in reply.answers if rr.rdtype == "CNAME"}
+            while current in by_owner and rdtype != "CNAME":
+                current = by_owner[current].data
+                if current in chain or current == name:
+                    return Lookup(
+                        name,
+                        rdtype,
+                        "NOERROR",
+                        cname_chain=tuple(chain),
+                        server=reply.server,
+                        error="CNAME loop",
+                    )
+                chain.append(current)
+                if len(chain) > MAX_CNAME_HOPS:
+                    return Lookup(
+                        name,
+                        rdtype,
+                        "NOERROR",
+                        cname_chain=tuple(chain),
+                        server=reply.server,
+                        error=f"CNAME chain longer than {MAX_CNAME_HOPS}",
+                    )
+            data = [rr for rr in reply.answers if rr.name == current and rr.rdtype == rdtype]
+            # Stop unless the resolver left the chain unfinished (then ask for its end itself).
+            if data or not chain or reply.rcode == "NXDOMAIN" or reply.qname == current:
+                return Lookup(
+                    name,
+                    rdtype,
+                    reply.rcode,
+                    values=tuple(rr.data for rr in data),
+                    prefs=tuple(rr.pref or 0 for rr in data) if rdtype == "MX" else (),
+                    cname_chain=tuple(chain),
+                    server=reply.server,
+                )
+        return Lookup(
+            name,
+            rdtype,
+            "NOERROR",
+            cname_chain=tuple(chain),
+            error=f"CNAME chain longer than {MAX_CNAME_HOPS}",
+        )

@@ -1,0 +1,130 @@
+"""Wires one scan: preflight, context, engine, and the files in --out."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ipv6scan.addresses import AddressPolicy
+from ipv6scan.checks.registry import Check
+from ipv6scan.context import Limits, ScanContext
+from ipv6scan.engine import Engine, ScanStats
+from ipv6scan.model import Target
+from ipv6scan.observations import Connectivity
+from ipv6scan.preflight import check_connectivity, discover_dns64, system_resolvers
+from ipv6scan.probes.dns import DnspythonTransport, DnsServer
+from ipv6scan.probes.resolution import Resolver
+from ipv6scan.progress import Progress
+from ipv6scan.report.html import write_html
+from ipv6scan.report.jsonl import ResultWriter, read_results
+from ipv6scan.report.tables import write_csv, write_junit
+from ipv6scan.scoring import summarize
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    out: Path
+    checks: tuple[Check, ...]
+    resolvers: tuple[DnsServer, ...] = ()  # empty: the system's
+    concurrency: int = 256
+    per_destination: int = 8
+    timeout: float = 5.0
+    allow_prefixes: tuple[str, ...] = ()
+    lang: str = "en"
+    shard: tuple[int, int] | None = None  # (k, n), 1-based k
+    quiet: bool = False
+
+    @property
+    def check_deadline(self) -> float:
+        # a check may chain several look-ups (zone-cut walk, NS addresses, direct queries)
+        return self.timeout * 8 + 2
+
+
+def in_shard(name: str, shard: tuple[int, int] | None) -> bool:
+    """Deterministic: the same name lands in the same shard whatever the list order."""
+    if shard is None:
+        return True
+    k, n = shard
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % n == k - 1
+
+
+def sharded(targets: Iterable[Target], shard: tuple[int, int] | None) -> Iterator[Target]:
+    return (t for t in targets if in_shard(t.name, shard))
+
+
+async def prepare_context(config: ScanConfig) -> ScanContext:
+    servers = config.resolvers or tuple(system_resolvers())
+    if not servers:
+        raise RuntimeError("no recursive resolver: none in /etc/resolv.conf; use --resolver")
+    transport = DnspythonTransport()
+    probes = asyncio.Semaphore(config.concurrency)
+    resolver = Resolver(transport, servers, timeout=config.timeout, limit=probes)
+    connectivity = await check_connectivity(transport, servers, config.timeout)
+    dns64 = await discover_dns64(resolver)
+    policy = AddressPolicy.from_strings(config.allow_prefixes).with_dns64(dns64)
+    connectivity = Connectivity(connectivity.ipv6, connectivity.ipv4, dns64, connectivity.notes)
+    limits = Limits(config.concurrency, config.per_destination)
+    return ScanContext(
+        resolver=resolver,
+        transport=transport,
+        policy=policy,
+        connectivity=connectivity,
+        limits=limits,
+        timeout=config.timeout,
+    )
+
+
+async def scan(
+    config: ScanConfig, targets: Iterable[Target], total: int | None
+) -> tuple[ScanStats, Connectivity]:
+    config.out.mkdir(parents=True, exist_ok=True)
+    ctx = await prepare_context(config)
+    progress = Progress(total) if Progress.wanted(config.quiet) else None
+    with ResultWriter(config.out / "results.jsonl") as writer:
+        engine = Engine(
+            ctx,
+            config.checks,
+            writer.write,
+            check_deadline=config.check_deadline,
+            targets_in_flight=max(8, config.concurrency // 4),
+            on_progress=progress.update if progress else None,
+        )
+        try:
+            stats = await engine.run(sharded(targets, config.shard))
+        finally:
+            if progress:
+                progress.update(engine.stats, final=True)
+    return stats, ctx.connectivity
+
+
+def write_outputs(out: Path, lang: str, scanner: dict[str, Any] | None = None) -> dict[str, Any]:
+    """summary.json, report.html, results.csv and junit.xml, all from results.jsonl."""
+    results_path = out / "results.jsonl"
+    summary = summarize(read_results(results_path))
+    if scanner is not None:
+        summary["scanner"] = scanner
+    (out / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+    write_csv(read_results(results_path), out / "results.csv")
+    write_junit(read_results(results_path), out / "junit.xml")
+    write_html(read_results(results_path), summary, lang, out / "report.html")
+    return summary
+
+
+def use_fast_loop() -> None:
+    """uvloop when installed: several times faster for many small datagrams."""
+    if sys.platform == "win32":
+        return
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
