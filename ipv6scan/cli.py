@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import locale
 import os
@@ -14,14 +15,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ipv6scan import __version__
+from ipv6scan import __version__, audit
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks import registry
+from ipv6scan.history import HistoryError, open_db
+from ipv6scan.milestones import Milestone, MilestoneErrors, load_milestones
 from ipv6scan.model import SECTORS
 from ipv6scan.names import parse_resolver
 from ipv6scan.probes.dns import DnsServer
 from ipv6scan.report.html import LANGS
-from ipv6scan.run import ScanConfig, scan, use_fast_loop, write_outputs
+from ipv6scan.run import ScanConfig, scan, use_fast_loop
+from ipv6scan.scoring import DEFAULT_PROFILE, Profile
+from ipv6scan.scoring.profile_yaml import ProfileError, load_profile
 from ipv6scan.targets import iter_targets, validate_files
 
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
@@ -89,6 +94,13 @@ def _resolver(text: str) -> DnsServer:
     return DnsServer(address, port)
 
 
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ipv6scan", description="IPv6 readiness scanner.")
     parser.add_argument("--version", action="version", version=f"ipv6scan {__version__}")
@@ -134,6 +146,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SCORE",
         help="exit 1 when the overall score is below SCORE",
     )
+    p.add_argument(
+        "--fail-on-regression",
+        action="store_true",
+        help="exit 1 when a (subject, check) went from pass to warn or fail, or a target's "
+        "score fell, against the previous run of the same target files in --db",
+    )
+    p.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help=f"SQLite history database to record the run in (default: {audit.DB_NAME} "
+        "beside --out)",
+    )
+    p.add_argument("--profile", type=Path, metavar="FILE", help="YAML scoring profile")
+    # the scan date for milestones and history: tests and backfills only
+    p.add_argument("--today", type=_date, help=argparse.SUPPRESS)
     p.add_argument("--lang", choices=LANGS, default=None, help="report language")
     p.add_argument(
         "--sector",
@@ -152,6 +180,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", type=Path, metavar="DIR")
     p.add_argument("--out", type=Path, metavar="FILE", help="default: DIR/report.html")
     p.add_argument("--lang", choices=LANGS, default=None)
+    p.add_argument("--profile", type=Path, metavar="FILE", help="YAML scoring profile")
+    p.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help=f"re-render a recorded run into DIR (default database: {audit.DB_NAME} beside DIR)",
+    )
+    p.add_argument("--run", metavar="ID", help="run id in --db, or 'latest' (the default)")
+
+    p = sub.add_parser("diff", help="what regressed and improved; exit 1 if anything regressed")
+    p.add_argument("old", type=Path, metavar="OLD_DIR")
+    p.add_argument("new", type=Path, metavar="NEW_DIR")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--profile", type=Path, metavar="FILE", help="YAML scoring profile")
 
     p = sub.add_parser(
         "demo", help="Linux, root: bring up the namespace lab, scan it, tear it down"
@@ -170,14 +212,36 @@ def _validated_count(paths: Sequence[str], sector: str) -> int:
     return sum(1 for _ in iter_targets(paths, sector))
 
 
+def _milestones(paths: Sequence[str]) -> list[Milestone]:
+    try:
+        return load_milestones(paths)
+    except MilestoneErrors as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _profile(path: Path | None) -> Profile:
+    if path is None:
+        return DEFAULT_PROFILE
+    try:
+        return load_profile(path)
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     count = _validated_count(args.targets, args.sector)
-    print(f"ok: {count} targets in {len(args.targets)} file(s)")
+    milestones = _milestones(args.targets)
+    more = f", {len(milestones)} milestone(s)" if milestones else ""
+    print(f"ok: {count} targets in {len(args.targets)} file(s){more}")
     return EXIT_OK
 
 
+def _named(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(n.strip() for n in text.split(",") if n.strip())
+
+
 def _checks(text: str | None) -> tuple[registry.Check, ...]:
-    names = None if text is None else [n.strip() for n in text.split(",") if n.strip()]
+    names = _named(text)
     try:
         return registry.select(names)
     except ValueError as exc:
@@ -191,6 +255,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--allow-prefix: {exc}") from None
     total = _validated_count(args.targets, args.sector)
+    profile, milestones = _profile(args.profile), _milestones(args.targets)
+    db = args.db or audit.default_db(args.out)
+    try:  # before scanning: a database we cannot write is bad input, not a lost scan
+        db.parent.mkdir(parents=True, exist_ok=True)
+        history = open_db(db)
+    except (OSError, HistoryError) as exc:
+        raise UsageError(f"--db: {exc}") from None
     lang = args.lang or default_lang()
     config = ScanConfig(
         out=args.out,
@@ -202,10 +273,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
         lang=lang,
         shard=args.shard,
         quiet=args.quiet,
+        named_checks=_named(args.checks),
     )
     use_fast_loop()
     interrupted = False
     scanner: dict[str, object] = {}
+    started = audit.timestamp(args.today)
     try:
         _stats, connectivity = asyncio.run(
             scan(config, iter_targets(args.targets, args.sector), total)
@@ -219,9 +292,27 @@ def cmd_scan(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         interrupted = True  # finished lines are on disk; summarise what there is
     except RuntimeError as exc:
+        history.close()
         raise UsageError(str(exc)) from None
-    summary = write_outputs(args.out, lang, scanner or None)
-    overall = summary["overall"]["score"]  # type: ignore[index]
+    recording = audit.Recording(
+        db=db,
+        target_files=audit.stored_targets(args.targets),
+        shard=args.shard,
+        profile=profile,
+        milestones=tuple(milestones),
+        today=args.today,
+        fail_on_regression=args.fail_on_regression,
+    )
+    try:
+        done = audit.finish_scan(
+            history, recording, args.out, lang, scanner or None, started, not interrupted
+        )
+    finally:
+        history.close()
+    for note in done.notes:
+        print(f"note: {note}", file=sys.stderr)
+    summary = done.summary
+    overall = summary["overall"]["score"]
     if not args.quiet:
         print(
             f"overall score: {overall if overall is not None else 'not scored'}; "
@@ -231,33 +322,44 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if interrupted:
         print("interrupted: the files hold the results finished so far", file=sys.stderr)
         return 130
+    failed = False
     if args.fail_under is not None and (overall is None or overall < args.fail_under):
         print(f"gate: overall score {overall} is below {args.fail_under:g}", file=sys.stderr)
-        return EXIT_GATE
-    return EXIT_OK
+        failed = True
+    for line in done.gate:
+        print(f"gate: {line}", file=sys.stderr)
+        failed = True
+    return EXIT_GATE if failed else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ipv6scan.report.html import write_html
-    from ipv6scan.report.jsonl import read_results
-    from ipv6scan.scoring import summarize
-
-    results = args.dir / "results.jsonl"
-    if not results.is_file():
-        raise UsageError(f"{results}: no results.jsonl in {args.dir}")
-    summary = summarize(read_results(results))
-    old = args.dir / "summary.json"
-    if old.is_file():  # keep what the scan knew about its own connectivity
-        try:
-            scanner = json.loads(old.read_text(encoding="utf-8")).get("scanner")
-        except (OSError, ValueError, AttributeError):
-            scanner = None
-        if scanner is not None:
-            summary["scanner"] = scanner
+    profile = _profile(args.profile) if args.profile else None
+    lang = args.lang or default_lang()
     out = args.out or args.dir / "report.html"
-    write_html(read_results(results), summary, args.lang or default_lang(), out)
-    print(f"wrote {out}")
+    try:
+        if args.db is not None or args.run is not None:
+            db = args.db or audit.default_db(args.dir)
+            run = audit.report_run(args.dir, args.out, lang, db, args.run or "latest", profile)
+            print(f"wrote {out} from run {run.id} of {db}")
+        else:
+            audit.report_dir(args.dir, out, lang, profile or DEFAULT_PROFILE)
+            print(f"wrote {out}")
+    except (audit.AuditInputError, HistoryError) as exc:
+        raise UsageError(str(exc)) from None
     return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    profile = _profile(args.profile)
+    try:
+        found = audit.diff_dirs(args.old, args.new, profile)
+    except audit.AuditInputError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps(found.to_json(), ensure_ascii=False, indent=1))
+    else:
+        print(found.to_text())
+    return EXIT_GATE if found.has_regression else EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -267,6 +369,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"scan": cmd_scan, "validate": cmd_validate, "report": cmd_report, "demo": cmd_demo}
+COMMANDS["diff"] = cmd_diff
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ipv6scan.addresses import AddressPolicy
+from ipv6scan.memo import Memo
 from ipv6scan.observations import Connectivity
 from ipv6scan.probes.dns import DnsTransport
 from ipv6scan.probes.resolution import Resolver
@@ -40,6 +41,22 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class CheckOptions:
+    """Knobs of the service checks (defaults documented in the README)."""
+
+    body_limit: int = 1_000_000  # bytes read of any HTTP body
+    max_redirects: int = 10
+    parity_threshold: float = 0.9  # body similarity needed for web.parity
+    links_threshold: float = 0.9  # share of links that must work over IPv6 for web.links
+    links_cap: int = 50  # links fetched per page
+    links_depth: int = 1  # 1: the home page's links (二级); 2: also their pages' links (三级)
+    latency_samples: int = 5
+    latency_pass: float = 0.2  # IPv6 at most 20% slower: pass
+    latency_warn: float = 1.0  # at most 100% slower: warn
+    trace_max_hops: int = 30
+
+
+@dataclass(frozen=True)
 class ScanContext:
     resolver: Resolver
     transport: DnsTransport  # for questions sent straight to a server (NS, resolvers)
@@ -48,3 +65,5 @@ class ScanContext:
     limits: Limits
     timeout: float
     resolver_probe_name: str = "www.ietf.org"  # asked of resolvers when a target has no domain
+    options: CheckOptions = field(default_factory=CheckOptions)
+    memo: Memo = field(default_factory=Memo)  # shared observations (HTTP fetches, TCP probes)

@@ -16,17 +16,9 @@ from dataclasses import dataclass, field
 from ipv6scan.checks.registry import Check
 from ipv6scan.context import ScanContext
 from ipv6scan.model import CheckResult, Status, Subject, Target, Verdict
+from ipv6scan.tiers import DOMAIN_OPT_IN_FAMILIES, default_checks
 
 Sink = Callable[[CheckResult], None]
-
-# Checks each kind of systems entry gets unless the entry names its own.
-SYSTEM_DEFAULTS: dict[str, tuple[str, ...]] = {
-    "host": ("dns.aaaa",),
-    "address": (),
-    "url": (),
-    "resolver": ("resolver.ipv6",),
-}
-
 
 @dataclass
 class ScanStats:
@@ -46,9 +38,12 @@ class Engine:
         check_deadline: float,
         targets_in_flight: int = 64,
         on_progress: Callable[[ScanStats], None] | None = None,
+        named: Sequence[str] | None = None,
     ) -> None:
         self.ctx = ctx
         self.checks = tuple(checks)
+        # what --checks named (None: the default set); opt-in families need naming
+        self.named = tuple(named) if named is not None else None
         self.sink = sink
         self.check_deadline = check_deadline
         self.targets_in_flight = targets_in_flight
@@ -99,7 +94,7 @@ class Engine:
                     target,
                     entry.tier,
                     port,
-                    entry.checks or SYSTEM_DEFAULTS[entry.kind],
+                    entry.checks or default_checks(entry.tier, entry.kind),
                 )
             )
         return out
@@ -111,8 +106,10 @@ class Engine:
         return aaaa.has_data or a.has_data
 
     def _checks_for(self, subject: Subject) -> list[Check]:
-        chosen = [c for c in self.checks if c.subject_kind == subject.kind]
-        if subject.kind == "domain" or subject.tier == "services":
+        chosen = [c for c in self.checks if subject.kind in c.subject_kinds]
+        if subject.tier == "services":
+            if self.named is None:
+                chosen = [c for c in chosen if c.family not in DOMAIN_OPT_IN_FAMILIES]
             return chosen
         # a systems entry: its own list (or the tier default), by id or family
         wanted = subject.checks or ()

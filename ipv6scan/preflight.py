@@ -4,6 +4,7 @@ IPv4 paths, and whether its resolver synthesizes AAAA (DNS64, RFC 7050)."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,13 +31,26 @@ def system_resolvers(path: str = "/etc/resolv.conf") -> list[DnsServer]:
     return servers
 
 
-def has_route(family: int) -> bool:
-    with socket.socket(family, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.connect((ROUTE_PROBES[family], 53))
-        except OSError:
-            return False
-    return True
+def route_candidates(family: int, allow_prefixes: Sequence[str] = ()) -> list[str]:
+    """A public address, plus the first address of each allowed prefix: a private test
+    network given with --allow-prefix is routed there, not to the Internet."""
+    out = [ROUTE_PROBES[family]]
+    for text in allow_prefixes:
+        net = ipaddress.ip_network(text, strict=False)
+        if net.version == (6 if family == socket.AF_INET6 else 4):
+            out.append(str(net.network_address + (1 if net.num_addresses > 1 else 0)))
+    return out
+
+
+def has_route(family: int, candidates: Sequence[str]) -> bool:
+    for address in candidates:
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            try:
+                sock.connect((address, 53))
+            except OSError:
+                continue
+            return True
+    return False
 
 
 async def _answers_over(
@@ -54,7 +68,10 @@ async def _answers_over(
 
 
 async def check_connectivity(
-    transport: DnsTransport, servers: Sequence[DnsServer], timeout: float
+    transport: DnsTransport,
+    servers: Sequence[DnsServer],
+    timeout: float,
+    allow_prefixes: Sequence[str] = (),
 ) -> Connectivity:
     notes = []
     paths = {}
@@ -64,7 +81,7 @@ async def check_connectivity(
             paths[family] = True
             notes.append(f"a resolver answered over {label}")
         else:
-            paths[family] = has_route(fam)
+            paths[family] = has_route(fam, route_candidates(fam, allow_prefixes))
             why = (
                 "no resolver of that family" if answered is None else "its resolvers did not answer"
             )

@@ -38,6 +38,7 @@ class ScanConfig:
     allow_prefixes: tuple[str, ...] = ()
     lang: str = "en"
     shard: tuple[int, int] | None = None  # (k, n), 1-based k
+    named_checks: tuple[str, ...] | None = None  # as --checks gave them; None: the default set
     quiet: bool = False
 
     @property
@@ -66,7 +67,9 @@ async def prepare_context(config: ScanConfig) -> ScanContext:
     transport = DnspythonTransport()
     probes = asyncio.Semaphore(config.concurrency)
     resolver = Resolver(transport, servers, timeout=config.timeout, limit=probes)
-    connectivity = await check_connectivity(transport, servers, config.timeout)
+    connectivity = await check_connectivity(
+        transport, servers, config.timeout, config.allow_prefixes
+    )
     dns64 = await discover_dns64(resolver)
     policy = AddressPolicy.from_strings(config.allow_prefixes).with_dns64(dns64)
     connectivity = Connectivity(connectivity.ipv6, connectivity.ipv4, dns64, connectivity.notes)
@@ -95,6 +98,7 @@ async def scan(
             check_deadline=config.check_deadline,
             targets_in_flight=max(8, config.concurrency // 4),
             on_progress=progress.update if progress else None,
+            named=config.named_checks,
         )
         try:
             stats = await engine.run(sharded(targets, config.shard))
@@ -104,10 +108,17 @@ async def scan(
     return stats, ctx.connectivity
 
 
-def write_outputs(out: Path, lang: str, scanner: dict[str, Any] | None = None) -> dict[str, Any]:
-    """summary.json, report.html, results.csv and junit.xml, all from results.jsonl."""
+def write_outputs(
+    out: Path,
+    lang: str,
+    scanner: dict[str, Any] | None = None,
+    summary: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """summary.json, report.html, results.csv and junit.xml, all from results.jsonl.
+    `summary`: one already scored (with a profile, milestones, history); else the default."""
     results_path = out / "results.jsonl"
-    summary = summarize(read_results(results_path))
+    if summary is None:
+        summary = summarize(read_results(results_path))
     if scanner is not None:
         summary["scanner"] = scanner
     (out / "summary.json").write_text(

@@ -9,6 +9,7 @@ line: a million-line Tranco list costs the memory of its set of names, nothing m
 from __future__ import annotations
 
 import csv
+import dataclasses
 import difflib
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -84,6 +85,8 @@ class TargetList:
     version: int
     targets: tuple[Target, ...]
     milestones: object = None  # the raw `milestones` value, safely constructed; not validated yet
+    # The same value as composed YAML nodes, so ipv6scan.milestones can name lines in its errors.
+    milestones_node: Node | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 def check_sector(sector: str) -> str:
@@ -279,7 +282,8 @@ class _Walker:
         milestones = self.construct(fields["milestones"][1]) if "milestones" in fields else None
         if version is None or name is None or self.errors:
             return None
-        return TargetList(self.path, name, version, tuple(targets), milestones)
+        node = fields["milestones"][1] if "milestones" in fields else None
+        return TargetList(self.path, name, version, tuple(targets), milestones, node)
 
     def version(self, node: Node) -> int | None:
         value = self.construct(node) if node.tag == _TAG + "int" else None
@@ -718,3 +722,18 @@ def _file_errors(path: str, file_no: int, kind: str, sector: str, seen: _Seen) -
             errors.append(TargetError(path, None, f"too many errors; stopped after {MAX_ERRORS}"))
             break
     return errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Line-aware YAML reading, shared with ipv6scan's other YAML files (scoring profiles, milestones)
+
+YamlWalker = _Walker
+TooManyErrors = _TooManyErrors
+node_line = _line
+describe_node = _describe
+
+
+def compose_yaml(path: PathLike) -> Node | None:
+    """Read and compose one YAML file (no aliases); raise TargetError (file:line) if it cannot."""
+    spath = os.fspath(path)
+    return _compose(spath, _read_text(spath, MAX_YAML_BYTES))

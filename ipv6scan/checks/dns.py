@@ -155,7 +155,9 @@ def judge_ns_reachable(reach: NsReachability) -> Verdict:
     if not bad:
         return Verdict(
             Status.PASS,
-            f"All {n} IPv6 name-server addresses of {servers.zone} answer SOA authoritatively.",
+            f"All {n} IPv6 name-server addresses of {servers.zone} answer SOA authoritatively."
+            if n > 1
+            else f"The IPv6 name-server address of {servers.zone} answers SOA authoritatively.",
             evidence,
         )
     if good:

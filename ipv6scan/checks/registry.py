@@ -21,7 +21,7 @@ Judge = Callable[[Any], Verdict]
 @dataclass(frozen=True)
 class Check:
     id: str
-    subject_kind: str  # "domain", "host", "address", "url" or "resolver"
+    subject_kinds: tuple[str, ...]  # of "domain", "host", "address", "url", "resolver"
     observe: Observe
     judge: Judge
 
@@ -46,11 +46,11 @@ def _dns_observers() -> dict[str, Observe]:
 def _build() -> tuple[Check, ...]:
     o = _dns_observers()
     return (
-        Check("dns.aaaa", "host", o["aaaa"], dns_checks.judge_aaaa),
-        Check("dns.ns_ipv6", "domain", o["ns"], dns_checks.judge_ns_ipv6),
-        Check("dns.ns_reachable", "domain", o["ns_reach"], dns_checks.judge_ns_reachable),
-        Check("dns.mx_ipv6", "domain", o["mx"], dns_checks.judge_mx_ipv6),
-        Check("resolver.ipv6", "resolver", o["resolver"], resolver_checks.judge_resolver_ipv6),
+        Check("dns.aaaa", ("host",), o["aaaa"], dns_checks.judge_aaaa),
+        Check("dns.ns_ipv6", ("domain",), o["ns"], dns_checks.judge_ns_ipv6),
+        Check("dns.ns_reachable", ("domain",), o["ns_reach"], dns_checks.judge_ns_reachable),
+        Check("dns.mx_ipv6", ("domain",), o["mx"], dns_checks.judge_mx_ipv6),
+        Check("resolver.ipv6", ("resolver",), o["resolver"], resolver_checks.judge_resolver_ipv6),
     )
 
 

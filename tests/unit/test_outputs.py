@@ -376,7 +376,7 @@ async def test_check_that_raises_becomes_an_error_result() -> None:
     async def observe(ctx: ScanContext, subject: Subject) -> object:
         raise RuntimeError("probe blew up")
 
-    check = Check("dns.aaaa", "host", observe, judge_pass)
+    check = Check("dns.aaaa", ("host",), observe, judge_pass)
     eng, sink = engine([check])
     await eng._run_check(Subject("host", "www.example.gov", TARGET), check)
     (r,) = sink
@@ -401,7 +401,7 @@ async def test_judge_that_raises_becomes_an_error_result() -> None:
     def judge(observation: object) -> Verdict:
         raise KeyError("missing")
 
-    check = Check("dns.mx_ipv6", "domain", observe, judge)
+    check = Check("dns.mx_ipv6", ("domain",), observe, judge)
     eng, sink = engine([check])
     await eng._run_check(Subject("domain", "example.gov", TARGET), check)
     (r,) = sink
@@ -414,7 +414,7 @@ async def test_check_past_its_deadline_becomes_an_error_result() -> None:
         await asyncio.sleep(30)
         return "late"
 
-    check = Check("dns.ns_ipv6", "domain", observe, judge_pass)
+    check = Check("dns.ns_ipv6", ("domain",), observe, judge_pass)
     eng, sink = engine([check], deadline=0.05)
     await asyncio.wait_for(eng._run_check(Subject("domain", "example.gov", TARGET), check), 5)
     (r,) = sink
@@ -428,7 +428,7 @@ async def test_verdict_reaches_the_sink_with_who_and_where() -> None:
     async def observe(ctx: ScanContext, subject: Subject) -> object:
         return subject.name
 
-    check = Check("resolver.ipv6", "resolver", observe, judge_pass)
+    check = Check("resolver.ipv6", ("resolver",), observe, judge_pass)
     eng, sink = engine([check])
     operator = Target("Telco", "operator")
     await eng._run_check(Subject("resolver", "2001:db8::53", operator, "metro", 5353), check)
@@ -447,9 +447,9 @@ async def test_run_keeps_going_past_a_failing_check() -> None:
         return "ok"
 
     checks = [
-        Check("dns.aaaa", "host", boom, judge_pass),
-        Check("dns.ns_ipv6", "domain", fine, judge_pass),
-        Check("resolver.ipv6", "resolver", fine, judge_pass),
+        Check("dns.aaaa", ("host",), boom, judge_pass),
+        Check("dns.ns_ipv6", ("domain",), fine, judge_pass),
+        Check("resolver.ipv6", ("resolver",), fine, judge_pass),
     ]
     eng, sink = engine(checks)
     operator = Target(
