@@ -289,8 +289,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             "dns64_prefixes": list(connectivity.dns64_prefixes),
             "notes": list(connectivity.notes),
         }
-    except KeyboardInterrupt:
-        interrupted = True  # finished lines are on disk; summarise what there is
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        interrupted = True  # Ctrl-C or SIGTERM: finished lines are on disk; summarise them
     except RuntimeError as exc:
         history.close()
         raise UsageError(str(exc)) from None
@@ -363,7 +363,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ipv6scan.lab.demo import run_demo
+    from ipv6scan.demo import run_demo
 
     return run_demo(args.out, lang=args.lang or default_lang(), quiet=args.quiet)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import signal
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -84,10 +86,21 @@ async def prepare_context(config: ScanConfig) -> ScanContext:
     )
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a CI timeout, systemd stop) ends the scan like Ctrl-C: finished results are
+    kept and summarised, instead of the process dying before the report is written."""
+    task = asyncio.current_task()
+    if task is None:
+        return
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+
+
 async def scan(
     config: ScanConfig, targets: Iterable[Target], total: int | None
 ) -> tuple[ScanStats, Connectivity]:
     config.out.mkdir(parents=True, exist_ok=True)
+    _stop_on_sigterm()
     ctx = await prepare_context(config)
     progress = Progress(total) if Progress.wanted(config.quiet) else None
     with ResultWriter(config.out / "results.jsonl") as writer:
