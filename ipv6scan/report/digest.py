@@ -1,0 +1,153 @@
+"""One pass over the results, in bounded memory: the report never holds the whole run.
+
+Counts are kept per (sector, check), (tier, check) and check. Whole results are kept
+only for the targets that get a drill-down (a fixed budget, worst statuses first),
+and short rows for the result table (all of them when the run is small, else the
+findings, failures first). At 100k targets the report stays a few megabytes; the
+rest is in results.csv.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ipv6scan.model import CheckResult
+
+# Worse statuses matter more to a reader: they are kept first when a budget runs out.
+PRIORITY: dict[str, int] = {"fail": 4, "warn": 3, "error": 2, "pass": 1, "skip": 0}
+
+TABLE_LIMIT = 5000  # rows in the filterable result table
+DRILL_BUDGET = 4000  # results shown in all drill-downs together
+DRILL_MIN_PER_TARGET = 20
+EVIDENCE_CHARS = 2000  # per result; the whole evidence is in results.jsonl
+DETAIL_CHARS = 600
+
+
+@dataclass(frozen=True)
+class Row:
+    """A result without its evidence: a line of the filterable table."""
+
+    target: str
+    sector: str
+    tier: str
+    subject: str
+    check: str
+    status: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A result as a drill-down shows it: evidence already pretty-printed and bounded."""
+
+    row: Row
+    evidence: str
+    duration_ms: float
+
+
+@dataclass
+class Kept:
+    """The results kept for one drill-down target, at most `cap`, worst first."""
+
+    cap: int
+    items: list[Shown] = field(default_factory=list)
+    omitted: int = 0
+
+    def offer(self, shown: Shown) -> None:
+        if len(self.items) < self.cap:
+            self.items.append(shown)
+            return
+        self.omitted += 1
+        worst_kept = min(range(len(self.items)), key=lambda i: _prio(self.items[i].row))
+        if _prio(shown.row) > _prio(self.items[worst_kept].row):
+            self.items[worst_kept] = shown
+
+
+def _prio(row: Row) -> int:
+    return PRIORITY.get(row.status, 0)
+
+
+@dataclass
+class Digest:
+    drill: dict[str, Kept]
+    table_limit: int = TABLE_LIMIT
+    total: Counter[str] = field(default_factory=Counter)
+    by_check: dict[str, Counter[str]] = field(default_factory=dict)
+    by_sector: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)
+    by_tier: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)
+    first_rows: list[Row] = field(default_factory=list)
+    findings: dict[str, list[Row]] = field(default_factory=dict)
+
+    @classmethod
+    def for_targets(cls, names: Iterable[str], budget: int = DRILL_BUDGET) -> Digest:
+        wanted = list(names)
+        cap = max(DRILL_MIN_PER_TARGET, budget // max(1, len(wanted)))
+        return cls(drill={name: Kept(cap) for name in wanted})
+
+    def add(self, r: CheckResult) -> None:
+        status = str(r.status)
+        self.total[status] += 1
+        self.by_check.setdefault(r.check, Counter())[status] += 1
+        self.by_sector.setdefault(r.sector, {}).setdefault(r.check, Counter())[status] += 1
+        self.by_tier.setdefault(r.tier, {}).setdefault(r.check, Counter())[status] += 1
+        row = Row(r.target, r.sector, r.tier, r.subject, r.check, status, _clip(r.detail))
+        kept = self.drill.get(r.target)
+        if kept is not None:
+            kept.offer(Shown(row, evidence_text(r.evidence), r.duration_ms))
+        if len(self.first_rows) <= self.table_limit:
+            self.first_rows.append(row)  # one past the limit tells that the run is large
+        if status in ("fail", "warn", "error"):
+            bucket = self.findings.setdefault(status, [])
+            if len(bucket) < self.table_limit:
+                bucket.append(row)
+
+    @property
+    def results(self) -> int:
+        return sum(self.total.values())
+
+    @property
+    def table_is_complete(self) -> bool:
+        return len(self.first_rows) <= self.table_limit
+
+    def table_rows(self) -> list[Row]:
+        """Every result when they fit; else the findings, failures first, up to the limit."""
+        if self.table_is_complete:
+            return self.first_rows
+        rows = [row for s in ("fail", "warn", "error") for row in self.findings.get(s, [])]
+        return rows[: self.table_limit]
+
+    @property
+    def finding_count(self) -> int:
+        return sum(self.total[s] for s in ("fail", "warn", "error"))
+
+
+def digest(results: Iterable[CheckResult], drill_targets: Iterable[str]) -> Digest:
+    d = Digest.for_targets(drill_targets)
+    for r in results:
+        d.add(r)
+    return d
+
+
+def evidence_text(evidence: Mapping[str, Any]) -> str:
+    """Readable JSON (Chinese page titles stay Chinese); the template escapes it."""
+    try:
+        text = json.dumps(evidence, ensure_ascii=False, indent=1, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        text = repr(evidence)
+    if len(text) > EVIDENCE_CHARS:
+        text = text[:EVIDENCE_CHARS] + "\n…"
+    return text
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= DETAIL_CHARS else text[:DETAIL_CHARS] + "…"
+
+
+def pass_rate(counts: Mapping[str, int]) -> float | None:
+    """Passes over decided results (pass, warn, fail): error and skip say nothing."""
+    decided = sum(counts.get(s, 0) for s in ("pass", "warn", "fail"))
+    return counts.get("pass", 0) / decided if decided else None

@@ -1,0 +1,256 @@
+"""Everything the template shows, computed once from the summary and one pass over the
+results. The template only lays it out; every word here goes through the catalogue.
+
+Parts of the summary that a newer scorer adds (fix_first, services, stage names,
+milestones, trends, profile) are shown when present and simply left out when absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+
+from ipv6scan.model import CheckResult
+from ipv6scan.report import overview as ov
+from ipv6scan.report.charts import Charts
+from ipv6scan.report.digest import Row, digest
+from ipv6scan.report.i18n import Formatter, localized
+from ipv6scan.report.labels import CHECKS, SECTORS, STAGES, STATUSES, TIERS, Words, order_of
+from ipv6scan.report.targets import (
+    Ranking,
+    SubjectGroup,
+    TargetView,
+    choose_drill,
+    fallback_fix_first,
+    groups,
+    rank,
+    series,
+    target_views,
+)
+
+Gettext = ov.Gettext
+
+
+@dataclass(frozen=True)
+class Drill:
+    target: TargetView
+    groups: list[SubjectGroup]
+    omitted: int
+    fix_first: list[dict[str, Any]]
+    fix_first_is_ours: bool  # derived here because the summary had none
+
+
+@dataclass
+class Report:
+    lang: str
+    words: Words
+    fmt: Formatter
+    generated: str
+    scan_started: str  # when the scan ran (from the history's run record), else ""
+    profile: str
+    overall_score: float | None
+    overall_ring: Markup
+    targets_total: int
+    results_total: int
+    findings_total: int
+    stage_chart: Markup | None
+    stage_kpis: list[tuple[str, str, str]]  # (label, count, share)
+    services_chart: Markup | None
+    status_chart: Markup | None
+    problems_chart: Markup | None
+    milestones: list[ov.Milestone]
+    overall_trend: ov.Trend | None
+    overall_spark: Markup | None  # the same trend, small, beside the overall score
+    sector_chart: Markup | None
+    sector_matrix: Markup | None
+    sector_checks: list[tuple[str, Markup]]
+    sector_trends: list[ov.Trend]
+    tier_chart: Markup | None
+    tier_matrix: Markup | None
+    tier_checks: list[tuple[str, Markup]]
+    ranking: Ranking
+    drills: list[Drill]
+    table: list[Row]
+    table_complete: bool
+    scanner: Mapping[str, Any]
+    sectors_present: list[str]
+    tiers_present: list[str]
+    stages_present: list[str]
+    checks_present: list[str]
+    ladder: list[str]
+    stage_rank: dict[str, int]  # sort key of a stage: its rung
+    status_rank: dict[str, int]  # sort key of a status
+    has_services: bool
+    target_sparks: dict[int, Markup]  # target index -> trend sparkline, for ranked rows
+    anchors: dict[str, str] = field(default_factory=dict)  # target name -> drill anchor
+
+
+@dataclass(frozen=True)
+class Ladder:
+    stages: list[str]  # lowest first, without not-assessed
+    names: dict[str, object]
+    descriptions: dict[str, object]
+
+
+def stage_ladder(summary: Mapping[str, Any]) -> Ladder:
+    """The scorer's ladder (ids in order, names, descriptions) if it gives one."""
+    raw = summary.get("stages")
+    if isinstance(raw, Mapping):  # {id: name} also does
+        raw = [{"id": k, "name": v} for k, v in raw.items()]
+    items = raw if isinstance(raw, list) else []
+    ladder = Ladder([], {}, {})
+    for item in items:
+        if isinstance(item, str):
+            ladder.stages.append(item)
+            continue
+        if not isinstance(item, Mapping) or item.get("id") is None:
+            continue
+        key = str(item["id"])
+        ladder.stages.append(key)
+        if item.get("name") is not None:
+            ladder.names[key] = item["name"]
+        if item.get("description") is not None:
+            ladder.descriptions[key] = item["description"]
+    stages = [s for s in ladder.stages if s != "not-assessed"]
+    return Ladder(stages or list(STAGES), ladder.names, ladder.descriptions)
+
+
+def build(
+    results: Iterable[CheckResult],
+    summary: Mapping[str, Any],
+    lang: str,
+    gettext: Gettext,
+    now: dt.datetime | None = None,
+) -> Report:
+    _ = gettext
+    fmt = Formatter(lang)
+    ladder = stage_ladder(summary)
+    words = Words(gettext, lang, ladder.names, ladder.descriptions)
+    # the placeholders map to themselves: the chart module fills them per label
+    pair = _("%(label)s: %(value)s", label="%(label)s", value="%(value)s")
+    p = ov.Parts(gettext, words, fmt, Charts(pair=pair, sep=_("; ")))
+    views = target_views(summary)
+    ranking = rank(views)
+    drilled = choose_drill(ranking)
+    d = digest(results, (v.name for v in drilled))
+    overall = _dict(summary.get("overall"))
+    score = overall.get("score") if isinstance(overall.get("score"), (int, float)) else None
+    trends = _dict(summary.get("trends"))
+
+    drills = []
+    for v in ranking.rows:
+        if v.drill:
+            kept = d.drill.get(v.name)
+            ours = v.fix_first is None  # an older summary: derive the list from the results
+            fix = fallback_fix_first(kept) if ours else v.fix_first or []
+            drills.append(Drill(v, groups(kept, v), kept.omitted if kept else 0, fix, ours))
+
+    stage_counts = Counter(v.stage for v in views)
+    stage_order = ladder.stages + sorted(set(stage_counts) - set(ladder.stages) - {"not-assessed"})
+    if stage_counts.get("not-assessed"):
+        stage_order.append("not-assessed")
+    assessed = len(views) - stage_counts.get("not-assessed", 0)
+
+    overall_points = series(trends.get("overall"))
+
+    def pass_rates(name: str) -> str:
+        return _("Pass rate per check: %(name)s", name=name)
+
+    return Report(
+        lang=lang,
+        words=words,
+        fmt=fmt,
+        generated=fmt.timestamp(now or dt.datetime.now(dt.UTC)),
+        scan_started=_started(fmt, _dict(summary.get("run")).get("started")),
+        profile=localized(_dict(summary.get("profile")).get("name"), lang),
+        overall_score=score,
+        overall_ring=p.charts.ring(score, fmt.score(score) or "–", _("Overall score")),
+        targets_total=len(views),
+        results_total=d.results,
+        findings_total=d.finding_count,
+        stage_chart=ov.stage_chart(p, stage_order, stage_counts, len(views)),
+        stage_kpis=ov.stage_kpis(p, ladder.stages, stage_counts, assessed),
+        services_chart=ov.services_chart(p, views),
+        status_chart=ov.status_chart(p, d),
+        problems_chart=ov.problems_chart(p, d),
+        milestones=ov.milestones(p, summary.get("milestones")),
+        overall_trend=ov.trend(p, _("Overall score"), overall_points),
+        overall_spark=_chart(ov.trend(p, _("Overall score"), overall_points, 170, 34)),
+        sector_chart=ov.sector_chart(p, _dict(summary.get("sectors"))),
+        sector_matrix=ov.check_matrix(
+            p,
+            d.by_sector,
+            order_of(SECTORS, d.by_sector),
+            words.sector,
+            _("Pass rate per check and sector"),
+        ),
+        sector_checks=[
+            (words.sector(s), ov.check_stacks(p, d.by_sector[s], pass_rates(words.sector(s))))
+            for s in order_of(SECTORS, d.by_sector)
+        ],
+        sector_trends=[
+            t
+            for name, raw in sorted(_dict(trends.get("sectors")).items())
+            if (t := ov.trend(p, words.sector(str(name)), series(raw))) is not None
+        ],
+        tier_chart=ov.tier_chart(p, overall, views),
+        tier_matrix=ov.check_matrix(
+            p,
+            d.by_tier,
+            order_of(TIERS, d.by_tier),
+            words.tier,
+            _("Pass rate per check and network tier"),
+        ),
+        tier_checks=[
+            (words.tier(t), ov.check_stacks(p, d.by_tier[t], pass_rates(words.tier(t))))
+            for t in order_of(TIERS, d.by_tier)
+        ],
+        ranking=ranking,
+        drills=drills,
+        table=d.table_rows(),
+        table_complete=d.table_is_complete,
+        scanner=_dict(summary.get("scanner")),
+        sectors_present=order_of(SECTORS, {v.sector for v in views} | set(d.by_sector)),
+        tiers_present=order_of(TIERS, {t for v in views for t in v.tiers} | set(d.by_tier)),
+        stages_present=[s for s in stage_order if stage_counts.get(s)],
+        checks_present=order_of(CHECKS, d.by_check),
+        ladder=ladder.stages,
+        stage_rank={s: i for i, s in enumerate(stage_order) if s != "not-assessed"},
+        status_rank={s: i for i, s in enumerate(STATUSES)},
+        has_services=any(v.services for v in ranking.rows),
+        target_sparks={
+            v.index: p.charts.sparkline(
+                [x for _d, x in v.trend],
+                _("Trend: %(name)s", name=v.name),
+                ov.trend_desc(p, v.name, v.trend),
+            )
+            for v in ranking.rows
+            if len(v.trend) > 1
+        },
+        anchors={dr.target.name: dr.target.anchor for dr in drills},
+    )
+
+
+def _chart(trend: ov.Trend | None) -> Markup | None:
+    return trend.chart if trend is not None else None
+
+
+def _started(fmt: Formatter, value: object) -> str:
+    if not isinstance(value, str):
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:  # the history records UTC
+        moment = moment.replace(tzinfo=dt.UTC)
+    return fmt.timestamp(moment)
+
+
+def _dict(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
