@@ -199,7 +199,7 @@ def test_non_utf8_yaml(tmp_path: Path) -> None:
 
 
 def test_file_size_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ipv6scan.targets.MAX_YAML_BYTES", 1 << 20)
+    monkeypatch.setattr("ipv6scan.targets.yaml_nodes.MAX_YAML_BYTES", 1 << 20)
     path = tmp_path / "big.yaml"
     path.write_bytes(b"#" * ((1 << 20) + 1))
     line, message = only_error(path)

@@ -1,0 +1,128 @@
+"""The front door: the targets of several files (YAML and plain lists) read as one run.
+
+A target name may stand only once across all the files of a run; a file given twice is an
+error too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+
+from ipv6scan.model import Target
+from ipv6scan.targets.entries import check_sector
+from ipv6scan.targets.errors import (
+    MAX_ERRORS,
+    PathLike,
+    TargetError,
+    TargetErrors,
+    too_many_errors,
+)
+from ipv6scan.targets.plain_lists import plain_items
+from ipv6scan.targets.seen_names import SeenNames
+from ipv6scan.targets.yaml_list import load_yaml_targets
+
+YAML_SUFFIXES = (".yaml", ".yml")
+PLAIN_SUFFIXES = (".txt", ".csv")
+
+
+def _file_kind(path: str) -> str:
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in YAML_SUFFIXES:
+        return "yaml"
+    if suffix in PLAIN_SUFFIXES:
+        return "plain"
+    raise TargetError(
+        path,
+        None,
+        f"unknown target file type {suffix or '(no suffix)'!r}; "
+        f"expected one of {', '.join(YAML_SUFFIXES + PLAIN_SUFFIXES)}",
+    )
+
+
+def _files(
+    paths: Iterable[PathLike], seen: SeenNames
+) -> Iterator[tuple[str, int, str | TargetError]]:
+    """(path, file number, kind) per file; kind is a TargetError for a bad suffix or a repeat."""
+    real: set[str] = set()
+    for path in paths:
+        spath = os.fspath(path)
+        kind: str | TargetError
+        try:
+            kind = _file_kind(spath)
+        except TargetError as exc:
+            kind = exc
+        if os.path.realpath(spath) in real:
+            kind = TargetError(spath, None, "file given more than once")
+        real.add(os.path.realpath(spath))
+        yield spath, seen.add_file(spath), kind
+
+
+def _duplicate(seen: SeenNames, target: Target, file_no: int) -> TargetError | None:
+    first = seen.first(target.name, file_no, target.line)
+    if first is None:
+        return None
+    return TargetError(
+        target.source, target.line, f"duplicate target name {target.name!r} (first at {first})"
+    )
+
+
+def iter_targets(paths: Iterable[PathLike], default_sector: str = "enterprise") -> Iterator[Target]:
+    """Every target of `paths` in order, streaming plain lists.
+
+    Raises TargetErrors for a YAML file that does not validate, TargetError for anything else
+    (both are TargetListError). Targets already yielded stay valid: call `validate_files` first
+    when nothing may start before everything has been checked.
+    """
+    check_sector(default_sector)
+    seen = SeenNames()
+    for path, file_no, kind in _files(paths, seen):
+        if isinstance(kind, TargetError):
+            raise kind
+        if kind == "yaml":
+            for target in load_yaml_targets(path).targets:
+                if error := _duplicate(seen, target, file_no):
+                    raise error
+                yield target
+        else:
+            for item in plain_items(path, default_sector, seen, file_no):
+                if isinstance(item, TargetError):
+                    raise item
+                yield item
+
+
+def validate_files(paths: Iterable[PathLike], sector: str = "enterprise") -> list[TargetError]:
+    """Read every file and return every problem (at most MAX_ERRORS a file); [] means valid."""
+    check_sector(sector)
+    seen = SeenNames()
+    errors: list[TargetError] = []
+    for path, file_no, kind in _files(paths, seen):
+        if isinstance(kind, TargetError):
+            errors.append(kind)
+        else:
+            errors.extend(_file_errors(path, file_no, kind, sector, seen))
+    return errors
+
+
+def _file_errors(
+    path: str, file_no: int, kind: str, sector: str, seen: SeenNames
+) -> list[TargetError]:
+    errors: list[TargetError] = []
+    if kind == "yaml":
+        try:
+            targets: Iterable[Target | TargetError] = load_yaml_targets(path).targets
+        except TargetErrors as exc:
+            return exc.errors
+    else:
+        targets = plain_items(path, sector, seen, file_no)
+    for item in targets:
+        error = item if isinstance(item, TargetError) else None
+        if kind == "yaml" and isinstance(item, Target):
+            error = _duplicate(seen, item, file_no)
+        if error is None:
+            continue
+        errors.append(error)
+        if len(errors) >= MAX_ERRORS:
+            errors.append(too_many_errors(path))
+            break
+    return errors

@@ -1,0 +1,181 @@
+"""Line-aware YAML reading, shared by ipv6scan's YAML files (target lists, scoring profiles,
+milestones).
+
+A file is composed into nodes, never constructed into objects, so that every error names the
+line of the node at fault; YamlWalker collects those errors as it checks a document, and goes
+on past the first one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ipv6scan.targets.errors import MAX_ERRORS, PathLike, TargetError, too_many_errors
+
+MAX_YAML_BYTES = 64 * 1024 * 1024  # larger sets belong in a streamed .txt/.csv list
+
+TAG = "tag:yaml.org,2002:"
+# The C parser when PyYAML has it: same nodes and marks, much faster on big files.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def compose_yaml(path: PathLike) -> Node | None:
+    """Read and compose one YAML file (no aliases); raise TargetError (file:line) if it cannot."""
+    spath = os.fspath(path)
+    return _compose(spath, _read_text(spath, MAX_YAML_BYTES))
+
+
+def _read_text(path: str, limit: int) -> str:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise TargetError(path, None, f"cannot read file: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise TargetError(
+            path, None, f"file is larger than {limit >> 20} MiB; use a .txt or .csv list instead"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise TargetError(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
+    return text.removeprefix("\ufeff")
+
+
+def _compose(path: str, text: str) -> Node | None:
+    try:
+        # Aliases are refused: an alias re-uses a node, and a few nested aliases make the walk
+        # (and the target set) grow exponentially. Target lists do not need them.
+        for event in yaml.parse(text, Loader=_LOADER):
+            if isinstance(event, yaml.AliasEvent):
+                raise TargetError(
+                    path,
+                    event.start_mark.line + 1,
+                    f"YAML alias *{event.anchor} is not supported in target lists; "
+                    "write the value out",
+                )
+        return yaml.compose(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or exc.context or "error"
+        if exc.context and exc.problem and exc.context_mark:
+            what += f" ({exc.context} at line {exc.context_mark.line + 1})"
+        raise TargetError(path, mark.line + 1 if mark else None, f"YAML syntax: {what}") from None
+    except yaml.YAMLError as exc:  # ReaderError: a character YAML does not allow
+        line = text.count("\n", 0, getattr(exc, "position", 0)) + 1
+        reason = getattr(exc, "reason", "") or str(exc).splitlines()[0]
+        raise TargetError(path, line, f"YAML syntax: {reason}") from None
+
+
+class TooManyErrors(Exception):
+    pass
+
+
+def node_line(node: Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def is_str(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == TAG + "str"
+
+
+_KINDS = {
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true/false",
+    "null": "nothing",
+    "timestamp": "a date",
+    "binary": "binary data",
+}
+
+
+def describe_node(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    kind = _KINDS.get(node.tag.removeprefix(TAG), f"a value tagged {node.tag}")
+    value = str(node.value)
+    return f"{kind} ({value[:40]!r})" if value else kind
+
+
+def _unknown_key(key: str, what: str, allowed: Iterable[str]) -> str:
+    allowed = tuple(allowed)
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown key {key!r} in {what}{hint}; allowed keys: {', '.join(allowed)}"
+
+
+class YamlWalker:
+    """Checks one composed YAML document, collecting errors as it goes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.errors: list[TargetError] = []
+
+    def error(self, where: Node | None, message: str) -> None:
+        self.errors.append(
+            TargetError(self.path, node_line(where) if where is not None else None, message)
+        )
+        if len(self.errors) >= MAX_ERRORS:
+            self.errors.append(too_many_errors(self.path))
+            raise TooManyErrors
+
+    def fields(
+        self, node: Node, what: str, allowed: tuple[str, ...], required: tuple[str, ...]
+    ) -> dict[str, tuple[Node, Node]] | None:
+        """The (key node, value node) pairs of a mapping, by key; None if it is no mapping."""
+        if not isinstance(node, MappingNode):
+            self.error(node, f"{what} must be a mapping, got {describe_node(node)}")
+            return None
+        out: dict[str, tuple[Node, Node]] = {}
+        for key, value in node.value:
+            if not is_str(key):
+                self.error(key, f"keys of {what} must be strings, got {describe_node(key)}")
+            elif key.value in out:
+                first = node_line(out[key.value][0])
+                self.error(key, f"duplicate key {key.value!r} in {what} (first at line {first})")
+            elif key.value not in allowed:
+                self.error(key, _unknown_key(key.value, what, allowed))
+            else:
+                out[key.value] = (key, value)
+        for name in required:
+            if name not in out:
+                self.error(node, f"{what} is missing required key {name!r}")
+        return out
+
+    def string(self, node: Node, what: str) -> str | None:
+        if not is_str(node):
+            self.error(node, f"{what} must be a string, got {describe_node(node)}")
+            return None
+        value = str(node.value).strip()
+        if not value:
+            self.error(node, f"{what} is empty")
+            return None
+        return value
+
+    def sequence(self, node: Node, what: str) -> list[Node]:
+        if not isinstance(node, SequenceNode):
+            self.error(node, f"{what} must be a list, got {describe_node(node)}")
+            return []
+        return list(node.value)
+
+    def construct(self, node: Node) -> object:
+        # SafeLoader's constructor builds only plain data (str, int, list, dict, date ...).
+        loader = yaml.SafeLoader("")
+        try:
+            return loader.construct_object(node, deep=True)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or node.start_mark
+            self.errors.append(TargetError(self.path, mark.line + 1, f"YAML: {exc.problem}"))
+            return None
+        finally:
+            loader.dispose()
