@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.memo import Memo
@@ -54,6 +55,8 @@ class CheckOptions:
     latency_pass: float = 0.2  # IPv6 at most 20% slower: pass
     latency_warn: float = 1.0  # at most 100% slower: warn
     trace_max_hops: int = 30
+    ping_count: int = 3  # echoes per address
+    ping_interval: float = 0.1  # seconds between them
 
 
 @dataclass(frozen=True)
@@ -67,3 +70,6 @@ class ScanContext:
     resolver_probe_name: str = "www.ietf.org"  # asked of resolvers when a target has no domain
     options: CheckOptions = field(default_factory=CheckOptions)
     memo: Memo = field(default_factory=Memo)  # shared observations (HTTP fetches, TCP probes)
+    # the scan's one raw ICMPv6 socket (IcmpProber), or why it could not be opened
+    # (RawSocketDenied); None when no net check runs. Opened and closed by run.scan.
+    icmp: Any = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import signal
@@ -21,6 +22,7 @@ from ipv6scan.model import Target
 from ipv6scan.observations import Connectivity
 from ipv6scan.preflight import check_connectivity, discover_dns64, system_resolvers
 from ipv6scan.probes.dns import DnspythonTransport, DnsServer
+from ipv6scan.probes.fastdns import recursive_transport
 from ipv6scan.probes.resolution import Resolver
 from ipv6scan.progress import Progress
 from ipv6scan.report.html import write_html
@@ -66,9 +68,10 @@ async def prepare_context(config: ScanConfig) -> ScanContext:
     servers = config.resolvers or tuple(system_resolvers())
     if not servers:
         raise RuntimeError("no recursive resolver: none in /etc/resolv.conf; use --resolver")
-    transport = DnspythonTransport()
+    transport = DnspythonTransport()  # direct questions to many servers (NS SOA, resolvers)
     probes = asyncio.Semaphore(config.concurrency)
-    resolver = Resolver(transport, servers, timeout=config.timeout, limit=probes)
+    # look-ups through the few configured resolvers: one multiplexed socket each
+    resolver = Resolver(recursive_transport(), servers, timeout=config.timeout, limit=probes)
     connectivity = await check_connectivity(
         transport, servers, config.timeout, config.allow_prefixes
     )
@@ -102,6 +105,8 @@ async def scan(
     config.out.mkdir(parents=True, exist_ok=True)
     _stop_on_sigterm()
     ctx = await prepare_context(config)
+    if any(c.family == "net" for c in config.checks):
+        ctx = dataclasses.replace(ctx, icmp=open_icmp())
     progress = Progress(total) if Progress.wanted(config.quiet) else None
     with ResultWriter(config.out / "results.jsonl") as writer:
         engine = Engine(
@@ -118,7 +123,20 @@ async def scan(
         finally:
             if progress:
                 progress.update(engine.stats, final=True)
+            if hasattr(ctx.icmp, "close"):
+                ctx.icmp.close()
     return stats, ctx.connectivity
+
+
+def open_icmp() -> object:
+    """The scan's raw ICMPv6 socket, or the reason it is not permitted (the net checks
+    then skip). scapy is imported here, only when a net check runs."""
+    from ipv6scan.probes.icmp_socket import IcmpProber, RawSocketDenied
+
+    try:
+        return IcmpProber.open()
+    except RawSocketDenied as denied:
+        return denied
 
 
 def write_outputs(

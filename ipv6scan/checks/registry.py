@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ipv6scan.checks import dns as dns_checks
+from ipv6scan.checks import mail as mail_checks
+from ipv6scan.checks import net as net_checks
 from ipv6scan.checks import resolver as resolver_checks
 from ipv6scan.model import Verdict
 
@@ -43,13 +45,26 @@ def _dns_observers() -> dict[str, Observe]:
     }
 
 
+def _mail_net_observers() -> dict[str, Observe]:
+    from ipv6scan.probes import net_observe, smtp
+
+    return {
+        "smtp": smtp.observe_smtp,
+        "ping": net_observe.observe_ping,
+        "trace": net_observe.observe_trace,
+    }
+
+
 def _build() -> tuple[Check, ...]:
-    o = _dns_observers()
+    o = {**_dns_observers(), **_mail_net_observers()}
     return (
         Check("dns.aaaa", ("host",), o["aaaa"], dns_checks.judge_aaaa),
         Check("dns.ns_ipv6", ("domain",), o["ns"], dns_checks.judge_ns_ipv6),
         Check("dns.ns_reachable", ("domain",), o["ns_reach"], dns_checks.judge_ns_reachable),
         Check("dns.mx_ipv6", ("domain",), o["mx"], dns_checks.judge_mx_ipv6),
+        Check("mail.smtp", ("domain",), o["smtp"], mail_checks.judge_smtp),
+        Check("net.ping", ("address", "host"), o["ping"], net_checks.judge_ping),
+        Check("net.trace", ("address", "host"), o["trace"], net_checks.judge_trace),
         Check("resolver.ipv6", ("resolver",), o["resolver"], resolver_checks.judge_resolver_ipv6),
     )
 

@@ -1,0 +1,226 @@
+"""Observations of net.ping and net.trace: ICMPv6 echoes and hop-limited echoes.
+
+Scope safety: only addresses the run's AddressPolicy calls global (which includes
+--allow-prefix ranges) are ever sent to; the others are recorded as not probed.
+Nothing is sent when the scanner has no IPv6 path: the checks then say so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+
+from ipv6scan.context import ScanContext
+from ipv6scan.model import Subject
+from ipv6scan.observations_net import (
+    REPLY,
+    SCANNER_SIDE,
+    UNREACHABLE,
+    UNREACHABLE_CODES,
+    EchoOutcome,
+    NetTarget,
+    PingObservation,
+    PingResult,
+    TraceHop,
+    TraceObservation,
+    TraceResult,
+)
+from ipv6scan.probes.dns_observe import addresses
+from ipv6scan.probes.icmp_socket import IcmpProber, RawSocketDenied
+
+MAX_NET_ADDRESSES = 8  # of one host's AAAA set: enough for any real host, bounded for odd ones
+PING_COUNT = 3
+PING_INTERVAL = 0.1  # s between the echoes to one address, as ping -i would space them
+TRACE_PROBES_PER_HOP = 3
+TRACE_WINDOW = 8  # hops probed at once: fast, yet a near destination gets few echoes
+TRACE_MAX_WINDOWS = 4  # so a trace waits at most four timeouts, whatever trace_max_hops is
+_PROBER_KEY = ("icmp-prober",)
+
+
+class OutOfScope(Exception):
+    """A probe was about to go to an address the policy does not call global."""
+
+
+async def prober_for(ctx: ScanContext) -> IcmpProber | RawSocketDenied:
+    """The scan's one ICMP prober, opened on first use; the denial when raw sockets are
+    not permitted, found once per scan. A context that carries its own prober (an
+    `icmp` field) wins, so the run can open and close it around the scan."""
+    own = ctx.icmp
+    if own is not None:
+        return own  # type: ignore[no-any-return]
+
+    async def open_once() -> IcmpProber | RawSocketDenied:
+        try:
+            return IcmpProber.open()
+        except RawSocketDenied as denied:
+            return denied
+
+    return await ctx.memo.get(_PROBER_KEY, open_once)  # type: ignore[no-any-return]
+
+
+def _guard(ctx: ScanContext, address: str) -> None:
+    # checked again right before sending, so no future path around net_target can leak
+    if not ctx.policy.is_global(address):
+        raise OutOfScope(f"{address} is not a global address; refusing to probe it")
+
+
+async def net_target(ctx: ScanContext, subject: Subject) -> NetTarget:
+    if subject.kind == "address":
+        found = ctx.policy.classify(subject.name)
+        if found.version != 6:
+            return NetTarget(subject.name, "address", ipv4_only=True)
+        if not found.is_global:
+            return NetTarget(subject.name, "address", not_probed=(found,))
+        return NetTarget(subject.name, "address", addresses=(found.address,))
+    aaaa = await addresses(ctx, subject.name, "AAAA")
+    good = aaaa.global_
+    return NetTarget(
+        subject.name,
+        "host",
+        good[:MAX_NET_ADDRESSES],
+        aaaa.non_global,
+        aaaa,
+        capped=max(0, len(good) - MAX_NET_ADDRESSES),
+    )
+
+
+# ------------------------------------------------------------------ net.ping
+
+
+async def ping(
+    prober: IcmpProber,
+    address: str,
+    *,
+    timeout: float,
+    count: int = PING_COUNT,
+    interval: float = PING_INTERVAL,
+) -> PingResult:
+    """`count` echoes `interval` apart; every one waits up to `timeout`."""
+    futures: list[asyncio.Future[EchoOutcome]] = []
+    for i in range(count):
+        if i:
+            await asyncio.sleep(interval)
+        futures.append(prober.send(address, timeout=timeout))
+    outcomes: Sequence[EchoOutcome] = await asyncio.gather(*futures)
+    rtts = tuple(o.rtt_ms for o in outcomes if o.kind == REPLY and o.rtt_ms is not None)
+    errors = tuple(dict.fromkeys(_describe(o) for o in outcomes if o.kind != REPLY))
+    scanner = next((o for o in outcomes if o.kind in SCANNER_SIDE), None)
+    return PingResult(
+        address,
+        sent=count,
+        received=len(rtts),
+        rtts_ms=rtts,
+        errors=errors,
+        scanner_error=(scanner.error or scanner.kind) if scanner and not rtts else None,
+    )
+
+
+def _describe(outcome: EchoOutcome) -> str:
+    if outcome.kind == UNREACHABLE:
+        word = UNREACHABLE_CODES.get(outcome.code or 0, f"code {outcome.code}")
+        return f"unreachable ({word}) from {outcome.responder}"
+    if outcome.kind in SCANNER_SIDE:
+        return f"{outcome.kind}: {outcome.error}"
+    if outcome.responder:
+        return f"{outcome.kind} from {outcome.responder}"
+    return outcome.kind
+
+
+async def _ping_one(ctx: ScanContext, prober: IcmpProber, address: str) -> PingResult:
+    _guard(ctx, address)
+    # ping_count / ping_interval are not CheckOptions fields (yet): the defaults hold until then
+    count = ctx.options.ping_count
+    interval = ctx.options.ping_interval
+    async with ctx.limits.slot(address):
+        return await ping(prober, address, timeout=ctx.timeout, count=count, interval=interval)
+
+
+async def observe_ping(ctx: ScanContext, subject: Subject) -> PingObservation:
+    target = await net_target(ctx, subject)
+    if not target.addresses or not ctx.connectivity.ipv6:
+        return PingObservation(target, ctx.connectivity.ipv6)
+    prober = await prober_for(ctx)
+    if isinstance(prober, RawSocketDenied):
+        return PingObservation(target, True, str(prober))
+    jobs = [_ping_one(ctx, prober, address) for address in target.addresses]
+    return PingObservation(target, True, None, tuple(await asyncio.gather(*jobs)))
+
+
+# ------------------------------------------------------------------ net.trace
+
+
+async def trace(
+    prober: IcmpProber,
+    destination: str,
+    *,
+    max_hops: int,
+    timeout: float,
+    probes_per_hop: int = TRACE_PROBES_PER_HOP,
+) -> TraceResult:
+    """Echo requests with hop limits 1..max_hops, a window of hops at a time, each hop's
+    probes in parallel; stops at the first hop the destination answers from, or at a
+    Destination Unreachable. A silent hop is recorded as such and the trace goes on."""
+    window = max(TRACE_WINDOW, -(-max_hops // TRACE_MAX_WINDOWS))
+    hops: list[TraceHop] = []
+    first = 1
+    while first <= max_hops:
+        ttls = range(first, min(first + window, max_hops + 1))
+        sent = [
+            [
+                prober.send(destination, timeout=timeout, hop_limit=ttl)
+                for _ in range(probes_per_hop)
+            ]
+            for ttl in ttls
+        ]
+        answers = await asyncio.gather(*(asyncio.gather(*futures) for futures in sent))
+        for ttl, outcomes in zip(ttls, answers, strict=True):
+            scanner = next((o for o in outcomes if o.kind in SCANNER_SIDE), None)
+            if scanner is not None:
+                error = scanner.error or scanner.kind
+                return TraceResult(destination, False, tuple(hops), max_hops, None, error)
+            hop = summarize_hop(ttl, outcomes)
+            hops.append(hop)
+            if any(o.kind == REPLY for o in outcomes):
+                return TraceResult(destination, True, tuple(hops), max_hops)
+            if hop.unreachable is not None:
+                stopped = f"hop {ttl} ({hop.address}) answered unreachable ({hop.unreachable})"
+                return TraceResult(destination, False, tuple(hops), max_hops, stopped)
+        first = ttls[-1] + 1
+    return TraceResult(destination, False, tuple(hops), max_hops)
+
+
+def summarize_hop(ttl: int, outcomes: Sequence[EchoOutcome]) -> TraceHop:
+    answered = [o for o in outcomes if o.responder is not None]
+    if not answered:
+        return TraceHop(ttl, None, None, 0, len(outcomes))
+    by_count = Counter(o.responder for o in answered)
+    address = by_count.most_common(1)[0][0]
+    rtts = [o.rtt_ms for o in answered if o.responder == address and o.rtt_ms is not None]
+    codes = [o.code for o in answered if o.kind == UNREACHABLE]
+    return TraceHop(
+        ttl,
+        address,
+        round(statistics.median(rtts), 3) if rtts else None,
+        len(answered),
+        len(outcomes),
+        tuple(a for a in by_count if a != address),
+        UNREACHABLE_CODES.get(codes[0] or 0, f"code {codes[0]}") if codes else None,
+    )
+
+
+async def observe_trace(ctx: ScanContext, subject: Subject) -> TraceObservation:
+    target = await net_target(ctx, subject)
+    if not target.addresses or not ctx.connectivity.ipv6:
+        return TraceObservation(target, ctx.connectivity.ipv6)
+    prober = await prober_for(ctx)
+    if isinstance(prober, RawSocketDenied):
+        return TraceObservation(target, True, str(prober))
+    destination = target.addresses[0]  # one path per subject: the first global AAAA
+    _guard(ctx, destination)
+    async with ctx.limits.slot(destination):
+        result = await trace(
+            prober, destination, max_hops=ctx.options.trace_max_hops, timeout=ctx.timeout
+        )
+    return TraceObservation(target, True, None, result)

@@ -1,0 +1,176 @@
+"""mail.smtp's probe: connect to port 25 over IPv6, read the greeting, say QUIT.
+
+Nothing more is sent: no EHLO, no STARTTLS, no envelope. What is read is
+bounded in bytes and time, and the banner is the remote's text: it is kept as
+plain text with control characters removed, never interpreted.
+
+Multi-line greetings ("220-" lines, then "220 ") are read to their last line.
+Postfix's postscreen sends "220-" and then waits several seconds before the
+rest, to catch clients that talk early; a timeout after a "220-" line is
+therefore still a greeting (marked incomplete), and no QUIT is sent into it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import unicodedata
+
+from ipv6scan.context import ScanContext
+from ipv6scan.model import Subject
+from ipv6scan.observations_net import (
+    CLOSED,
+    GREETING,
+    MALFORMED,
+    NET_ERROR,
+    NO_PATH,
+    OVERSIZED,
+    REFUSED,
+    REJECTED,
+    RESET,
+    TIMEOUT,
+    SmtpAttempt,
+    SmtpObservation,
+)
+from ipv6scan.probes.dns import NO_PATH_ERRNOS
+from ipv6scan.probes.dns_observe import observe_mail_exchangers
+
+SMTP_PORT = 25
+MAX_GREETING_BYTES = 4096
+BANNER_CHARS = 200
+MAX_SMTP_ADDRESSES = 32  # of all MX hosts together
+QUIT_WAIT = 1.0  # s for the server's 221 after QUIT; politeness, not evidence
+
+# parse_greeting states
+COMPLETE = "complete"
+PARTIAL = "partial"
+BAD = "malformed"
+
+
+def parse_greeting(data: bytes) -> tuple[str, int | None]:
+    """(state, code) of the bytes read so far: COMPLETE with the last line's code,
+    PARTIAL (more to come; code of the first line, if one was seen) or BAD."""
+    *lines, tail = data.split(b"\n")
+    first_code: int | None = None
+    for raw in lines:
+        line = raw.rstrip(b"\r")
+        if len(line) < 3 or not line[:3].isdigit():
+            return BAD, None
+        code = int(line[:3])
+        first_code = code if first_code is None else first_code
+        sep = line[3:4]
+        if sep in (b" ", b""):
+            return COMPLETE, code
+        if sep != b"-":
+            return BAD, None
+    if len(tail) >= 3 and not tail[:3].isdigit():
+        return BAD, None  # no need to wait for the end of a line that is not a reply
+    if first_code is None and len(tail) >= 3:
+        first_code = int(tail[:3])
+    return PARTIAL, first_code
+
+
+def clean_banner(data: bytes, limit: int = BANNER_CHARS) -> str:
+    """The first line as plain text: undecodable bytes replaced, control and format
+    characters (escape sequences, bidi overrides, NUL...) dropped, truncated."""
+    first = data.split(b"\n", 1)[0][: limit * 4].decode("utf-8", errors="replace")
+    kept = "".join(
+        ch if unicodedata.category(ch)[0] != "C" else " " if ch == "\t" else "" for ch in first
+    )
+    return kept.strip()[:limit]
+
+
+async def greet(
+    address: str,
+    port: int = SMTP_PORT,
+    *,
+    timeout: float,
+    max_bytes: int = MAX_GREETING_BYTES,
+    mx: str = "",
+) -> SmtpAttempt:
+    """Connect, read the greeting within `timeout` seconds and `max_bytes` bytes, QUIT."""
+    started = time.monotonic()
+    buffer = b""
+    writer: asyncio.StreamWriter | None = None
+
+    def attempt(
+        outcome: str, code: int | None = None, *, complete: bool = True, error: str | None = None
+    ) -> SmtpAttempt:
+        elapsed = (time.monotonic() - started) * 1000
+        return SmtpAttempt(
+            mx, address, outcome, code, clean_banner(buffer), complete, elapsed, error
+        )
+
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(address, port)
+            while True:
+                state, code = parse_greeting(buffer)
+                if state != PARTIAL:
+                    break
+                if len(buffer) >= max_bytes:
+                    return attempt(
+                        OVERSIZED, code, error=f"no end of greeting in {max_bytes} bytes"
+                    )
+                chunk = await reader.read(max_bytes - len(buffer))
+                if not chunk:
+                    return attempt(CLOSED, code, error="closed before a complete greeting")
+                buffer += chunk
+        if state == BAD:
+            return attempt(MALFORMED, error="not an SMTP reply")
+        result = attempt(GREETING if code == 220 else REJECTED, code)
+        # RFC 5321 4.1.1.10: a client ends the session with QUIT, even after a 554
+        await _quit(reader, writer, min(QUIT_WAIT, timeout))
+        return result
+    except TimeoutError:  # before OSError: TimeoutError is one
+        if writer is None:
+            return attempt(TIMEOUT, error="no TCP connection within the timeout")
+        state, code = parse_greeting(buffer)
+        if state == PARTIAL and code == 220:
+            return attempt(GREETING, 220, complete=False)
+        return attempt(TIMEOUT, code, error="no complete greeting within the timeout")
+    except ConnectionRefusedError:
+        return attempt(REFUSED, error="connection refused")
+    except ConnectionResetError:
+        return attempt(RESET, error="connection reset")
+    except OSError as exc:
+        kind = NO_PATH if exc.errno in NO_PATH_ERRNOS else NET_ERROR
+        return attempt(kind, error=exc.strerror or str(exc))
+    finally:
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(QUIT_WAIT):
+                    await writer.wait_closed()
+
+
+async def _quit(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, wait: float) -> None:
+    with contextlib.suppress(OSError, TimeoutError):
+        writer.write(b"QUIT\r\n")
+        async with asyncio.timeout(wait):
+            await writer.drain()
+            await reader.read(512)  # the 221, or the close
+
+
+async def _greet_one(ctx: ScanContext, mx: str, address: str) -> SmtpAttempt:
+    # checked again right before connecting, so no future path can reach a non-global address
+    if not ctx.policy.is_global(address):
+        raise ValueError(f"{address} is not a global address; refusing to connect")
+    async with ctx.limits.slot(address):
+        return await greet(address, SMTP_PORT, timeout=ctx.timeout, mx=mx)
+
+
+async def observe_smtp(ctx: ScanContext, subject: Subject) -> SmtpObservation:
+    mx = await observe_mail_exchangers(ctx, subject)  # the resolver caches its look-ups
+    not_probed = tuple((host, c) for _, host, found in mx.hosts for c in found.non_global)
+    seen: dict[str, str] = {}  # address -> first MX host: one connection per address
+    for _, host, found in mx.hosts:
+        for address in found.global_:
+            seen.setdefault(address, host)
+    targets = list(seen.items())[:MAX_SMTP_ADDRESSES]
+    capped = len(seen) - len(targets)
+    if not targets or not ctx.connectivity.ipv6 or not mx.lookup.ok:
+        return SmtpObservation(mx, ctx.connectivity.ipv6, (), not_probed, capped)
+    attempts = await asyncio.gather(*(_greet_one(ctx, host, addr) for addr, host in targets))
+    return SmtpObservation(mx, True, tuple(attempts), not_probed, capped)

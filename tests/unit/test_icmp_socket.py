@@ -1,0 +1,307 @@
+"""The raw-socket ICMP prober: real echoes to ::1 (root only), and matching, timeouts,
+traces and send errors against a scripted socket that never touches the network.
+
+Only ::1 is ever sent to; every other address below lives in the scripted socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import socket
+import struct
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+
+import pytest
+from scapy.layers.inet6 import ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6TimeExceeded, IPv6
+
+from ipv6scan.observations_net import (
+    NO_PATH,
+    REPLY,
+    SEND_ERROR,
+    TIME_EXCEEDED,
+    TIMEOUT,
+    UNREACHABLE,
+)
+from ipv6scan.probes import icmp_socket
+from ipv6scan.probes.icmp_socket import IcmpProber, RawSocketDenied, open_raw_socket
+from ipv6scan.probes.net_observe import ping, trace
+
+DEST = "2001:db8::99"
+
+
+def _raw_sockets_permitted() -> bool:
+    try:
+        open_raw_socket().close()
+    except RawSocketDenied:
+        return False
+    return True
+
+
+needs_raw = pytest.mark.skipif(
+    not _raw_sockets_permitted(), reason="raw ICMPv6 sockets need root or CAP_NET_RAW"
+)
+
+
+# ------------------------------------------------------------------ real echoes to ::1
+
+
+@needs_raw
+async def test_many_pings_in_flight_to_loopback_all_complete() -> None:
+    # Given one prober, When 200 echoes to ::1 are in flight at once
+    async with IcmpProber.open() as prober:
+        outcomes = await asyncio.gather(*(prober.echo("::1", timeout=3) for _ in range(200)))
+        # Then every one is answered, each matched to its own probe
+        assert [o.kind for o in outcomes] == [REPLY] * 200
+        assert {o.responder for o in outcomes} == {"::1"}
+        assert prober.sent == prober.matched == 200
+        assert prober.in_flight == 0
+
+
+@needs_raw
+async def test_ping_of_loopback_counts_replies() -> None:
+    async with IcmpProber.open() as prober:
+        result = await ping(prober, "::1", timeout=2, count=3, interval=0.01)
+    assert (result.sent, result.received, result.scanner_error) == (3, 3, None)
+    assert all(rtt >= 0 for rtt in result.rtts_ms)
+
+
+@needs_raw
+async def test_trace_to_loopback_reaches_at_hop_one() -> None:
+    async with IcmpProber.open() as prober:
+        result = await trace(prober, "::1", max_hops=5, timeout=2)
+    assert result.reached
+    assert [(h.ttl, h.address) for h in result.hops] == [(1, "::1")]
+
+
+# ------------------------------------------------------------------ unprivileged
+
+
+def test_no_permission_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    def denied(*_: int) -> socket.socket:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(icmp_socket, "SOCKET_FACTORY", denied)
+    with pytest.raises(RawSocketDenied, match="CAP_NET_RAW"):
+        open_raw_socket()
+
+
+# ------------------------------------------------------------------ a scripted socket
+
+Respond = Callable[[bytes, int | None, str], list[tuple[bytes, str]]]
+
+
+class ScriptedSocket:
+    """Stands in for the raw socket: records what is sent and queues the replies that
+    `respond` makes up. A datagram socketpair gives the loop a real descriptor to watch."""
+
+    def __init__(self, respond: Respond, send_error: int | None = None) -> None:
+        self.respond = respond
+        self.send_error = send_error
+        self._wake, self._ring = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._wake.setblocking(False)
+        self.inbox: deque[tuple[bytes, str]] = deque()
+        self.sent: list[tuple[bytes, int | None, str]] = []
+
+    def fileno(self) -> int:
+        return self._wake.fileno()
+
+    def sendmsg(
+        self, buffers: list[bytes], ancdata: list[tuple[int, int, bytes]], flags: int, addr: tuple
+    ) -> int:
+        if self.send_error is not None:
+            raise OSError(self.send_error, os.strerror(self.send_error))
+        packet = b"".join(buffers)
+        hop = struct.unpack("i", ancdata[0][2])[0] if ancdata else None
+        self.sent.append((packet, hop, addr[0]))
+        for reply in self.respond(packet, hop, addr[0]):
+            self.deliver(*reply)
+        return len(packet)
+
+    def deliver(self, data: bytes, source: str) -> None:
+        self.inbox.append((data, source))
+        self._ring.send(b"!")
+
+    def recvfrom(self, _size: int) -> tuple[bytes, tuple[str, int, int, int]]:
+        self._wake.recv(1)  # BlockingIOError when nothing is queued, like the real one
+        data, source = self.inbox.popleft()
+        return data, (source, 0, 0, 0)
+
+    def close(self) -> None:
+        self._wake.close()
+        self._ring.close()
+
+
+def echo_reply(packet: bytes) -> bytes:
+    ident, seq = struct.unpack_from("!HH", packet, 4)
+    return bytes(ICMPv6EchoReply(id=ident, seq=seq, data=packet[8:], cksum=0))
+
+
+def error_quoting(kind: type, packet: bytes, dest: str, **fields: object) -> bytes:
+    header = IPv6(src="2001:db8::1", dst=dest, nh=58, hlim=1, plen=len(packet))
+    return bytes(kind(cksum=0, **fields)) + bytes(header) + packet
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[..., IcmpProber]]:
+    made: list[IcmpProber] = []
+
+    def make(respond: Respond, send_error: int | None = None) -> IcmpProber:
+        prober = IcmpProber(ScriptedSocket(respond, send_error), ident=0x1234)  # type: ignore[arg-type]
+        made.append(prober)
+        return prober
+
+    yield make
+    for prober in made:
+        prober.close()
+
+
+async def test_replies_match_their_own_probe(scripted: Callable[..., IcmpProber]) -> None:
+    # Given a destination that answers only every second probe
+    count = 0
+
+    def every_other(packet: bytes, hop: int | None, dest: str) -> list[tuple[bytes, str]]:
+        nonlocal count
+        count += 1
+        return [(echo_reply(packet), dest)] if count % 2 else []
+
+    prober = scripted(every_other)
+    # When ten probes are in flight
+    outcomes = await asyncio.gather(*(prober.echo(DEST, timeout=0.2) for _ in range(10)))
+    # Then the answered ones are replies and the rest time out: no mix-up
+    assert [o.kind for o in outcomes] == [REPLY, TIMEOUT] * 5
+
+
+async def test_a_reply_with_a_stale_token_is_ignored(scripted: Callable[..., IcmpProber]) -> None:
+    # Given a reply that carries the right sequence number but another probe's token
+    # (a late answer to an earlier probe after the sequence numbers wrapped)
+    def stale(packet: bytes, hop: int | None, dest: str) -> list[tuple[bytes, str]]:
+        forged = packet[:8] + struct.pack("!Q", 0xDEAD) + packet[16:]
+        return [(echo_reply(forged), dest)]
+
+    prober = scripted(stale)
+    started = time.monotonic()
+    outcome = await prober.echo(DEST, timeout=0.2)
+    # Then it is not taken for this probe's reply
+    assert outcome.kind == TIMEOUT
+    assert 0.15 < time.monotonic() - started < 1.0
+
+
+async def test_a_late_reply_after_the_timeout_is_dropped(
+    scripted: Callable[..., IcmpProber],
+) -> None:
+    prober = scripted(lambda packet, hop, dest: [])
+    outcome = await prober.echo(DEST, timeout=0.05)
+    assert outcome.kind == TIMEOUT
+    sock = prober._sock
+    packet = sock.sent[0][0]  # type: ignore[attr-defined]
+    sock.deliver(echo_reply(packet), DEST)  # type: ignore[attr-defined]
+    await asyncio.sleep(0.05)
+    assert prober.matched == 0 and prober.in_flight == 0
+
+
+async def test_errors_must_quote_the_probed_destination(
+    scripted: Callable[..., IcmpProber],
+) -> None:
+    # A Time Exceeded quoting our sequence number but another destination is not ours
+    def wrong_dest(packet: bytes, hop: int | None, dest: str) -> list[tuple[bytes, str]]:
+        return [(error_quoting(ICMPv6TimeExceeded, packet, "2001:db8::1234"), "2001:db8::1")]
+
+    prober = scripted(wrong_dest)
+    assert (await prober.echo(DEST, timeout=0.1, hop_limit=1)).kind == TIMEOUT
+
+
+async def test_unreachable_carries_its_code_and_sender(
+    scripted: Callable[..., IcmpProber],
+) -> None:
+    def prohibited(packet: bytes, hop: int | None, dest: str) -> list[tuple[bytes, str]]:
+        return [(error_quoting(ICMPv6DestUnreach, packet, dest, code=1), "2001:db8::fe")]
+
+    outcome = await scripted(prohibited).echo(DEST, timeout=1)
+    assert (outcome.kind, outcome.code, outcome.responder) == (UNREACHABLE, 1, "2001:db8::fe")
+
+
+def path_of(routers: list[str | None], dest: str = DEST) -> Respond:
+    """A path through `routers` (None: a hop that drops expired probes silently)."""
+
+    def respond(packet: bytes, hop: int | None, to: str) -> list[tuple[bytes, str]]:
+        assert hop is not None
+        if hop > len(routers):
+            return [(echo_reply(packet), dest)]
+        router = routers[hop - 1]
+        if router is None:
+            return []
+        return [(error_quoting(ICMPv6TimeExceeded, packet, to), router)]
+
+    return respond
+
+
+async def test_trace_goes_on_past_a_silent_hop(scripted: Callable[..., IcmpProber]) -> None:
+    # Given a path whose second router drops expired probes without a word
+    prober = scripted(path_of(["2001:db8::a", None, "2001:db8::c"]))
+    # When it is traced
+    result = await trace(prober, DEST, max_hops=30, timeout=0.1)
+    # Then the silent hop shows as no address, and the destination is reached at hop 4
+    assert result.reached
+    assert [(h.ttl, h.address) for h in result.hops] == [
+        (1, "2001:db8::a"),
+        (2, None),
+        (3, "2001:db8::c"),
+        (4, DEST),
+    ]
+    assert result.hops[0].answered == 3 and result.hops[1].answered == 0
+    # each hop's probes carry that hop limit
+    hops_sent = [hop for _, hop, _ in prober._sock.sent]  # type: ignore[attr-defined]
+    assert hops_sent.count(1) == 3 and max(hops_sent) == 8  # one window of 8 hops
+
+
+async def test_trace_not_reached_within_max_hops(scripted: Callable[..., IcmpProber]) -> None:
+    prober = scripted(path_of(["2001:db8::a"] + [None] * 40))
+    result = await trace(prober, DEST, max_hops=10, timeout=0.05)
+    assert not result.reached and len(result.hops) == 10 and result.max_hops == 10
+    assert [h.address for h in result.hops[1:]] == [None] * 9
+
+
+async def test_trace_stops_at_unreachable(scripted: Callable[..., IcmpProber]) -> None:
+    def blocked(packet: bytes, hop: int | None, to: str) -> list[tuple[bytes, str]]:
+        if hop == 1:
+            return [(error_quoting(ICMPv6TimeExceeded, packet, to), "2001:db8::a")]
+        return [(error_quoting(ICMPv6DestUnreach, packet, to, code=1), "2001:db8::b")]
+
+    result = await trace(scripted(blocked), DEST, max_hops=30, timeout=0.1)
+    assert not result.reached
+    assert result.hops[-1].unreachable == "admin-prohibited"
+    assert result.stopped and "2001:db8::b" in result.stopped
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [(errno.ENETUNREACH, NO_PATH), (errno.EHOSTUNREACH, NO_PATH), (errno.EPERM, SEND_ERROR)],
+)
+async def test_send_errors_are_the_scanners_side(
+    scripted: Callable[..., IcmpProber], code: int, kind: str
+) -> None:
+    prober = scripted(lambda packet, hop, dest: [], send_error=code)
+    outcome = await prober.echo(DEST, timeout=1)
+    assert outcome.kind == kind and outcome.error
+    result = await ping(prober, DEST, timeout=1, count=2, interval=0)
+    assert result.received == 0 and result.scanner_error
+    traced = await trace(prober, DEST, max_hops=5, timeout=1)
+    assert traced.scanner_error and not traced.reached
+
+
+async def test_time_exceeded_outcome(scripted: Callable[..., IcmpProber]) -> None:
+    prober = scripted(path_of(["2001:db8::a"]))
+    outcome = await prober.echo(DEST, timeout=1, hop_limit=1)
+    assert (outcome.kind, outcome.responder) == (TIME_EXCEEDED, "2001:db8::a")
+
+
+async def test_bad_input_is_refused(scripted: Callable[..., IcmpProber]) -> None:
+    prober = scripted(lambda packet, hop, dest: [])
+    with pytest.raises(ValueError):
+        prober.send("192.0.2.1", timeout=1)
+    with pytest.raises(ValueError):
+        prober.send(DEST, timeout=1, hop_limit=0)
