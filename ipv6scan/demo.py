@@ -36,16 +36,16 @@ def run_demo(out: Path, *, lang: str, quiet: bool = False) -> int:
                     f"{', '.join(lab.namespaces)}"
                 )
                 argv = lab.scan_argv(
-                    lab.targets_file,
+                    lab.full_targets_file,
                     out,
                     checks=DEMO_CHECKS,
                     timeout=2.0,
                     extra=["--lang", lang, "--db", str(out / "ipv6scan.db")],
                 )
-                say(f"scanning {lab.targets_file.name} from {lab.client_ns} ...")
+                say(f"scanning {lab.full_targets_file.name} from {lab.client_ns} ...")
                 done = lab.run(lab.client_ns, argv)
                 # keep the target list beside the results: the report's input, for reference
-                shutil.copy(lab.targets_file, out / "lab-targets.yaml")
+                shutil.copy(lab.full_targets_file, out / "lab-targets.yaml")
         except LabUnavailable as exc:
             print(f"ipv6scan demo: the lab cannot run here: {exc}", file=sys.stderr)
             return 2

@@ -15,6 +15,8 @@ REQUIRED_BINARIES: dict[str, str] = {
     "unbound": "unbound",
     "nft": "nftables",
     "sysctl": "procps",
+    "nginx": "nginx-light",
+    "openssl": "openssl",  # the web servers' self-signed certificates
 }
 _CAP_NET_ADMIN = 12
 _CAP_SYS_ADMIN = 21  # `ip netns add/exec` mount namespaces and bind mounts

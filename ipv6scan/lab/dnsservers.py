@@ -11,6 +11,7 @@ from ipv6scan.lab import scenarios as sc
 from ipv6scan.lab import topology as t
 from ipv6scan.lab import zones
 from ipv6scan.lab.availability import binary
+from ipv6scan.lab.netns import netns_argv
 from ipv6scan.lab.process import ManagedProcess
 
 
@@ -84,4 +85,4 @@ def prepare(workdir: Path, dns_ns: str) -> list[ManagedProcess]:
 
 def _server(name: str, ns: str, argv: list[str], directory: Path) -> ManagedProcess:
     directory.mkdir(parents=True, exist_ok=True)
-    return ManagedProcess(name, t.netns_argv(ns, argv), directory / "stdout.log")
+    return ManagedProcess(name, netns_argv(ns, argv), directory / "stdout.log")

@@ -4,7 +4,11 @@ The lab never queries its servers from the host's namespace: lab addresses
 there would leave through the real default route.
 
     python -m ipv6scan.lab.probe query SERVER NAME TYPE [--norec] [--tcp] [--timeout S]
-    python -m ipv6scan.lab.probe wait DEADLINE SERVER,NAME,TYPE[,norec] ...
+    python -m ipv6scan.lab.probe wait DEADLINE CHECK ...
+
+CHECK is SERVER,NAME,TYPE[,norec] (a DNS answer), tcp,ADDR,PORT (a listener;
+`tcp,ADDR,PORT,refused`: any answer, a reset too) or echo,ADDR (an ICMPv6 echo
+reply, so forwarding works both ways along the path).
 
 `query` prints one JSON object; `wait` retries every check until each gets
 the expected kind of answer or DEADLINE seconds pass, printing what it saw.
@@ -68,6 +72,20 @@ def _ok(result: dict[str, Any]) -> bool:
     return result.get("rcode") == "NOERROR"
 
 
+def _check(parts: list[str]) -> tuple[bool, dict[str, Any]]:
+    from ipv6scan.lab import svcprobe
+
+    if parts[0] == "tcp":
+        result = svcprobe.tcp(parts[1], int(parts[2]), timeout=0.2)
+        return result["result"] in ("open", *parts[3:]), result
+    if parts[0] == "echo":
+        result = svcprobe.echo(parts[1], timeout=0.2)
+        return result["kind"] == "reply", result
+    server, name, rdtype = parts[:3]
+    result = query(server, name, rdtype, recursive="norec" not in parts[3:], timeout=0.1)
+    return _ok(result), result
+
+
 def wait(deadline: float, checks: list[str]) -> int:
     end = time.monotonic() + deadline
     pending = [c.split(",") for c in checks]
@@ -75,10 +93,9 @@ def wait(deadline: float, checks: list[str]) -> int:
     while pending:
         still: list[list[str]] = []
         for parts in pending:
-            server, name, rdtype = parts[:3]
-            result = query(server, name, rdtype, recursive="norec" not in parts[3:], timeout=0.1)
+            ok, result = _check(parts)
             last[",".join(parts)] = result
-            if not _ok(result):
+            if not ok:
                 still.append(parts)
         pending = still
         if pending and time.monotonic() > end:

@@ -91,10 +91,16 @@ def stop_pids(pids: Iterable[tuple[int, str | None]], grace: float = 3.0) -> lis
 class ManagedProcess:
     """A long-running server started with Popen, its output in a log file."""
 
-    def __init__(self, name: str, argv: Sequence[str], log: Path) -> None:
+    def __init__(
+        self, name: str, argv: Sequence[str], log: Path, *, ready: Path | None = None,
+        cwd: Path | None = None,
+    ) -> None:  # fmt: skip
         self.name = name
         self.argv = list(argv)
         self.log = log
+        # A file the server writes once it listens (None: the lab's probe decides).
+        self.ready_file = ready
+        self.cwd = cwd
         self._popen: subprocess.Popen[bytes] | None = None
         self._start: str | None = None
 
@@ -103,6 +109,8 @@ class ManagedProcess:
         return self._popen.pid if self._popen else None
 
     def start(self) -> None:
+        if self.ready_file is not None:
+            self.ready_file.unlink(missing_ok=True)  # a stale one would say ready too early
         with self.log.open("ab") as out:
             # Own session: a Ctrl-C in the terminal reaches pytest, whose teardown
             # then stops the servers in order, instead of killing them mid-run.
@@ -112,8 +120,12 @@ class ManagedProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                cwd=self.cwd,
             )
         self._start = _start_time(self._popen.pid)
+
+    def ready(self) -> bool:
+        return self.ready_file is None or self.ready_file.exists()
 
     def running(self) -> bool:
         return self._popen is not None and self._popen.poll() is None

@@ -1,47 +1,50 @@
-"""Network namespaces, veth links, addresses and routes of the lab.
+"""The lab's address plan: namespaces, links, service addresses and routes (data only).
 
-Address plan (documentation prefixes only: 2001:db8::/32, 198.51.100.0/24,
-203.0.113.0/24; never 192.0.2.0/24, which the host itself may use):
+Documentation prefixes only: 2001:db8::/32, 198.51.100.0/24, 203.0.113.0/24;
+never 192.0.2.0/24, which the host itself may use.
 
     IPv6
       2001:db8:53::/64        DNS service addresses (on lo of the dns namespace)
       2001:db8:6464::/96      DNS64 synthesis prefix (never routed, nothing lives there)
-      2001:db8:80::/48        web hosts, one /64 per scenario (reserved for nginx servers)
-      2001:db8:25::/48        mail hosts, one /64 per scenario (reserved for SMTP greeters)
-      2001:db8:bb::/48        backbone hosts and router loopbacks (reserved)
+      2001:db8:80::/48        web hosts, one /64 per scenario (lo of the web namespace)
+      2001:db8:25::/48        mail hosts, one /64 per scenario (lo of the mail namespace)
+      2001:db8:bb::/48        backbone: 2001:db8:bb:N::1 hosts (lo of core),
+                              2001:db8:bb:ff::N loopback of backbone router bbN
       2001:db8:ff::/48        point-to-point links, 2001:db8:ff:N::/64 for link N
-                              (router side ::1, far side ::2)
+                              (first namespace ::1, second ::2)
     IPv4
       198.51.100.0/25         DNS service addresses
-      198.51.100.128/26       point-to-point links, one /30 each (link N: .128+4(N-1))
-      198.51.100.192/26       backbone hosts and router loopbacks (reserved)
-      203.0.113.0/25          web hosts (reserved)
-      203.0.113.128/26        mail hosts (reserved)
+      198.51.100.128/26       point-to-point links, one /30 each (link N: .128+4(N-1),
+                              first namespace +1, second +2)
+      198.51.100.192/26       backbone hosts (.193-.195) and router loopbacks (.201-.203)
+      203.0.113.0/25          web hosts
+      203.0.113.128/26        mail hosts
       203.0.113.192/26        spare
 
-    Links
-      1  router <-> dns       2001:db8:ff:1::/64   198.51.100.128/30
-      2  router <-> client    2001:db8:ff:2::/64   198.51.100.132/30
-      3  router <-> client4   (no IPv6)            198.51.100.136/30
-      4+ reserved for a chain of routers toward the backbone
+    Links                                   forwarding namespaces: router, bb1, bb2, bb3
+      1  router <-> dns
+      2  router <-> client
+      3  router <-> client4   (IPv4 only)
+      4  router <-> bb1       \
+      5  bb1    <-> bb2        |  the operator's backbone: three routers in a chain,
+      6  bb2    <-> bb3        |  so a trace sees hop limits decrement at each
+      7  bb3    <-> core      /
+      8  router <-> web
+      9  router <-> mail
 
-Only the router forwards. No namespace has a default route and nothing is
-connected to the host's namespace, so lab traffic cannot leave the lab: a
-destination outside the routes below gets an ICMP unreachable from the router.
+Web and mail addresses are not listed here: they are the A/AAAA records of the
+zone data (scenarios.py) that fall inside the web and mail prefixes, so every
+published address exists (refusing or serving, as the scenario says).
+
+Nothing is connected to the host's namespace and no namespace has a default
+route, so lab traffic cannot leave the lab: a destination outside the routes
+below gets an ICMP unreachable from the router.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
-from string import Template
-
-from ipv6scan.lab.availability import binary
+import ipaddress
+from dataclasses import dataclass
 
 ALLOW_PREFIXES: tuple[str, ...] = ("2001:db8::/32", "198.51.100.0/24", "203.0.113.0/24")
 LAB_ROUTES6: tuple[str, ...] = ("2001:db8::/32",)
@@ -50,6 +53,9 @@ LAB_ROUTES4: tuple[str, ...] = ("198.51.100.0/24", "203.0.113.0/24")
 DNS_NET6 = "2001:db8:53::/64"
 DNS_NET4 = "198.51.100.0/25"
 DNS64_PREFIX = "2001:db8:6464::/96"
+WEB_NET6, WEB_NET4 = "2001:db8:80::/48", "203.0.113.0/25"
+MAIL_NET6, MAIL_NET4 = "2001:db8:25::/48", "203.0.113.128/26"
+BACKBONE_NET6, BACKBONE_NET4 = "2001:db8:bb::/48", "198.51.100.192/26"
 
 # Every address of the dns namespace, by role. A role without an IPv6 (or IPv4)
 # address simply has none: ns4/ns5 are IPv4-only name servers.
@@ -85,227 +91,143 @@ DNS_ADDRESSES: tuple[str, ...] = (
     *SILENT,
 )
 
+# Backbone hosts in the core namespace, behind bb1 -> bb2 -> bb3.
+CORE_OK6, CORE_OK4 = "2001:db8:bb:1::1", "198.51.100.193"  # answers echo
+CORE_DROP6, CORE_DROP4 = "2001:db8:bb:2::1", "198.51.100.194"  # drops echo requests (nft)
+CORE_QUIET6, CORE_QUIET4 = "2001:db8:bb:3::1", "198.51.100.195"  # answers; bb2 silent on the way
+CORE_ADDRESSES: tuple[str, ...] = (CORE_OK6, CORE_OK4, CORE_DROP6, CORE_DROP4,
+                                   CORE_QUIET6, CORE_QUIET4)  # fmt: skip
+BACKBONE_ROUTERS: tuple[str, ...] = ("bb1", "bb2", "bb3")
+# bbN's loopback: 2001:db8:bb:ff::N, 198.51.100.(200+N).
+ROUTER_LOOPBACKS: dict[str, tuple[str, str]] = {
+    r: (f"2001:db8:bb:ff::{n}", f"198.51.100.{200 + n}")
+    for n, r in enumerate(BACKBONE_ROUTERS, start=1)
+}
+# bb2 sends no Time Exceeded for probes toward this /64 (nft on bb2's output): a
+# trace to CORE_QUIET6 shows hop 3 silent and still reaches the destination,
+# while traces to CORE_OK6 see every hop.
+SILENT_HOP_ROUTER = "bb2"
+SILENT_HOP_FOR6 = "2001:db8:bb:3::/64"
+
+# The scope-safety canary listens in the client namespace on its own loopback:
+# a scanner that dials an AAAA ::1 or an A 127.0.0.1 from a zone lands here.
+CANARY_ADDRESSES: tuple[str, ...] = ("::1", "127.0.0.1")
+CANARY_PORTS: tuple[int, ...] = (80, 443, 25)
+
+ROLES: tuple[str, ...] = ("router", "dns", "client", "client4", "web", "mail",
+                          *BACKBONE_ROUTERS, "core")  # fmt: skip
+FORWARDING: tuple[str, ...] = ("router", *BACKBONE_ROUTERS)
+
 
 @dataclass(frozen=True)
 class Link:
-    """A veth pair from the router to one namespace."""
+    """Link N: a veth pair between namespaces a and b (roles), numbered by the plan."""
 
-    router_if: str
-    peer_ns_role: str
-    router6: str | None  # "addr/len" on the router side
-    peer6: str | None
-    router4: str
-    peer4: str
+    number: int
+    a: str
+    a_if: str
+    b: str
+    b_if: str
+    ipv6: bool = True
 
+    def _v6(self, end: int) -> str | None:
+        return f"2001:db8:ff:{self.number:x}::{end}/64" if self.ipv6 else None
+
+    def _v4(self, end: int) -> str:
+        return f"198.51.100.{128 + 4 * (self.number - 1) + end}/30"
+
+    @property
+    def a6(self) -> str | None:
+        return self._v6(1)
+
+    @property
+    def b6(self) -> str | None:
+        return self._v6(2)
+
+    @property
+    def a4(self) -> str:
+        return self._v4(1)
+
+    @property
+    def b4(self) -> str:
+        return self._v4(2)
+
+    @property
+    def net6(self) -> str:
+        return f"2001:db8:ff:{self.number:x}::/64"
+
+    @property
+    def net4(self) -> str:
+        return f"198.51.100.{128 + 4 * (self.number - 1)}/30"
+
+
+UPLINK = "eth0"  # every non-router namespace's (and every bb router's) link toward the router
+DOWNLINK = "dn0"  # a backbone router's link away from the router
 
 LINKS: tuple[Link, ...] = (
-    Link("to-dns", "dns", "2001:db8:ff:1::1/64", "2001:db8:ff:1::2/64",
-         "198.51.100.129/30", "198.51.100.130/30"),
-    Link("to-cli", "client", "2001:db8:ff:2::1/64", "2001:db8:ff:2::2/64",
-         "198.51.100.133/30", "198.51.100.134/30"),
-    Link("to-cl4", "client4", None, None, "198.51.100.137/30", "198.51.100.138/30"),
-)  # fmt: skip
-PEER_IF = "eth0"
-# Service addresses sit on lo of the dns namespace: no neighbour discovery per
-# address, and it needs no dummy-interface kernel module.
-SERVICE_IF = "lo"
-
-NETNS_DIR = Path("/run/netns")
-ETC_NETNS = Path("/etc/netns")
+    Link(1, "router", "to-dns", "dns", UPLINK),
+    Link(2, "router", "to-cli", "client", UPLINK),
+    Link(3, "router", "to-cl4", "client4", UPLINK, ipv6=False),
+    Link(4, "router", "to-bb1", "bb1", UPLINK),
+    Link(5, "bb1", DOWNLINK, "bb2", UPLINK),
+    Link(6, "bb2", DOWNLINK, "bb3", UPLINK),
+    Link(7, "bb3", DOWNLINK, "core", UPLINK),
+    Link(8, "router", "to-web", "web", UPLINK),
+    Link(9, "router", "to-mail", "mail", UPLINK),
+)
 
 
-def _addr(cidr: str) -> str:
+def inside(address: str, *prefixes: str) -> bool:
+    """True when address lies in one of the prefixes (of its own family)."""
+    ip = ipaddress.ip_address(address)
+    return any(
+        ip in net for net in map(ipaddress.ip_network, prefixes) if net.version == ip.version
+    )
+
+
+def link(number: int) -> Link:
+    return LINKS[number - 1]
+
+
+def addr(cidr: str | None) -> str:
+    if cidr is None:
+        raise ValueError("this link end has no address of that family")
     return cidr.split("/", 1)[0]
 
 
-def ip_argv(ns: str, *args: str) -> list[str]:
-    """`ip -n NS ...`: every ip command of the lab names its namespace, never the host's."""
-    if not ns:
-        raise ValueError("refusing to run ip without a lab namespace")
-    return [binary("ip"), "-n", ns, *args]
+# What lies behind each link, seen from its first (router-side) namespace.
+# Routes are for documentation prefixes only: no default route anywhere.
+_BEHIND: dict[int, tuple[str, ...]] = {
+    1: (DNS_NET6, DNS_NET4),
+    4: (BACKBONE_NET6, BACKBONE_NET4, link(5).net6, link(5).net4, link(6).net6, link(6).net4,
+        link(7).net6, link(7).net4),
+    5: (BACKBONE_NET6, BACKBONE_NET4, link(6).net6, link(6).net4, link(7).net6, link(7).net4),
+    6: (BACKBONE_NET6, BACKBONE_NET4, link(7).net6, link(7).net4),
+    7: (BACKBONE_NET6, BACKBONE_NET4),
+    8: (WEB_NET6, WEB_NET4),
+    9: (MAIL_NET6, MAIL_NET4),
+}  # fmt: skip
 
 
-def netns_argv(ns: str, argv: Sequence[str]) -> list[str]:
-    if not ns:
-        raise ValueError("refusing to run a command without a lab namespace")
-    return [binary("ip"), "netns", "exec", ns, *argv]
+def routes() -> dict[str, list[tuple[str, str]]]:
+    """role -> [(prefix, next hop)]: downstream prefixes via the far end of each link,
+    and the lab prefixes via the router side for every namespace with an uplink."""
+    table: dict[str, list[tuple[str, str]]] = {role: [] for role in ROLES}
+    for ln in LINKS:
+        for prefix in _BEHIND.get(ln.number, ()):
+            via = addr(ln.b6) if ":" in prefix else addr(ln.b4)
+            table[ln.a].append((prefix, via))
+        if ln.b_if == UPLINK:
+            if ln.ipv6:
+                table[ln.b] += [(p, addr(ln.a6)) for p in LAB_ROUTES6]
+            table[ln.b] += [(p, addr(ln.a4)) for p in LAB_ROUTES4]
+    return table
 
 
-def _run(argv: Sequence[str]) -> None:
-    proc = subprocess.run(list(argv), capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr.strip()}")
-
-
-def _sysctl(ns: str, settings: dict[str, str]) -> None:
-    # Inside the namespace: /proc/sys/net is per network namespace, so the host's
-    # settings are untouched.
-    _run(netns_argv(ns, [binary("sysctl"), "-q", "-w", *(f"{k}={v}" for k, v in settings.items())]))
-
-
-def namespace_exists(ns: str) -> bool:
-    return (NETNS_DIR / ns).exists()
-
-
-@dataclass
-class Topology:
-    """The lab's namespaces; remembers exactly what it created so teardown removes only that."""
-
-    prefix: str
-    created: list[str] = field(default_factory=list)
-    etc_dirs: list[Path] = field(default_factory=list)
-
-    @property
-    def names(self) -> dict[str, str]:
-        return {role: f"{self.prefix}-{role}" for role in ("router", "dns", "client", "client4")}
-
-    @property
-    def router(self) -> str:
-        return self.names["router"]
-
-    @property
-    def dns(self) -> str:
-        return self.names["dns"]
-
-    @property
-    def client(self) -> str:
-        return self.names["client"]
-
-    @property
-    def client4(self) -> str:
-        return self.names["client4"]
-
-    def build(self, workdir: Path) -> None:
-        for ns in self.names.values():
-            if namespace_exists(ns):
-                raise RuntimeError(f"namespace {ns} already exists")
-            self.created.append(ns)  # before: a half-made namespace is removed too
-            _run([binary("ip"), "netns", "add", ns])
-            self._base_sysctls(ns)
-        _sysctl(self.router, {"net.ipv6.conf.all.forwarding": "1", "net.ipv4.ip_forward": "1"})
-        for link in LINKS:
-            self._link(link)
-        self._dns_services(workdir)
-        self._client_routes()
-
-    def _base_sysctls(self, ns: str) -> None:
-        settings = {
-            # Addresses usable at once, no router advertisements from anywhere.
-            "net.ipv6.conf.all.accept_dad": "0",
-            "net.ipv6.conf.default.accept_dad": "0",
-            "net.ipv6.conf.all.accept_ra": "0",
-            "net.ipv6.conf.default.accept_ra": "0",
-        }
-        if ns == self.client4:
-            # No IPv6 on any interface created from now on; lo keeps ::1.
-            settings["net.ipv6.conf.default.disable_ipv6"] = "1"
-        _sysctl(ns, settings)
-        _run(ip_argv(ns, "link", "set", "lo", "up"))
-
-    def _link(self, link: Link) -> None:
-        peer_ns = self.names[link.peer_ns_role]
-        # Both ends are created straight inside lab namespaces, never in the host's.
-        _run(ip_argv(self.router, "link", "add", link.router_if, "type", "veth",
-                     "peer", "name", PEER_IF, "netns", peer_ns))  # fmt: skip
-        if link.router6 is None:
-            _sysctl(peer_ns, {f"net.ipv6.conf.{PEER_IF}.disable_ipv6": "1"})
-            _sysctl(self.router, {f"net.ipv6.conf.{link.router_if}.disable_ipv6": "1"})
-        for ns, ifname, a6, a4 in (
-            (self.router, link.router_if, link.router6, link.router4),
-            (peer_ns, PEER_IF, link.peer6, link.peer4),
-        ):
-            if a6 is not None:
-                _run(ip_argv(ns, "-6", "addr", "add", a6, "dev", ifname, "nodad"))
-            _run(ip_argv(ns, "addr", "add", a4, "dev", ifname))
-            _run(ip_argv(ns, "link", "set", ifname, "up"))
-
-    def _dns_services(self, workdir: Path) -> None:
-        ns = self.dns
-        link = LINKS[0]
-        for address in DNS_ADDRESSES:
-            if ":" in address:
-                _run(ip_argv(ns, "-6", "addr", "add", f"{address}/128", "dev", SERVICE_IF, "nodad"))
-            else:
-                _run(ip_argv(ns, "addr", "add", f"{address}/32", "dev", SERVICE_IF))
-        assert link.router6 is not None
-        self._routes(ns, _addr(link.router6), _addr(link.router4))
-        _run(ip_argv(self.router, "-6", "route", "add", DNS_NET6, "via", _addr(link.peer6 or "")))
-        _run(ip_argv(self.router, "route", "add", DNS_NET4, "via", _addr(link.peer4)))
-        rules = workdir / "silent.nft"
-        template = resources.files("ipv6scan.lab").joinpath("data", "silent.nft.in").read_text()
-        rules.write_text(Template(template).substitute(silent=", ".join(SILENT)))
-        _run(netns_argv(ns, [binary("nft"), "-f", str(rules)]))
-
-    def _client_routes(self) -> None:
-        client_link, client4_link = LINKS[1], LINKS[2]
-        self._routes(self.client, _addr(client_link.router6 or ""), _addr(client_link.router4))
-        self._routes(self.client4, None, _addr(client4_link.router4))
-
-    def _routes(self, ns: str, via6: str | None, via4: str) -> None:
-        # Routes for the documentation prefixes only: no default route anywhere.
-        if via6 is not None:
-            for prefix in LAB_ROUTES6:
-                _run(ip_argv(ns, "-6", "route", "add", prefix, "via", via6))
-        for prefix in LAB_ROUTES4:
-            _run(ip_argv(ns, "route", "add", prefix, "via", via4))
-
-    def write_resolv_conf(self, ns: str, nameservers: Sequence[str]) -> None:
-        """`ip netns exec NS` bind-mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf."""
-        directory = ETC_NETNS / ns
-        for _ in range(3):  # another lab may rmdir an empty /etc/netns between our steps
-            try:
-                directory.mkdir(parents=True, exist_ok=True)
-                if directory not in self.etc_dirs:
-                    self.etc_dirs.append(directory)
-                body = "".join(f"nameserver {a}\n" for a in nameservers)
-                (directory / "resolv.conf").write_text(body + "options timeout:2 attempts:1\n")
-                return
-            except FileNotFoundError:
-                continue
-        raise RuntimeError(f"could not create {directory}")
-
-    def remove_etc(self) -> list[str]:
-        problems: list[str] = []
-        while self.etc_dirs:
-            directory = self.etc_dirs[-1]
-            try:
-                for child in directory.iterdir():
-                    child.unlink()
-                directory.rmdir()
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                problems.append(f"{directory}: {exc}")
-            self.etc_dirs.pop()
-        # /etc/netns did not exist before the lab on a clean host; leave no trace.
-        with contextlib.suppress(OSError):
-            ETC_NETNS.rmdir()
-        return problems
-
-    def delete_namespaces(self) -> list[str]:
-        """Delete the namespaces this lab created; those that resist stay listed for a retry."""
-        problems: list[str] = []
-        remaining: list[str] = []
-        for ns in reversed(self.created):
-            if namespace_exists(ns):
-                proc = subprocess.run(
-                    [binary("ip"), "netns", "delete", ns],
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
-                if proc.returncode != 0 and namespace_exists(ns):
-                    problems.append(f"ip netns delete {ns}: {proc.stderr.strip()}")
-                    remaining.append(ns)
-        self.created = remaining
-        return problems
-
-
-def namespace_pids(ns: str) -> list[int]:
-    """PIDs of processes living in a lab namespace (all of them are the lab's)."""
-    if not namespace_exists(ns):
-        return []
-    proc = subprocess.run(
-        [binary("ip"), "netns", "pids", ns], capture_output=True, text=True, check=False
-    )
-    return [int(p) for p in proc.stdout.split() if p.isdigit() and int(p) != os.getpid()]
+# Unassigned addresses inside a service prefix answer "unreachable" at once
+# instead of being dropped in silence by a host that does not forward.
+UNREACHABLE: dict[str, tuple[str, ...]] = {
+    "web": (WEB_NET6, WEB_NET4),
+    "mail": (MAIL_NET6, MAIL_NET4),
+    "core": (BACKBONE_NET6, BACKBONE_NET4),
+}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import yaml
 
 from ipv6scan.lab import Lab, lab_unavailable_reason
 from ipv6scan.lab import lab as lab_module
+from ipv6scan.lab import netns as n
 from ipv6scan.lab import scenarios as sc
 from ipv6scan.lab import topology as t
 from ipv6scan.lab.process import descendants, pid_alive
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.lab
 
 # Unbound must settle lame and dead delegations well inside the scanner's 3 s probe timeout.
 FAST_MS = 1500
+UP_SECONDS = 10.0
 
 
 def _answers(result: dict, rdtype: str) -> list[str]:
@@ -152,6 +155,11 @@ def test_targets_file_lists_every_scenario_in_unicode(lab: Lab) -> None:
         {"resolver": lab.dead_resolver6},
     ]
     assert {row[0] for row in sc.EXPECTED} <= set(names)
+    full = yaml.safe_load(lab.full_targets_file.read_text(encoding="utf-8"))
+    assert [target["name"] for target in full["targets"]] == names
+    systems = next(x for x in full["targets"] if x["name"] == sc.OPERATOR_NAME)["systems"]
+    assert set(systems) == {"backbone", "metro", "access", "support"}
+    assert {row[0] for row in sc.FULL_EXPECTED} <= set(names)
 
 
 def _lab_pids(lab: Lab) -> list[int]:
@@ -165,21 +173,26 @@ def test_teardown_is_complete_and_leaves_other_labs_alone(lab: Lab, tmp_path: Pa
     second = Lab(tmp_path / "second")
     assert second.prefix != lab.prefix
     try:
+        started = time.monotonic()
         second.up()
+        # The whole lab (ten namespaces, nine servers) must stay quick to bring up.
+        assert time.monotonic() - started < UP_SECONDS, second.timings
         assert set(second.namespaces).isdisjoint(lab.namespaces)
         result = second.query(second.client_ns, second.resolver6, "good.example", "AAAA")
         assert _answers(result, "AAAA") == ["2001:db8:80:1::10"]
         pids = _lab_pids(second)
         assert len(pids) >= 4
-        assert (t.ETC_NETNS / second.client_ns / "resolv.conf").is_file()
-        assert (t.ETC_NETNS / second.client4_ns / "resolv.conf").is_file()
+        assert (n.ETC_NETNS / second.client_ns / "resolv.conf").is_file()
+        assert (n.ETC_NETNS / second.client4_ns / "resolv.conf").is_file()
     finally:
+        started = time.monotonic()
         second.down()
+        assert time.monotonic() - started < UP_SECONDS
     second.down()  # idempotent
     listed = _netns_list()
     assert second.prefix not in listed
     assert not [pid for pid in pids if pid_alive(pid)]
-    assert not any((t.ETC_NETNS / ns).exists() for ns in second.namespaces)
+    assert not any((n.ETC_NETNS / ns).exists() for ns in second.namespaces)
     # The session lab is untouched.
     assert all(ns in listed for ns in lab.namespaces)
     again = lab.query(lab.client_ns, lab.resolver6, "good.example", "AAAA")
@@ -195,7 +208,7 @@ def test_failed_start_cleans_up(lab: Lab, tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(RuntimeError, match="simulated"):
         half.up()
     assert half.prefix not in _netns_list()
-    assert not any((t.ETC_NETNS / ns).exists() for ns in half.namespaces)
+    assert not any((n.ETC_NETNS / ns).exists() for ns in half.namespaces)
     half.down()  # still fine after the automatic cleanup
 
 
