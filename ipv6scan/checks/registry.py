@@ -14,6 +14,7 @@ from ipv6scan.checks import dns as dns_checks
 from ipv6scan.checks import mail as mail_checks
 from ipv6scan.checks import net as net_checks
 from ipv6scan.checks import resolver as resolver_checks
+from ipv6scan.checks import web as web_checks
 from ipv6scan.model import Verdict
 
 Observe = Callable[[Any, Any], Awaitable[Any]]  # (ScanContext, Subject) -> observation
@@ -55,13 +56,31 @@ def _mail_net_observers() -> dict[str, Observe]:
     }
 
 
+def _web_observers() -> dict[str, Observe]:
+    from ipv6scan.probes import web_observe as w
+
+    return {
+        "web_site": w.observe_site,
+        "web_http": w.observe_http,
+        "web_parity": w.observe_parity,
+        "web_links": w.observe_links,
+        "web_latency": w.observe_latency,
+    }
+
+
 def _build() -> tuple[Check, ...]:
-    o = {**_dns_observers(), **_mail_net_observers()}
+    o = {**_dns_observers(), **_mail_net_observers(), **_web_observers()}
+    web = ("host", "url")
     return (
         Check("dns.aaaa", ("host",), o["aaaa"], dns_checks.judge_aaaa),
         Check("dns.ns_ipv6", ("domain",), o["ns"], dns_checks.judge_ns_ipv6),
         Check("dns.ns_reachable", ("domain",), o["ns_reach"], dns_checks.judge_ns_reachable),
         Check("dns.mx_ipv6", ("domain",), o["mx"], dns_checks.judge_mx_ipv6),
+        Check("web.reachable", web, o["web_site"], web_checks.judge_reachable),
+        Check("web.http", web, o["web_http"], web_checks.judge_http),
+        Check("web.parity", web, o["web_parity"], web_checks.judge_parity),
+        Check("web.links", web, o["web_links"], web_checks.judge_links),
+        Check("web.latency", web, o["web_latency"], web_checks.judge_latency),
         Check("mail.smtp", ("domain",), o["smtp"], mail_checks.judge_smtp),
         Check("net.ping", ("address", "host"), o["ping"], net_checks.judge_ping),
         Check("net.trace", ("address", "host"), o["trace"], net_checks.judge_trace),

@@ -1,0 +1,134 @@
+"""Evidence of the web checks: the same shape for a hop, a chain or a site in every check.
+
+Bounded: URLs and header values are cut to URL_MAX characters, lists to a
+few dozen entries, and a body is never included (only its size and digest).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ipv6scan.checks.evidence import address_list, lookup_evidence
+from ipv6scan.model import Status, Verdict
+from ipv6scan.observations_web import NO_ADDRESS, Certificate, Chain, Fetch, Site
+
+URL_MAX = 300
+LIST_MAX = 20
+NO_IPV6_PATH = "The scanner has no IPv6 path, so the site's IPv6 service could not be tested."
+NO_IPV4_PATH = "The scanner has no IPv4 path, so there is no IPv4 side to compare with."
+
+
+def cut(text: str | None, limit: int = URL_MAX) -> str | None:
+    return None if text is None else text[:limit]
+
+
+def certificate(cert: Certificate) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "sha256": cert.sha256,
+        "subject": cert.subject,
+        "issuer": cert.issuer,
+        "not_before": cert.not_before,
+        "not_after": cert.not_after,
+        "san": list(cert.san),
+        "verifies": cert.verifies,
+    }
+    if cert.verify_error:
+        out["verify_error"] = cert.verify_error
+    if cert.parse_error:
+        out["parse_error"] = cert.parse_error
+    return out
+
+
+def hop(fetch: Fetch) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "url": cut(fetch.url),
+        "family": fetch.family,
+        "address": fetch.address,
+        "outcome": fetch.outcome,
+    }
+    if fetch.responded:
+        out["status"] = fetch.status
+        out["ttfb_ms"] = round(fetch.ttfb_ms or 0.0, 1)
+        out["body_bytes"] = fetch.body_bytes
+        if fetch.truncated:
+            out["truncated"] = True
+        for name in ("location", "content_type", "server", "body_error"):
+            if (value := getattr(fetch, name)) is not None:
+                out[name] = cut(value)
+    if fetch.error:
+        out["error"] = cut(fetch.error)
+    if fetch.certificate is not None:
+        out["certificate"] = certificate(fetch.certificate)
+    return out
+
+
+def chain(c: Chain) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "start_url": cut(c.start_url),
+        "family": c.family,
+        "end": c.end,
+        "hops": [hop(h) for h in c.hops],
+    }
+    if c.stopped_at:
+        out["stopped_at"] = cut(c.stopped_at)
+        out["reason"] = c.reason
+    if c.end == NO_ADDRESS and c.family == 6:
+        out["left_ipv6_at"] = cut(c.stopped_at)  # internet.nl's deliberate fail (#143, #668)
+    return out
+
+
+def site(s: Site) -> dict[str, Any]:
+    """Who was looked up, which addresses were probed and which were not (and why)."""
+    out: dict[str, Any] = {
+        "host": s.host,
+        "ports": list(s.ports),
+        "aaaa": {**lookup_evidence(s.aaaa.lookup), "addresses": address_list(s.aaaa)},
+        "a": {**lookup_evidence(s.a.lookup), "addresses": address_list(s.a)},
+    }
+    skipped = [
+        {"address": c.address, "reason": f"not probed: {c.category}"}
+        for found in (s.aaaa, s.a)
+        for c in found.non_global
+    ]
+    if skipped:
+        out["not_probed"] = skipped[:LIST_MAX]
+    return out
+
+
+def preconditions(s: Site, *, ipv4: bool = False) -> Verdict | None:
+    """The verdict when the check cannot apply or cannot be decided for the site
+    as a whole: look-ups failed, no global AAAA, or the scanner lacks a path."""
+    evidence = site(s)
+    if not s.aaaa.lookup.ok:
+        return Verdict(
+            Status.ERROR, f"Could not decide: {s.aaaa.lookup.describe_failure()}.", evidence
+        )
+    if not s.aaaa.global_:
+        bad = [f"{c.address} ({c.category})" for c in s.aaaa.non_global]
+        why = f"only non-global ones, not probed: {', '.join(bad)}" if bad else "none at all"
+        return Verdict(Status.SKIP, f"{s.host} has no global AAAA ({why}).", evidence)
+    if not s.scanner_ipv6:
+        return Verdict(Status.ERROR, NO_IPV6_PATH, evidence)
+    if not ipv4:
+        return None
+    if not s.a.lookup.ok:
+        return Verdict(
+            Status.ERROR, f"Could not decide: {s.a.lookup.describe_failure()}.", evidence
+        )
+    if not s.a.global_:
+        return Verdict(
+            Status.SKIP, f"{s.host} has no global IPv4 address to compare with.", evidence
+        )
+    if not s.scanner_ipv4:
+        return Verdict(Status.ERROR, NO_IPV4_PATH, evidence)
+    return None
+
+
+def share_status(good: int, bad: int) -> Status:
+    return Status.PASS if not bad else Status.WARN if good else Status.FAIL
+
+
+def decided(good: int, bad: int, unknown: int) -> Status | None:
+    """The all/some/none status when the unknown ones cannot change it, else None."""
+    low, high = share_status(good, bad + unknown), share_status(good + unknown, bad)
+    return low if low is high else None

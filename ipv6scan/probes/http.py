@@ -1,0 +1,289 @@
+"""HTTP(S) requests pinned to one address, and redirect chains kept on one family.
+
+A request goes to exactly the address given, while the Host header and SNI
+carry the host name: the scanner tests the IPv6 (or IPv4) service itself, not
+whatever the system's resolver or Happy Eyeballs would pick. Every request has
+one deadline for connect, headers and body together, and reads at most a
+bounded body, so a trickling or endless server costs one timeout and no more.
+Redirect targets are resolved in the same family and scope-checked before any
+connection: a chain never reaches a loopback, ULA or private address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import socket
+import time
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from ipv6scan.checks.similarity import fingerprint as page_fingerprint
+from ipv6scan.context import ScanContext
+from ipv6scan.observations_web import (
+    ERROR,
+    NO_PATH,
+    PROTOCOL_ERROR,
+    REFUSED,
+    RESET,
+    RESPONSE,
+    TIMEOUT,
+    TLS_ERROR,
+    Fetch,
+)
+from ipv6scan.probes import certificates
+from ipv6scan.probes.dns import NO_PATH_ERRNOS
+from ipv6scan.probes.html_links import extract_links
+from ipv6scan.probes.tcp import refusal
+
+PAGE = "page"  # the whole body (up to the limit): fingerprint and links kept
+STATUS = "status"  # only the status matters: a short read, nothing kept
+STATUS_BODY_LIMIT = 16_384
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+HEADER_MAX = 300  # characters of a header value kept in evidence
+HEADER_LINE_MAX = 32_768  # a header line the parser accepts (big cookies are not a failure)
+HEADERS = {
+    "User-Agent": "ipv6scan/0.1 (IPv6 readiness scanner)",
+    "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+    "Accept-Encoding": "gzip, deflate",
+}
+_CHUNK = 65_536
+
+
+class _PinnedResolver(AbstractResolver):
+    """Answers every name with the one address the request is pinned to."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.family = socket.AF_INET6 if ":" in address else socket.AF_INET
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return [
+            ResolveResult(
+                hostname=host,
+                host=self.address,
+                port=port,
+                family=self.family,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+class _CertificateCapture(aiohttp.Fingerprint):
+    """aiohttp calls a Fingerprint's check() with the TLS transport of each new
+    connection, over an unverified context: the one public hook that shows the
+    certificate actually served on the connection the response came from."""
+
+    def __init__(self) -> None:
+        super().__init__(bytes(32))
+        self.der: bytes | None = None
+
+    def check(self, transport: asyncio.Transport) -> None:
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            self.der = ssl_object.getpeercert(binary_form=True)
+
+
+def split_url(url: str) -> tuple[str, str, int, str]:
+    """(scheme, host without brackets, port, path with query) of an http(s) URL."""
+    parts = urlsplit(url)
+    scheme = parts.scheme
+    port = parts.port or (443 if scheme == "https" else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return scheme, parts.hostname or "", port, path
+
+
+def _header(response: aiohttp.ClientResponse, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value[:HEADER_MAX] if value is not None else None
+
+
+def _failure(exc: BaseException) -> tuple[str, str]:
+    """How a request that got no response ended: (outcome, error)."""
+    text = f"{type(exc).__name__}: {exc}"[:HEADER_MAX]
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        return TIMEOUT, "no answer in time"
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return TLS_ERROR, text
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ClientOSError):
+        err = getattr(exc, "os_error", exc)
+        if getattr(err, "errno", None) in NO_PATH_ERRNOS:
+            return NO_PATH, f"no route: {err}"[:HEADER_MAX]
+        if isinstance(err, ConnectionRefusedError):
+            return REFUSED, "connection refused"
+        if isinstance(err, ConnectionResetError):
+            return RESET, "connection reset"
+        if isinstance(err, TimeoutError):
+            return TIMEOUT, "no answer in time"
+        return ERROR, text
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return RESET, "the server closed the connection without an answer"
+    if isinstance(exc, aiohttp.ClientResponseError | aiohttp.ClientPayloadError):
+        return PROTOCOL_ERROR, text  # an answer that is not HTTP
+    if isinstance(exc, ConnectionResetError):
+        return RESET, "connection reset"
+    return ERROR, text
+
+
+async def _read_body(
+    response: aiohttp.ClientResponse, limit: int, deadline: float
+) -> tuple[bytes, bool, str | None]:
+    """At most `limit` bytes of the body by `deadline`: (body, truncated, error)."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout_at(deadline):
+            while size <= limit:  # one byte past the limit tells "truncated" from "exact"
+                chunk = await response.content.read(min(_CHUNK, limit + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+    except TimeoutError:
+        error: str | None = "the body did not finish in time"
+    except (aiohttp.ClientError, OSError) as exc:
+        error = f"{type(exc).__name__}: {exc}"[:HEADER_MAX]
+    else:
+        error = None
+    body = b"".join(chunks)
+    return body[:limit], size > limit, error
+
+
+def _summarise(body: bytes, charset: str | None, url: str) -> tuple[bytes, tuple[str, ...], bool]:
+    try:
+        text = body.decode(charset or "utf-8", "replace")
+    except LookupError:  # a charset Python does not know
+        text = body.decode("utf-8", "replace")
+    links, more = extract_links(text, url)
+    return page_fingerprint(text), links, more
+
+
+async def fetch_pinned(
+    url: str,
+    address: str,
+    *,
+    timeout: float,
+    body_limit: int,
+    summarise: bool = True,
+    keep_links: int = 50,
+) -> Fetch:
+    """GET `url` from exactly `address` (no redirect followed, nothing verified).
+    With `summarise`, the body's fingerprint and its first `keep_links` links are kept."""
+    loop = asyncio.get_running_loop()
+    started = time.perf_counter()
+    deadline = loop.time() + timeout
+    capture = _CertificateCapture() if url.startswith("https:") else None
+    connector = aiohttp.TCPConnector(
+        resolver=_PinnedResolver(address),
+        family=socket.AF_INET6 if ":" in address else socket.AF_INET,
+        force_close=True,  # one request per connection: each fetch measures its own
+        limit=1,
+        use_dns_cache=False,
+        happy_eyeballs_delay=None,
+    )
+    session = aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=None),  # the deadline below governs
+        headers=HEADERS,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        trust_env=False,  # never through a proxy from the environment: the pin would be lost
+        max_line_size=HEADER_LINE_MAX,
+        max_field_size=HEADER_LINE_MAX,
+    )
+    try:
+        try:
+            async with asyncio.timeout_at(deadline):
+                response = await session.get(
+                    url, allow_redirects=False, ssl=capture if capture is not None else True
+                )
+        except Exception as exc:
+            outcome, error = _failure(exc)
+            return Fetch(url, address, outcome, error=error)
+        ttfb = (time.perf_counter() - started) * 1000
+        try:
+            if body_limit > 0:
+                body, truncated, body_error = await _read_body(response, body_limit, deadline)
+            else:
+                body, truncated, body_error = b"", False, None
+        finally:
+            response.close()  # never drain the rest: it may be endless
+        fingerprint, links, more = b"", (), False
+        if summarise and body:
+            # parsing a large page is CPU work: keep it off the event loop's thread
+            fingerprint, links, more = await asyncio.to_thread(
+                _summarise, body, response.charset, url
+            )
+        return Fetch(
+            url,
+            address,
+            RESPONSE,
+            status=response.status,
+            location=_header(response, "Location"),
+            content_type=_header(response, "Content-Type"),
+            server=_header(response, "Server"),
+            ttfb_ms=ttfb,
+            body_bytes=len(body),
+            truncated=truncated,
+            body_error=body_error,
+            body_sha256=hashlib.sha256(body).hexdigest(),
+            fingerprint=fingerprint,
+            links=links[:keep_links],
+            links_total=len(links),
+            links_more=more,
+            certificate=certificates.describe(capture.der) if capture and capture.der else None,
+        )
+    finally:
+        try:
+            async with asyncio.timeout(1):
+                await session.close()
+        except (TimeoutError, OSError, aiohttp.ClientError):
+            pass  # the connection is dropped either way
+
+
+async def _fetch_new(ctx: ScanContext, url: str, address: str, purpose: str) -> Fetch:
+    _, host, port, _ = split_url(url)
+    refused = refusal(ctx, address, port)
+    if refused is not None:
+        return Fetch(url, address, refused.outcome, error=refused.error)
+    limit = (
+        ctx.options.body_limit
+        if purpose == PAGE
+        else min(ctx.options.body_limit, STATUS_BODY_LIMIT)
+    )
+    async with ctx.limits.slot(address):
+        got = await fetch_pinned(
+            url,
+            address,
+            timeout=ctx.timeout,
+            body_limit=limit,
+            summarise=purpose == PAGE,
+            keep_links=ctx.options.links_cap,
+        )
+    if got.certificate is None or purpose != PAGE:
+        return got
+    verifies, why = await ctx.memo.get(
+        ("tls-verify", address, port, host), lambda: _verify(ctx, host, address, port)
+    )
+    cert = replace(got.certificate, verifies=verifies, verify_error=why or None)
+    return replace(got, certificate=cert)
+
+
+async def _verify(ctx: ScanContext, host: str, address: str, port: int) -> tuple[bool | None, str]:
+    async with ctx.limits.slot(address):
+        return await certificates.verify(host, address, port, ctx.timeout)
+
+
+async def fetch(ctx: ScanContext, url: str, address: str, purpose: str = PAGE) -> Fetch:
+    """The scan's one request for (address, scheme, port, host, path, purpose)."""
+    scheme, host, port, path = split_url(url)
+    key = ("fetch", address, scheme, port, host, path, purpose)
+    return await ctx.memo.get(key, lambda: _fetch_new(ctx, url, address, purpose))

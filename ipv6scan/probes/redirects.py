@@ -1,0 +1,114 @@
+"""Redirect chains over one family: every hop resolved, scope-checked, then fetched.
+
+A hop whose host has no global address of the family ends the chain: over
+IPv6 that is where the site leaves IPv6 (internet.nl #143/#668 fail it on
+purpose), and the chain records the URL and why.
+"""
+
+from __future__ import annotations
+
+from ipaddress import ip_address
+from urllib.parse import urljoin
+
+from ipv6scan.context import ScanContext
+from ipv6scan.observations_web import (
+    BAD_REDIRECT,
+    FINAL,
+    LOOKUP_FAILED,
+    NO_ADDRESS,
+    NO_RESPONSE,
+    TOO_MANY_REDIRECTS,
+    Chain,
+    Fetch,
+)
+from ipv6scan.probes.dns_observe import addresses
+from ipv6scan.probes.html_links import absolute_link
+from ipv6scan.probes.http import PAGE, REDIRECTS, fetch, split_url
+
+URL_MAX = 300
+
+
+def _literal(host: str) -> str | None:
+    try:
+        return str(ip_address(host))
+    except ValueError:
+        return None
+
+
+async def pick_address(ctx: ScanContext, host: str, family: int) -> tuple[str | None, str, str]:
+    """The first global address of `host` in `family`, or (None, chain end, reason)."""
+    rdtype = "AAAA" if family == 6 else "A"
+    literal = _literal(host)
+    if literal is not None:
+        klass = ctx.policy.classify(literal)
+        if klass.version != family:
+            return None, NO_ADDRESS, f"an IPv{klass.version} address literal, no IPv{family}"
+        if not klass.is_global:
+            return None, NO_ADDRESS, f"not probed: {klass.category} ({klass.address})"
+        return klass.address, "", ""
+    found = await addresses(ctx, host, rdtype)
+    if not found.lookup.ok:
+        return None, LOOKUP_FAILED, found.lookup.describe_failure()
+    if found.global_:
+        return found.global_[0], "", ""
+    if found.non_global:
+        bad = ", ".join(f"{c.category} ({c.address})" for c in found.non_global[:4])
+        return None, NO_ADDRESS, f"no global {rdtype}; not probed: {bad}"
+    if found.lookup.rcode == "NXDOMAIN":
+        return None, NO_ADDRESS, f"{host} does not exist (NXDOMAIN)"
+    return None, NO_ADDRESS, f"no {rdtype} record"
+
+
+async def _follow(
+    ctx: ScanContext, family: int, url: str, address: str | None, purpose: str
+) -> Chain:
+    hops: list[Fetch] = []
+    for _ in range(ctx.options.max_redirects + 1):
+        _, host, _, _ = split_url(url)
+        if address is None or hops:
+            picked, end, reason = await pick_address(ctx, host, family)
+            if picked is None:
+                return Chain(
+                    family,
+                    url if not hops else hops[0].url,
+                    tuple(hops),
+                    end,
+                    url[:URL_MAX],
+                    reason,
+                )
+            address = picked
+        hop = await fetch(ctx, url, address, purpose)
+        hops.append(hop)
+        if not hop.responded:
+            return Chain(family, hops[0].url, tuple(hops), NO_RESPONSE)
+        if hop.status not in REDIRECTS or not hop.location:
+            return Chain(family, hops[0].url, tuple(hops), FINAL)
+        target = absolute_link(urljoin(url, hop.location))
+        if target is None:
+            return Chain(
+                family,
+                hops[0].url,
+                tuple(hops),
+                BAD_REDIRECT,
+                hop.location[:URL_MAX],
+                "the Location is not an http(s) URL",
+            )
+        url = target
+    return Chain(
+        family,
+        hops[0].url,
+        tuple(hops),
+        TOO_MANY_REDIRECTS,
+        url[:URL_MAX],
+        f"more than {ctx.options.max_redirects} redirects",
+    )
+
+
+async def follow(
+    ctx: ScanContext, family: int, url: str, *, address: str | None = None, purpose: str = PAGE
+) -> Chain:
+    """GET `url` over `family` and follow its redirects; the first hop goes to
+    `address` when given (already chosen by the caller), else to the host's first
+    global address. Shared per scan."""
+    key = ("chain", family, url, address, purpose)
+    return await ctx.memo.get(key, lambda: _follow(ctx, family, url, address, purpose))

@@ -1,0 +1,73 @@
+"""TCP connects: does (address, port) accept, and how fast. I/O only.
+
+`connect` is the scan's entry point: scope-checked, bounded by the per-destination
+limits, once per scan per (address, port) so that web.reachable, web.http and
+web.latency share one probe. `connect_once` is the bare probe, used for latency
+samples and by tests against loopback servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from ipv6scan.context import ScanContext
+from ipv6scan.observations_web import (
+    ERROR,
+    NO_PATH,
+    NOT_PROBED,
+    OPEN,
+    REFUSED,
+    RESET,
+    TIMEOUT,
+    TcpProbe,
+    family_of,
+)
+from ipv6scan.probes.dns import NO_PATH_ERRNOS
+
+
+async def connect_once(address: str, port: int, timeout: float) -> TcpProbe:
+    """One connect to exactly `address` (a literal: no name resolution), closed at once."""
+    loop = asyncio.get_running_loop()
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(timeout):
+            transport, _ = await loop.create_connection(asyncio.Protocol, address, port)
+    except TimeoutError:
+        return TcpProbe(address, port, TIMEOUT, error=f"no answer within {timeout:g} s")
+    except ConnectionRefusedError:
+        return TcpProbe(address, port, REFUSED, error="connection refused")
+    except ConnectionResetError:
+        return TcpProbe(address, port, RESET, error="connection reset")
+    except OSError as exc:
+        if exc.errno in NO_PATH_ERRNOS:
+            return TcpProbe(address, port, NO_PATH, error=f"no route: {exc.strerror or exc}")
+        return TcpProbe(address, port, ERROR, error=f"{type(exc).__name__}: {exc}"[:300])
+    elapsed = (time.perf_counter() - started) * 1000
+    transport.abort()  # nothing to send or flush: close at once
+    return TcpProbe(address, port, OPEN, ms=elapsed)
+
+
+def refusal(ctx: ScanContext, address: str, port: int) -> TcpProbe | None:
+    """A probe result without connecting, when `address` must not or cannot be probed."""
+    klass = ctx.policy.classify(address)
+    if not klass.is_global:
+        return TcpProbe(address, port, NOT_PROBED, error=f"not probed: {klass.category}")
+    has_path = ctx.connectivity.ipv6 if family_of(address) == 6 else ctx.connectivity.ipv4
+    if not has_path:
+        return TcpProbe(address, port, NO_PATH, error="the scanner has no path of this family")
+    return None
+
+
+async def sample(ctx: ScanContext, address: str, port: int) -> TcpProbe:
+    """A fresh connect (not shared): one latency sample."""
+    refused = refusal(ctx, address, port)
+    if refused is not None:
+        return refused
+    async with ctx.limits.slot(address):
+        return await connect_once(address, port, ctx.timeout)
+
+
+async def connect(ctx: ScanContext, address: str, port: int) -> TcpProbe:
+    """The scan's one connect to (address, port)."""
+    return await ctx.memo.get(("tcp", address, port), lambda: sample(ctx, address, port))

@@ -1,0 +1,253 @@
+"""Observations of the web checks: web.reachable, web.http, web.parity, web.links,
+web.latency. I/O only; the judges in checks/web.py decide.
+
+Everything starts from one Site per subject (its AAAA and A, and a TCP connect
+to every global address on every port), shared by the five checks. Only
+global addresses are ever connected to; the rest appear in the evidence as
+"not probed: <category>".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field, replace
+from ipaddress import ip_address
+
+from ipv6scan.context import ScanContext
+from ipv6scan.model import Subject
+from ipv6scan.observations import Addresses
+from ipv6scan.observations_web import (
+    PROBED_MAX,
+    Chain,
+    HttpObservation,
+    LatencyObservation,
+    LatencySide,
+    LinkResult,
+    LinksObservation,
+    ParityObservation,
+    ParityPort,
+    Site,
+)
+from ipv6scan.probes import latency, tcp
+from ipv6scan.probes.dns_observe import addresses, classify
+from ipv6scan.probes.http import PAGE, STATUS, split_url
+from ipv6scan.probes.redirects import follow
+from ipv6scan.probes.resolution import Lookup
+
+LINK_WORKERS = 8  # links in flight per check (the limits still bound each server)
+
+
+def _literal_addresses(ctx: ScanContext, host: str, rdtype: str) -> Addresses | None:
+    try:
+        addr = ip_address(host)
+    except ValueError:
+        return None
+    wanted = 6 if rdtype == "AAAA" else 4
+    values = (addr.compressed,) if addr.version == wanted else ()
+    return classify(ctx, Lookup(host, rdtype, "NOERROR", values=values))
+
+
+async def _addresses(ctx: ScanContext, host: str, rdtype: str) -> Addresses:
+    literal = _literal_addresses(ctx, host, rdtype)
+    return literal if literal is not None else await addresses(ctx, host, rdtype)
+
+
+async def _site(ctx: ScanContext, subject: Subject) -> Site:
+    if subject.kind == "url":
+        scheme, host, port, path = split_url(subject.name)
+        ports, url_scheme = (port,), scheme
+    else:
+        host, ports, url_scheme, path = subject.name, (80, 443), None, "/"
+    aaaa, a = await asyncio.gather(_addresses(ctx, host, "AAAA"), _addresses(ctx, host, "A"))
+    targets = [
+        (address, port)
+        for found in (aaaa, a)
+        for address in found.global_[:PROBED_MAX]
+        for port in ports
+    ]
+    probes = await asyncio.gather(*(tcp.connect(ctx, addr, port) for addr, port in targets))
+    return Site(
+        subject.name,
+        host,
+        ports,
+        url_scheme,
+        path,
+        aaaa,
+        a,
+        ctx.connectivity.ipv6,
+        ctx.connectivity.ipv4,
+        tuple(probes),
+    )
+
+
+async def observe_site(ctx: ScanContext, subject: Subject) -> Site:
+    """The subject's addresses and open ports; once per scan. Also web.reachable's observation."""
+    return await ctx.memo.get(("site", subject.kind, subject.name), lambda: _site(ctx, subject))
+
+
+async def observe_http(ctx: ScanContext, subject: Subject) -> HttpObservation:
+    site = await observe_site(ctx, subject)
+    if not site.scanner_ipv6:
+        return HttpObservation(site)
+    # HTTPS first wherever 443 is open; plain HTTP when HTTPS gave no response at all
+    ports = sorted(site.ports, key=lambda p: site.scheme(p) != "https")
+    attempts: list[Chain] = []
+    for port in ports:
+        open6 = site.open_addresses(6, port)
+        if not open6:
+            continue
+        chain = await follow(ctx, 6, site.url(port), address=open6[0])
+        attempts.append(chain)
+        if chain.hops and chain.hops[0].responded:
+            break
+    return HttpObservation(site, tuple(attempts))
+
+
+async def observe_parity(ctx: ScanContext, subject: Subject) -> ParityObservation:
+    site = await observe_site(ctx, subject)
+    threshold = ctx.options.parity_threshold
+    both = [p for p in site.ports if site.open_addresses(6, p) and site.open_addresses(4, p)]
+
+    async def pair(port: int) -> ParityPort:
+        url = site.url(port)
+        v6, v4 = await asyncio.gather(
+            follow(ctx, 6, url, address=site.open_addresses(6, port)[0]),
+            follow(ctx, 4, url, address=site.open_addresses(4, port)[0]),
+        )
+        return ParityPort(port, v6, v4)
+
+    pairs = await asyncio.gather(*(pair(p) for p in both))
+    return ParityObservation(site, tuple(pairs), threshold)
+
+
+def _same_site(url: str, hosts: set[str]) -> bool:
+    host = split_url(url)[1]
+    return host in hosts or host.removeprefix("www.") in hosts or f"www.{host}" in hosts
+
+
+async def _check_links(
+    ctx: ScanContext, urls: list[str], level: int, purpose: str, deadline: float
+) -> list[LinkResult]:
+    """Follow each link over IPv6 until `deadline`; unfinished ones come back unchecked."""
+    gate = asyncio.Semaphore(LINK_WORKERS)
+
+    async def one(url: str) -> Chain:
+        async with gate:
+            return await follow(ctx, 6, url, purpose=purpose)
+
+    tasks = [asyncio.ensure_future(one(u)) for u in urls]
+    if tasks:
+        await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
+    results = []
+    for url, task in zip(urls, tasks, strict=True):
+        if task.done():
+            results.append(LinkResult(url, level, task.result()))  # a bug surfaces here
+        else:
+            task.cancel()  # the shared fetch underneath goes on and ends by its own timeout
+            results.append(LinkResult(url, level, None))
+    return results
+
+
+async def observe_links(ctx: ScanContext, subject: Subject) -> LinksObservation:
+    started = time.monotonic()
+    opts = ctx.options
+    http = await observe_http(ctx, subject)
+    home = http.served
+    base = LinksObservation(http.site, home, depth=opts.links_depth, threshold=opts.links_threshold)
+    page = home.final if home is not None else None
+    if page is None or not page.links:
+        return base
+    kept = list(page.links[: opts.links_cap])
+    deep = opts.links_depth >= 2
+    hosts = {http.site.host, split_url(page.url)[1]}
+    # level-1 pages of the same site are read whole when their own links are wanted
+    first = await _check_links(ctx, kept, 1, PAGE if deep else STATUS, started + ctx.timeout * 4)
+    results = list(first)
+    if deep:
+        seen = set(kept) | {page.url}
+        second: list[str] = []
+        for result in first:
+            final = result.chain.final if result.chain else None
+            if final is None or not _same_site(final.url, hosts):
+                continue
+            for link in final.links:
+                if link not in seen and len(second) < opts.links_cap:
+                    seen.add(link)
+                    second.append(link)
+        results += await _check_links(ctx, second, 2, STATUS, started + ctx.timeout * 6)
+    return LinksObservation(
+        http.site,
+        home,
+        tuple(results),
+        found=page.links_total,
+        dropped=page.links_total - len(kept),
+        found_more=page.links_more,
+        depth=opts.links_depth,
+        threshold=opts.links_threshold,
+    )
+
+
+@dataclass
+class _Samples:
+    """Measurements over one family as they come in."""
+
+    address: str
+    tcp_ms: list[float] = field(default_factory=list)
+    ttfb_ms: list[float] = field(default_factory=list)
+    failures: int = 0
+
+    async def take(self, ctx: ScanContext, url: str, port: int) -> None:
+        if not ctx.policy.is_global(self.address):
+            self.failures += 1  # never reached: the address came from a probed, global set
+            return
+        async with ctx.limits.slot(self.address):
+            got = await latency.sample(self.address, url, ctx.timeout)
+        if got.tcp_ms is not None:
+            self.tcp_ms.append(round(got.tcp_ms, 3))
+        if got.ttfb_ms is not None:
+            self.ttfb_ms.append(round(got.ttfb_ms, 3))
+        if got.error is not None or got.ttfb_ms is None:
+            self.failures += 1
+
+    def seen(self) -> LatencySide:
+        return LatencySide(self.address, tuple(self.tcp_ms), tuple(self.ttfb_ms), self.failures)
+
+
+async def observe_latency(ctx: ScanContext, subject: Subject) -> LatencyObservation:
+    opts = ctx.options
+    http = await observe_http(ctx, subject)
+    site = http.site
+    base = LatencyObservation(
+        site,
+        samples=opts.latency_samples,
+        pass_ratio=opts.latency_pass,
+        warn_ratio=opts.latency_warn,
+    )
+    used = http.served
+    # web.http's port (and address) first, then any other port served on both families
+    ports = sorted(
+        (p for p in site.ports if site.open_addresses(6, p) and site.open_addresses(4, p)),
+        key=lambda p: used is None or site.url(p) != used.start_url,
+    )
+    if used is None or not ports or not site.scanner_ipv4:
+        return base
+    port = ports[0]
+    url = site.url(port)
+    open6 = site.open_addresses(6, port)
+    same = used.start_url == url and used.hops[0].address in open6
+    v6 = _Samples(used.hops[0].address if same else open6[0])
+    v4 = _Samples(site.open_addresses(4, port)[0])
+    first6, first4 = await asyncio.gather(
+        follow(ctx, 6, url, address=v6.address), follow(ctx, 4, url, address=v4.address)
+    )
+    if first6.hops[0].responded and first4.hops[0].responded:
+        # within the engine's deadline even when the last round of samples runs to timeouts
+        deadline = time.monotonic() + ctx.timeout * 3
+        for _ in range(opts.latency_samples):
+            if time.monotonic() > deadline:
+                break
+            # alternate the families, so that a burst of load on either path hits both alike
+            await v6.take(ctx, url, port)
+            await v4.take(ctx, url, port)
+    return replace(base, url=url, v6=v6.seen(), v4=v4.seen())
