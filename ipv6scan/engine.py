@@ -69,7 +69,10 @@ class Engine:
             for subject in subjects
             for check in self._checks_for(subject)
         ]
-        await asyncio.gather(*jobs)
+        if len(jobs) == 1:
+            await jobs[0]  # no task and no gather for the common one-check target
+        else:
+            await asyncio.gather(*jobs)
         self.stats.targets_done += 1
         if self.on_progress:
             self.on_progress(self.stats)
@@ -100,9 +103,16 @@ class Engine:
         return out
 
     async def _exists(self, host: str) -> bool:
-        aaaa, a = await asyncio.gather(
-            self.ctx.resolver.lookup(host, "AAAA"), self.ctx.resolver.lookup(host, "A")
-        )
+        resolver = self.ctx.resolver
+        prefetch = getattr(resolver, "prefetch", None)
+        if prefetch is None:  # a resolver without it (a test's stub): both at once, gathered
+            aaaa, a = await asyncio.gather(
+                resolver.lookup(host, "AAAA"), resolver.lookup(host, "A")
+            )
+            return aaaa.has_data or a.has_data
+        prefetch(host, "A")  # both questions in flight at once, without a task each
+        aaaa = await resolver.lookup(host, "AAAA")
+        a = await resolver.lookup(host, "A")
         return aaaa.has_data or a.has_data
 
     def _checks_for(self, subject: Subject) -> list[Check]:

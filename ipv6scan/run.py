@@ -21,12 +21,14 @@ from ipv6scan.engine import Engine, ScanStats
 from ipv6scan.model import Target
 from ipv6scan.observations import Connectivity
 from ipv6scan.preflight import check_connectivity, discover_dns64, system_resolvers
+from ipv6scan.probes import latency
 from ipv6scan.probes.dns import DnspythonTransport, DnsServer
 from ipv6scan.probes.fastdns import recursive_transport
 from ipv6scan.probes.resolution import Resolver
 from ipv6scan.progress import Progress
 from ipv6scan.report.html import write_html
-from ipv6scan.report.jsonl import ResultWriter, read_results
+from ipv6scan.report.jsonl import read_results
+from ipv6scan.report.jsonl_batch import BatchedResultWriter
 from ipv6scan.report.tables import write_csv, write_junit
 from ipv6scan.scoring import summarize
 
@@ -108,7 +110,7 @@ async def scan(
     if any(c.family == "net" for c in config.checks):
         ctx = dataclasses.replace(ctx, icmp=open_icmp())
     progress = Progress(total) if Progress.wanted(config.quiet) else None
-    with ResultWriter(config.out / "results.jsonl") as writer:
+    with BatchedResultWriter(config.out / "results.jsonl") as writer:
         engine = Engine(
             ctx,
             config.checks,
@@ -125,6 +127,7 @@ async def scan(
                 progress.update(engine.stats, final=True)
             if hasattr(ctx.icmp, "close"):
                 ctx.icmp.close()
+            latency.shutdown()
     return stats, ctx.connectivity
 
 

@@ -56,25 +56,32 @@ Gate = Callable[[], Awaitable[object]]
 
 
 class _Cache:
-    """Futures by key; finished entries evicted oldest-first beyond `size`."""
+    """Look-ups by key, in flight (a future) or finished (the Lookup itself: a finished
+    task costs several times the memory of its result); finished entries evicted
+    oldest-first beyond `size`."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.entries: OrderedDict[tuple[str, str], asyncio.Future[Lookup]] = OrderedDict()
+        self.entries: OrderedDict[tuple[str, str], asyncio.Future[Lookup] | Lookup] = OrderedDict()
 
-    def get(self, key: tuple[str, str]) -> asyncio.Future[Lookup] | None:
-        fut = self.entries.get(key)
-        if fut is not None:
+    def get(self, key: tuple[str, str]) -> asyncio.Future[Lookup] | Lookup | None:
+        entry = self.entries.get(key)
+        if entry is not None:
             self.entries.move_to_end(key)
-        return fut
+        return entry
 
     def put(self, key: tuple[str, str], fut: asyncio.Future[Lookup]) -> None:
         self.entries[key] = fut
+        fut.add_done_callback(lambda done: self._finished(key, done))
         while len(self.entries) > self.size:
             oldest_key, oldest = next(iter(self.entries.items()))
-            if not oldest.done():
+            if type(oldest) is not Lookup and not oldest.done():
                 break  # never drop a look-up others may be waiting on
             del self.entries[oldest_key]
+
+    def _finished(self, key: tuple[str, str], fut: asyncio.Future[Lookup]) -> None:
+        if self.entries.get(key) is fut and not fut.cancelled() and fut.exception() is None:
+            self.entries[key] = fut.result()  # same place in the order: not a fresh use
 
 
 class Resolver:
@@ -98,15 +105,30 @@ class Resolver:
         self._cache = _Cache(cache_size)
         self.queries_sent = 0
 
-    async def lookup(self, name: str, rdtype: str) -> Lookup:
+    def _future(self, name: str, rdtype: str) -> asyncio.Future[Lookup] | Lookup:
         name = name.rstrip(".").lower() or "."  # answers come back lower-cased, dot-less
         key = (name, rdtype)
-        fut = self._cache.get(key)
-        if fut is None:
+        entry = self._cache.get(key)
+        if entry is None:
             fut = asyncio.ensure_future(self._follow(name, rdtype))
             self._cache.put(key, fut)
+            return fut
+        return entry
+
+    def prefetch(self, name: str, rdtype: str) -> None:
+        """Start a look-up now, to be awaited later with lookup(): two look-ups run at once
+        without a task (and a gather) around each."""
+        self._future(name, rdtype)
+
+    async def lookup(self, name: str, rdtype: str) -> Lookup:
+        entry = self._future(name, rdtype)
+        if type(entry) is Lookup:  # a cache hit: no shield, no suspension
+            return entry
+        assert isinstance(entry, asyncio.Future)
+        if entry.done():
+            return entry.result()
         # shield: one waiter's cancellation must not cancel the shared look-up
-        return await asyncio.shield(fut)
+        return await asyncio.shield(entry)
 
     async def ask(self, qname: str, rdtype: str) -> DnsReply:
         """One recursive question, trying each resolver in turn until one gives a final answer."""
