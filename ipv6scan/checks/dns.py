@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ipv6scan.checks.evidence import address_list, lookup_evidence, plural
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations import Addresses, MailExchangers, NameServers, NsReachability
@@ -173,10 +175,6 @@ def judge_ns_reachable(reach: NsReachability) -> Verdict:
     )
 
 
-def _share_status(good: int, bad: int) -> Status:
-    return Status.PASS if not bad else Status.WARN if good else Status.FAIL
-
-
 def _why_not(rcode: str, authoritative: bool, has_soa: bool) -> str:
     readable = {
         "TIMEOUT": "no answer (timeout)",
@@ -193,8 +191,21 @@ def _why_not(rcode: str, authoritative: bool, has_soa: bool) -> str:
     return "no SOA in the answer" if not has_soa else "ok"
 
 
+def mx_not_applicable(mx: MailExchangers, evidence: dict[str, Any]) -> Verdict | None:
+    """The verdict of every mail check when the MX set failed, is null or is empty."""
+    if not mx.lookup.ok:
+        return Verdict(Status.ERROR, f"Could not decide: {mx.lookup.describe_failure()}.", evidence)
+    if mx.null_mx:
+        return Verdict(
+            Status.SKIP, f"{mx.domain} publishes a null MX: it accepts no mail.", evidence
+        )
+    if not mx.hosts:
+        return Verdict(Status.SKIP, f"{mx.domain} has no MX record.", evidence)
+    return None
+
+
 def judge_mx_ipv6(mx: MailExchangers) -> Verdict:
-    evidence: dict[str, object] = {
+    evidence: dict[str, Any] = {
         **lookup_evidence(mx.lookup),
         "null_mx": mx.null_mx,
         "mx": [
@@ -209,14 +220,8 @@ def judge_mx_ipv6(mx: MailExchangers) -> Verdict:
     }
     if mx.capped:
         evidence["mx_not_checked"] = mx.capped
-    if not mx.lookup.ok:
-        return Verdict(Status.ERROR, f"Could not decide: {mx.lookup.describe_failure()}.", evidence)
-    if mx.null_mx:
-        return Verdict(
-            Status.SKIP, f"{mx.domain} publishes a null MX: it accepts no mail.", evidence
-        )
-    if not mx.hosts:
-        return Verdict(Status.SKIP, f"{mx.domain} has no MX record.", evidence)
+    if (undecided := mx_not_applicable(mx, evidence)) is not None:
+        return undecided
     failed = [host for _, host, found in mx.hosts if not found.lookup.ok]
     if failed:
         return Verdict(

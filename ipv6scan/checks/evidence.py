@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ipv6scan.model import Status
 from ipv6scan.observations import Addresses
 from ipv6scan.probes.resolution import Lookup
 
@@ -29,6 +30,17 @@ def address_list(found: Addresses) -> list[dict[str, Any]]:
             row["embedded_ipv4"] = c.embedded_ipv4
         rows.append(row)
     return rows
+
+
+def share_status(good: int, bad: int) -> Status:
+    """The catalogue's all / some / none rule: pass, warn, fail."""
+    return Status.PASS if not bad else Status.WARN if good else Status.FAIL
+
+
+def decided(good: int, bad: int, unknown: int) -> Status | None:
+    """The all/some/none status when the unknown ones cannot change it, else None."""
+    low, high = share_status(good, bad + unknown), share_status(good + unknown, bad)
+    return low if low is high else None
 
 
 def plural(n: int, word: str) -> str:

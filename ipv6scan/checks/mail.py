@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ipv6scan.checks.dns import mx_not_applicable
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations_net import (
     CLOSED,
@@ -65,14 +66,8 @@ def judge_smtp(obs: SmtpObservation) -> Verdict:
         evidence["aaaa_lookup_failed"] = unknown
     if obs.capped:
         evidence["addresses_not_probed_cap"] = obs.capped
-    if not mx.lookup.ok:
-        return Verdict(Status.ERROR, f"Could not decide: {mx.lookup.describe_failure()}.", evidence)
-    if mx.null_mx:
-        return Verdict(
-            Status.SKIP, f"{mx.domain} publishes a null MX: it accepts no mail.", evidence
-        )
-    if not mx.hosts:
-        return Verdict(Status.SKIP, f"{mx.domain} has no MX record.", evidence)
+    if (undecided := mx_not_applicable(mx, evidence)) is not None:
+        return undecided
     if not any(found.global_ for _, _, found in mx.hosts):
         if unknown:
             return Verdict(

@@ -11,7 +11,7 @@ import statistics
 from typing import Any
 
 from ipv6scan.checks import web_evidence as ev
-from ipv6scan.checks.evidence import plural
+from ipv6scan.checks.evidence import decided, plural
 from ipv6scan.checks.similarity import similarity
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations_web import (
@@ -91,7 +91,7 @@ def judge_reachable(site: Site) -> Verdict:
         else:
             bad.append(address)
     evidence["closed_on_ipv6"] = closed[: ev.LIST_MAX]  # internet.nl's "partial" result
-    status = ev.decided(len(good), len(bad), len(unknown))
+    status = decided(len(good), len(bad), len(unknown))
     if status is None:
         return Verdict(
             Status.ERROR,

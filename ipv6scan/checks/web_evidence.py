@@ -122,13 +122,3 @@ def preconditions(s: Site, *, ipv4: bool = False) -> Verdict | None:
     if not s.scanner_ipv4:
         return Verdict(Status.ERROR, NO_IPV4_PATH, evidence)
     return None
-
-
-def share_status(good: int, bad: int) -> Status:
-    return Status.PASS if not bad else Status.WARN if good else Status.FAIL
-
-
-def decided(good: int, bad: int, unknown: int) -> Status | None:
-    """The all/some/none status when the unknown ones cannot change it, else None."""
-    low, high = share_status(good, bad + unknown), share_status(good + unknown, bad)
-    return low if low is high else None
