@@ -195,6 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--profile", type=Path, metavar="FILE", help="YAML scoring profile")
 
+    p = sub.add_parser("merge", help="combine shards' result directories into --out")
+    p.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
+    p.add_argument("--out", required=True, type=Path, help="output directory (created if missing)")
+    p.add_argument("--lang", choices=LANGS, default=None, help="report language")
+    p.add_argument("--profile", type=Path, metavar="FILE", help="YAML scoring profile")
+    p.add_argument("--quiet", action="store_true")
+
     p = sub.add_parser(
         "demo", help="Linux, root: bring up the namespace lab, scan it, tear it down"
     )
@@ -362,6 +369,31 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_GATE if found.has_regression else EXIT_OK
 
 
+def cmd_merge(args: argparse.Namespace) -> int:
+    from ipv6scan import merge
+    from ipv6scan.report.jsonl import read_results
+    from ipv6scan.run import write_outputs
+    from ipv6scan.scoring import summarize
+
+    profile = _profile(args.profile) if args.profile else None
+    try:
+        stats = merge.merge_results(args.dirs, args.out)
+    except merge.MergeError as exc:
+        raise UsageError(str(exc)) from None
+    summary = None
+    if profile is not None:
+        summary = summarize(read_results(args.out / merge.RESULTS), profile=profile)
+    write_outputs(args.out, args.lang or default_lang(), merge.scanner_info(args.dirs), summary)
+    if not args.quiet:
+        print(
+            f"merged {len(args.dirs)} directories: {stats.written} results, "
+            f"{stats.duplicates} duplicates dropped, {stats.unreadable} unreadable lines "
+            f"skipped; files in {args.out}",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from ipv6scan.demo import run_demo
 
@@ -370,6 +402,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 COMMANDS = {"scan": cmd_scan, "validate": cmd_validate, "report": cmd_report, "demo": cmd_demo}
 COMMANDS["diff"] = cmd_diff
+COMMANDS["merge"] = cmd_merge
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,258 @@
+"""The benchmark's measurements, in order, inside one BenchNet."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from bench import measure, zone
+from bench.netns import BenchNet
+from bench.report import Figure
+from ipv6scan.checks import registry
+from ipv6scan.context import CheckOptions
+from ipv6scan.lab.availability import binary, find_binary
+
+NSD_CONF = """server:
+    server-count: 1
+    ip-address: {address}
+    port: 53
+    username: ""
+    chroot: ""
+    zonesdir: "{dir}"
+    zonelistfile: "{dir}/zone.list"
+    database: ""
+    pidfile: "{dir}/nsd.pid"
+    xfrdfile: "{dir}/xfrd.state"
+    xfrdir: "{dir}"
+    logfile: "{dir}/nsd.log"
+    verbosity: 1
+    # response-rate limiting would drop most of a benchmark's answers (FIELD.md)
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+remote-control:
+    control-enable: no
+zone:
+    name: "{zone}."
+    zonefile: "{dir}/bench.zone"
+"""
+NGINX_CONF = """worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx-error.log warn;
+events {{ worker_connections 16384; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/tmp; proxy_temp_path {dir}/tmp;
+    fastcgi_temp_path {dir}/tmp; uwsgi_temp_path {dir}/tmp; scgi_temp_path {dir}/tmp;
+    server {{
+        listen [::]:80 ipv6only=on backlog=8192;
+        listen 0.0.0.0:80 backlog=8192;
+        location / {{ return 200 "ok\\n"; }}
+    }}
+}}
+"""
+
+
+def _servers(net: BenchNet, workdir: Path, sizes: zone.Sizes, args: argparse.Namespace) -> bool:
+    """NSD (and nginx when installed); True when nginx runs."""
+    nsd_dir = workdir / "nsd"
+    nsd_dir.mkdir(exist_ok=True)
+    zone.write_zone(nsd_dir / "bench.zone", sizes)
+    conf = NSD_CONF.format(address=zone.DNS6, dir=nsd_dir, zone=zone.ZONE)
+    (nsd_dir / "nsd.conf").write_text(conf)
+    net.start("nsd", [binary("nsd"), "-d", "-c", str(nsd_dir / "nsd.conf")])
+    web = find_binary("nginx") is not None
+    if web:
+        web_dir = workdir / "nginx"
+        (web_dir / "tmp").mkdir(parents=True, exist_ok=True)
+        (web_dir / "nginx.conf").write_text(NGINX_CONF.format(dir=web_dir))
+        net.start("nginx", [binary("nginx"), "-p", str(web_dir), "-e", str(web_dir / "err.log"),
+                            "-c", str(web_dir / "nginx.conf"), "-g", "daemon off;"])  # fmt: skip
+    checks = [f"dns,{zone.DNS6},n0.{zone.ZONE}", f"echo,{zone.ping_address(0)}"]
+    if web:
+        checks.append(f"tcp,{zone.web_v6(0)},80")
+    deadline = 30 + args.names / 10_000  # a million-name zone takes NSD a while to load
+    argv = [sys.executable, "-m", "bench.probe", f"{deadline:g}", *checks]
+    proc = subprocess.run(net.in_client(argv), capture_output=True, text=True,
+                          timeout=deadline + 30, cwd=measure.REPO, check=False)  # fmt: skip
+    if proc.returncode != 0:
+        logs = "".join(s.log_tail() for s in net.servers)
+        raise RuntimeError(f"servers not ready: {proc.stdout[-800:]} {logs}")
+    return web
+
+
+def _result_rows(path: Path, names: set[str] | None = None) -> Iterator[tuple[str, ...]]:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            if names is None or row["target"] in names:
+                evidence = json.dumps(row["evidence"], sort_keys=True)
+                yield (row["target"], row["subject"], row["check"], row["status"],
+                       row["detail"], evidence)  # fmt: skip
+
+
+class Run:
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
+        self.args = args
+        self.workdir = workdir
+        self.figures: list[Figure] = []
+        self.extra: list[tuple[str, str]] = []
+        self.failed: list[str] = []
+        self.sizes = zone.Sizes(args.names, args.web_hosts, args.ping)
+
+    def step(self, name: str, body: Callable[[], None]) -> None:
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        try:
+            body()
+        except Exception as exc:
+            self.failed.append(f"{name}: {exc}")
+            self.extra.append((f"{name} failed", str(exc)[:300]))
+            traceback.print_exc()
+
+    # --- DNS ------------------------------------------------------------------------------
+    def dns(self, net: BenchNet) -> None:
+        n = self.args.names
+        names = self.workdir / "names.txt"
+        queries = self.workdir / "dnsperf.txt"
+        zone.write_name_list(names, n)
+        zone.write_dnsperf_queries(queries, n)
+        limit = measure.dnsperf(net, zone.DNS6, queries, self.args.seconds)
+        self.extra.append(("dnsperf", f"{limit.qps:,.0f} q/s, {limit.lost} of "
+                           f"{limit.completed + limit.lost} lost"))  # fmt: skip
+        expected = self.sizes.expected_dns_results
+        run = measure.scan(
+            net, names, self.workdir / "dns-scan", "dns.aaaa", expected,
+            resolver=zone.DNS6, allow=zone.ALLOW, timeout_s=120 + n / 200,
+            scan_phase_only=self.args.scan_phase_only,
+        )  # fmt: skip
+        if (run.exit_code != 0 and not self.args.scan_phase_only) or run.lines != expected:
+            raise RuntimeError(f"scan exit {run.exit_code}, {run.lines} of {expected} lines")
+        qps = run.dns_packets / run.scan_s
+        self.figures.append(Figure("DNS-only scan (dns.aaaa), queries/s", qps, "q/s",
+                                   limit.qps, "dnsperf", f"{n:,} names"))  # fmt: skip
+        self.extra += [
+            ("DNS-only scan: domains/s", f"{n / run.scan_s:,.0f}"),
+            ("DNS-only scan: queries per domain", f"{run.dns_packets / n:.2f}"),
+            ("DNS-only scan: wall time per 1,000 targets",
+             f"{run.scan_s / n * 1000:.3f} s scanning, {run.wall_s / n * 1000:.3f} s with "
+             "scoring, reports and history"),
+            (f"DNS-only scan: peak RSS at {n:,} names",
+             f"{run.scan_rss_mb:,.0f} MB scanning, {run.peak_rss_mb:,.0f} MB with scoring, "
+             "reports and history"),
+            ("DNS-only scan: wall time", f"{run.scan_s:,.1f} s scanning, {run.wall_s:,.1f} s "
+             "in all" + (" (stopped after the scan phase)" if self.args.scan_phase_only else "")),
+        ]  # fmt: skip
+        self.rss_mb = run.peak_rss_mb
+
+    def baseline(self, net: BenchNet) -> None:
+        """The same names through the dnspython transport: equal results, and its rate."""
+        b = min(self.args.baseline, self.args.names)
+        subset = self.workdir / "baseline.txt"
+        zone.write_name_list(subset, b)
+        expected = zone.Sizes(b, 0, 0).expected_dns_results
+        run = measure.scan(
+            net, subset, self.workdir / "baseline-scan", "dns.aaaa", expected,
+            resolver=zone.DNS6, allow=zone.ALLOW, timeout_s=120 + b / 20,
+            env={"IPV6SCAN_DNS_TRANSPORT": "dnspython"},
+        )  # fmt: skip
+        wanted = {f"n{i}.{zone.ZONE}" for i in range(b)}
+        slow = sorted(_result_rows(self.workdir / "baseline-scan" / "results.jsonl"))
+        fast = sorted(_result_rows(self.workdir / "dns-scan" / "results.jsonl", wanted))
+        same = "identical" if slow == fast else f"DIFFERENT ({len(set(slow) ^ set(fast))} rows)"
+        if slow != fast:
+            self.failed.append("the two transports disagree")
+        self.extra.append((f"dnspython transport on {b:,} names",
+                           f"{run.dns_packets / run.scan_s:,.0f} q/s; results {same} to the "
+                           "fast transport's"))  # fmt: skip
+
+    # --- web and ping ---------------------------------------------------------------------
+    def web(self, net: BenchNet) -> None:
+        if find_binary("wrk") is None:
+            self.figures.append(Figure("web.reachable, hosts/s", None, "hosts/s", None, "wrk",
+                                       "not measured: wrk is not installed"))  # fmt: skip
+            return
+        limit = measure.wrk(net, f"http://[{zone.web_v6(0)}]/", self.args.seconds)
+        if "web.reachable" not in registry.BY_ID:
+            self.figures.append(Figure("web.reachable, hosts/s", None, "hosts/s", limit,
+                                       "wrk Connection: close", "pending: web.reachable is "
+                                       "not registered yet"))  # fmt: skip
+            return
+        hosts = self.workdir / "web.txt"
+        zone.write_web_list(hosts, self.args.web_hosts)
+        run = measure.scan(
+            net, hosts, self.workdir / "web-scan", "web.reachable", self.args.web_hosts,
+            resolver=zone.DNS6, allow=zone.ALLOW, timeout_s=120 + self.args.web_hosts / 20,
+        )  # fmt: skip
+        hosts_s = self.args.web_hosts / run.scan_s
+        self.figures.append(Figure(
+            "web.reachable, TCP connections/s", 4 * hosts_s, "connects/s", limit,
+            "wrk Connection: close, req/s",
+            f"{self.args.web_hosts:,} hosts, 4 connects each (80 and 443, both families; 443 "
+            f"is refused): {hosts_s:,.0f} hosts/s; peak RSS {run.peak_rss_mb:,.0f} MB",
+        ))  # fmt: skip
+
+    def ping(self, net: BenchNet) -> None:
+        count = self.args.ping
+        yaml_path, text_path = self.workdir / "ping.yaml", self.workdir / "ping.txt"
+        zone.write_ping_targets(yaml_path, text_path, count)
+        if find_binary("fping") is None:
+            self.figures.append(Figure("net.ping, echo/s", None, "echo/s", None, "fping",
+                                       "not measured: fping is not installed"))  # fmt: skip
+            return
+        rate, alive = measure.fping(net, text_path, count)
+        if alive < count:
+            self.extra.append(("fping", f"only {alive} of {count} addresses answered"))
+        if "net.ping" not in registry.BY_ID:
+            self.figures.append(Figure("net.ping, echo/s", None, "echo/s", rate, "fping -6",
+                                       "pending: net.ping is not registered yet"))  # fmt: skip
+            return
+        run = measure.scan(
+            net, yaml_path, self.workdir / "ping-scan", "net.ping", count,
+            resolver=zone.DNS6, allow=zone.ALLOW, timeout_s=120 + count / 50,
+        )  # fmt: skip
+        wide = measure.scan(
+            net, yaml_path, self.workdir / "ping-scan-wide", "net.ping", count,
+            resolver=zone.DNS6, allow=zone.ALLOW, timeout_s=120 + count / 50, concurrency=4096,
+        )  # fmt: skip
+        echoes = getattr(CheckOptions(), "ping_count", 1)  # net.ping's echoes per address
+        self.extra.append(("net.ping with --concurrency 4096",
+                           f"{echoes * count / wide.scan_s:,.0f} echo/s, "
+                           f"{echoes * count / wide.scan_s / rate:.0%} of fping"))  # fmt: skip
+        self.figures.append(Figure("net.ping, echo/s", echoes * count / run.scan_s, "echo/s",
+                                   rate, "fping -6 (one echo per address)",
+                                   f"{count:,} addresses, {echoes} echoes each: "
+                                   f"{count / run.scan_s:,.0f} addresses/s; peak RSS "
+                                   f"{run.peak_rss_mb:,.0f} MB"))  # fmt: skip
+
+
+def run_all(
+    args: argparse.Namespace, workdir: Path
+) -> tuple[list[Figure], list[tuple[str, str]], list[str]]:
+    bench = Run(args, workdir)
+    started = time.monotonic()
+    with BenchNet(workdir) as net:
+        try:
+            web = _servers(net, workdir, bench.sizes, args)
+        except Exception as exc:
+            return [], [("lab", f"failed: {exc}")], [f"lab: {exc}"]
+        bench.step("DNS: dnsperf and the DNS-only scan", lambda: bench.dns(net))
+        if args.baseline:
+            bench.step("DNS: the dnspython transport", lambda: bench.baseline(net))
+        if web:
+            bench.step("web: wrk and web.reachable", lambda: bench.web(net))
+        else:
+            why = "not measured: nginx is not installed"
+            row = Figure("web.reachable, TCP connections/s", None, "connects/s", None, "wrk", why)
+            bench.figures.append(row)
+        bench.step("ping: fping and net.ping", lambda: bench.ping(net))
+        problems = net.down()
+        bench.extra.append(("lab namespaces (removed at the end)", f"{net.srv} {net.cli}"))
+    if problems:
+        bench.failed.append("teardown: " + "; ".join(problems))
+    bench.extra.append(("benchmark wall time", f"{time.monotonic() - started:,.0f} s"))
+    return bench.figures, bench.extra, bench.failed

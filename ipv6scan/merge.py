@@ -1,0 +1,123 @@
+"""`ipv6scan merge DIR [DIR ...] --out DIR`: shards' result directories made one.
+
+results.jsonl files are read line by line and written out as they come, so a
+merge of a million results holds no result in memory: only a 128-bit digest of
+each (target, tier, subject, check) already written, so that a result that two
+overlapping shards both hold is kept once (the first directory's). The other
+files (summary.json, report.html, results.csv, junit.xml) are then made from the
+merged results.jsonl exactly as a scan makes them.
+
+Why the tier is part of the key: one host listed under two tiers of a target is
+two results with the same (target, subject, check); only an exact repeat, which
+is what overlapping shards produce, is a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ipv6scan.report.jsonl_batch import MAX_BYTES
+
+RESULTS = "results.jsonl"
+KEY_FIELDS = ("target", "tier", "subject", "check")
+
+
+class MergeError(Exception):
+    """A directory that cannot be merged (bad usage or input: exit 2)."""
+
+
+@dataclass
+class MergeStats:
+    read: int = 0
+    written: int = 0
+    duplicates: int = 0
+    unreadable: int = 0  # torn or foreign lines, skipped as read_results skips them
+    per_dir: dict[str, int] = field(default_factory=dict)
+
+
+def check_dirs(dirs: Sequence[Path], out: Path) -> None:
+    if not dirs:
+        raise MergeError("nothing to merge: give at least one result directory")
+    seen: set[str] = set()
+    for d in dirs:
+        if not d.is_dir():
+            raise MergeError(f"{d}: not a directory")
+        if not (d / RESULTS).is_file():
+            raise MergeError(f"{d}: no {RESULTS} in it (not a scan's result directory)")
+        real = os.path.realpath(d)
+        if real in seen:
+            raise MergeError(f"{d}: given more than once")
+        seen.add(real)
+    if os.path.realpath(out) in seen:
+        raise MergeError(f"--out {out} is one of the directories to merge; choose a new one")
+
+
+def _records(path: Path, stats: MergeStats) -> Iterator[tuple[bytes, str]]:
+    """(digest of the key, the line) for every well-formed result line of one file."""
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            text = line.strip()
+            if not text:
+                continue
+            stats.read += 1
+            try:
+                row = json.loads(text)
+                key = (
+                    "\x00".join(str(row[k]) for k in KEY_FIELDS) if isinstance(row, dict) else None
+                )
+            except (ValueError, KeyError):
+                key = None
+            if key is None or "status" not in row:
+                stats.unreadable += 1
+                continue
+            yield hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest(), text
+
+
+def merge_results(dirs: Sequence[Path], out: Path) -> MergeStats:
+    """Write out/results.jsonl from the directories' files, each result once."""
+    check_dirs(dirs, out)
+    out.mkdir(parents=True, exist_ok=True)
+    stats = MergeStats()
+    written: set[bytes] = set()
+    batch: list[str] = []
+    size = 0
+    with (out / RESULTS).open("w", encoding="utf-8") as sink:
+        for d in dirs:
+            kept = 0
+            for digest, text in _records(d / RESULTS, stats):
+                if digest in written:
+                    stats.duplicates += 1
+                    continue
+                written.add(digest)
+                batch.append(text)
+                size += len(text) + 1
+                kept += 1
+                if size >= MAX_BYTES:
+                    sink.write("\n".join(batch) + "\n")
+                    batch, size = [], 0
+            stats.per_dir[str(d)] = kept
+            stats.written += kept
+        if batch:
+            sink.write("\n".join(batch) + "\n")
+    return stats
+
+
+def scanner_info(dirs: Sequence[Path]) -> dict[str, Any]:
+    """What the shards' summaries say about the scanner, and where the merge came from."""
+    info: dict[str, Any] = {}
+    for d in dirs:
+        try:
+            summary = json.loads((d / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(summary, dict) and isinstance(summary.get("scanner"), dict):
+            info = dict(summary["scanner"])
+            break
+    info["merged_from"] = [str(d) for d in dirs]
+    return info

@@ -1,0 +1,117 @@
+"""The scan path around the fast transport: batched results.jsonl writes and the
+resolver cache that keeps finished look-ups as plain results."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ipv6scan.model import CheckResult, Status
+from ipv6scan.probes.dns import RR, DnsReply, DnsServer
+from ipv6scan.probes.resolution import Lookup, Resolver
+from ipv6scan.report.jsonl import read_results
+from ipv6scan.report.jsonl_batch import BatchedResultWriter
+
+
+def _result(i: int) -> CheckResult:
+    return CheckResult(
+        target=f"t{i}.example",
+        sector="enterprise",
+        tier="services",
+        subject=f"t{i}.example",
+        check="dns.aaaa",
+        status=Status.PASS,
+        detail="ok, with a newline\\n escaped and ünïcode",
+        evidence={"addresses": [f"2001:db8::{i:x}"]},
+    )
+
+
+async def test_batched_lines_reach_the_file_within_the_interval(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    with BatchedResultWriter(path, interval=0.02) as writer:
+        for i in range(5):
+            writer.write(_result(i))
+        assert path.read_bytes() == b""  # gathered, not yet written
+        await asyncio.sleep(0.1)
+        # Then: written in one go, whole lines only, before close
+        data = path.read_bytes()
+        assert data.endswith(b"\n") and data.count(b"\n") == 5
+    assert [r.target for r in read_results(path)] == [f"t{i}.example" for i in range(5)]
+
+
+async def test_a_full_batch_is_written_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    writer = BatchedResultWriter(path, interval=60, max_bytes=1000)
+    for i in range(20):
+        writer.write(_result(i))
+    written = path.read_bytes()
+    assert written and written.endswith(b"\n")  # flushed by size, whole lines
+    for line in written.splitlines():
+        json.loads(line)
+    writer.close()
+    assert len(list(read_results(path))) == 20
+
+
+_WRITE_FOREVER = """
+import asyncio, sys
+from pathlib import Path
+from ipv6scan.model import CheckResult, Status
+from ipv6scan.report.jsonl_batch import BatchedResultWriter
+
+async def main():
+    writer = BatchedResultWriter(Path(sys.argv[1]), interval=0.005, max_bytes=4096)
+    i = 0
+    while True:
+        writer.write(CheckResult("t", "enterprise", "services", f"h{i}", "dns.aaaa",
+                                 Status.PASS, "x" * (i % 300)))
+        i += 1
+        if i % 50 == 0:
+            await asyncio.sleep(0)
+
+asyncio.run(main())
+"""
+
+
+def test_a_killed_writer_leaves_only_whole_lines(tmp_path: Path) -> None:
+    # Given a process writing results through the batcher, SIGKILLed mid-scan
+    path = tmp_path / "results.jsonl"
+    proc = subprocess.Popen([sys.executable, "-c", _WRITE_FOREVER, str(path)])
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (not path.exists() or path.stat().st_size < 50_000):
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.wait()
+    # Then every line on disk is whole
+    data = path.read_bytes()
+    assert data and data.endswith(b"\n")
+    assert all(json.loads(line)["check"] == "dns.aaaa" for line in data.splitlines())
+
+
+class _OneAnswer:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def query(
+        self, server: DnsServer, qname: str, rdtype: str, *, recursion: bool, timeout: float
+    ) -> DnsReply:
+        self.calls += 1
+        await asyncio.sleep(0)
+        rr = RR(qname, "AAAA", 60, "2001:db8::1")
+        return DnsReply(qname, rdtype, str(server), "NOERROR", (rr,))
+
+
+async def test_finished_lookups_are_cached_as_results_not_tasks() -> None:
+    transport = _OneAnswer()
+    resolver = Resolver(transport, [DnsServer("2001:db8::53")], timeout=1)
+    resolver.prefetch("a.example", "AAAA")
+    first = await resolver.lookup("A.example.", "AAAA")
+    (entry,) = resolver._cache.entries.values()
+    assert type(entry) is Lookup and entry == first  # the task is gone, its result stays
+    again = await resolver.lookup("a.example", "AAAA")
+    assert again is first and transport.calls == 1
