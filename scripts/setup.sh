@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Lab servers and tools (the namespace lab and `ipv6scan demo` need them; scans do not).
 DEB_PACKAGES=(python3-venv iproute2 nftables procps nsd unbound nginx-light dnsperf fping
-              bind9-dnsutils chromium openssl)
+              bind9-dnsutils chromium openssl wrk)
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
