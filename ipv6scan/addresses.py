@@ -17,7 +17,6 @@ from ipaddress import (
     IPv4Network,
     IPv6Address,
     IPv6Network,
-    ip_address,
     ip_network,
 )
 
@@ -187,7 +186,9 @@ def parse_address(value: str | IPAddress) -> IPAddress:
         addr = value
     elif isinstance(value, str):
         try:
-            addr = ip_address(value)
+            # ip_address() tries IPv4 first and fails through an exception for every IPv6
+            # literal: a measurable share of a bulk scan, so pick the family up front
+            addr = IPv6Address(value) if ":" in value else IPv4Address(value)
         except ValueError:
             raise ValueError(f"{value!r} is not an IPv4 or IPv6 address") from None
     else:
