@@ -20,6 +20,7 @@ from ipv6scan.tiers import DOMAIN_OPT_IN_FAMILIES, default_checks
 
 Sink = Callable[[CheckResult], None]
 
+
 @dataclass
 class ScanStats:
     targets_done: int = 0
