@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import socket
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -110,6 +111,65 @@ def _records(response: dns.message.Message) -> tuple[RR, ...]:
     return tuple(out)
 
 
+def make_query(qname: str, rdtype: str, recursion: bool) -> dns.message.Message:
+    flags = dns.flags.RD if recursion else 0
+    return dns.message.make_query(qname, rdtype, use_edns=0, payload=1232, flags=flags)
+
+
+async def tcp_exchange(
+    q: dns.message.Message, server: DnsServer, timeout: float, started: float
+) -> tuple[dns.message.Message, bool]:
+    """The TCP retry after a truncated UDP answer, with what is left of the timeout."""
+    remaining = timeout - (time.monotonic() - started)
+    if remaining <= 0:
+        raise dns.exception.Timeout
+    response = await dns.asyncquery.tcp(q, server.address, timeout=remaining, port=server.port)
+    return response, True
+
+
+async def reply_from(
+    exchange: Awaitable[tuple[dns.message.Message, bool]],
+    server: DnsServer,
+    qname: str,
+    rdtype: str,
+    started: float,
+) -> DnsReply:
+    """Await a dnspython exchange and turn its answer, or the way it failed, into a DnsReply:
+    the one mapping of exceptions to outcomes, shared by every transport that uses dnspython."""
+
+    def reply(rcode: str, error: str | None = None, **kw: object) -> DnsReply:
+        return DnsReply(
+            qname=qname,
+            rdtype=rdtype,
+            server=str(server),
+            rcode=rcode,
+            elapsed_ms=(time.monotonic() - started) * 1000,
+            error=error,
+            **kw,
+        )
+
+    try:
+        response, used_tcp = await exchange
+    except dns.exception.Timeout:
+        return reply(TIMEOUT, "no answer within the timeout")
+    except ConnectionRefusedError:
+        return reply(REFUSED_PORT, "port unreachable: no DNS server listens there")
+    except OSError as exc:
+        if exc.errno in NO_PATH_ERRNOS:
+            return reply(NO_PATH, f"no route: {exc.strerror}")
+        return reply(NET_ERROR, f"network error: {exc.strerror or exc}")
+    except (dns.exception.FormError, dns.exception.SyntaxError, ValueError, EOFError) as exc:
+        return reply(MALFORMED, f"malformed reply: {exc}")
+    except dns.exception.DNSException as exc:
+        return reply(MALFORMED, f"DNS error: {exc}")
+    return reply(
+        dns.rcode.to_text(response.rcode()),
+        answers=_records(response),
+        authoritative=bool(response.flags & dns.flags.AA),
+        truncated_then_tcp=used_tcp,
+    )
+
+
 class DnspythonTransport:
     """UDP with TCP fallback on truncation, via dnspython's asyncio API.
 
@@ -138,47 +198,12 @@ class DnspythonTransport:
                 return response, False
             except dns.message.Truncated:
                 pass
-        remaining = timeout - (time.monotonic() - started)
-        if remaining <= 0:
-            raise dns.exception.Timeout
-        response = await dns.asyncquery.tcp(q, server.address, timeout=remaining, port=server.port)
-        return response, True
+        return await tcp_exchange(q, server, timeout, started)
 
     async def query(
         self, server: DnsServer, qname: str, rdtype: str, *, recursion: bool, timeout: float
     ) -> DnsReply:
         started = time.monotonic()
-        flags = dns.flags.RD if recursion else 0
-        q = dns.message.make_query(qname, rdtype, use_edns=0, payload=1232, flags=flags)
-
-        def reply(rcode: str, error: str | None = None, **kw: object) -> DnsReply:
-            return DnsReply(
-                qname=qname,
-                rdtype=rdtype,
-                server=str(server),
-                rcode=rcode,
-                elapsed_ms=(time.monotonic() - started) * 1000,
-                error=error,
-                **kw,
-            )
-
-        try:
-            response, used_tcp = await self._exchange(q, server, timeout, started)
-        except dns.exception.Timeout:
-            return reply(TIMEOUT, "no answer within the timeout")
-        except ConnectionRefusedError:
-            return reply(REFUSED_PORT, "port unreachable: no DNS server listens there")
-        except OSError as exc:
-            if exc.errno in NO_PATH_ERRNOS:
-                return reply(NO_PATH, f"no route: {exc.strerror}")
-            return reply(NET_ERROR, f"network error: {exc.strerror or exc}")
-        except (dns.exception.FormError, dns.exception.SyntaxError, ValueError, EOFError) as exc:
-            return reply(MALFORMED, f"malformed reply: {exc}")
-        except dns.exception.DNSException as exc:
-            return reply(MALFORMED, f"DNS error: {exc}")
-        return reply(
-            dns.rcode.to_text(response.rcode()),
-            answers=_records(response),
-            authoritative=bool(response.flags & dns.flags.AA),
-            truncated_then_tcp=used_tcp,
-        )
+        q = make_query(qname, rdtype, recursion)
+        return await reply_from(self._exchange(q, server, timeout, started), server, qname,
+                                rdtype, started)  # fmt: skip

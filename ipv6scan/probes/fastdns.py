@@ -34,12 +34,6 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-import dns.asyncquery
-import dns.exception
-import dns.flags
-import dns.message
-import dns.rcode
-
 from ipv6scan.probes import dnswire
 from ipv6scan.probes.dns import (
     MALFORMED,
@@ -52,7 +46,9 @@ from ipv6scan.probes.dns import (
     DnsReply,
     DnsServer,
     DnsTransport,
-    _records,
+    make_query,
+    reply_from,
+    tcp_exchange,
 )
 
 RCVBUF = 4 << 20  # a burst of answers to thousands of queries in flight must not overflow
@@ -323,38 +319,9 @@ class FastUdpTransport:
         timeout: float,
         started: float,
     ) -> DnsReply:
-        def reply(rcode: str, error: str | None = None, **kw: object) -> DnsReply:
-            elapsed = (time.monotonic() - started) * 1000
-            return DnsReply(qname, rdtype, str(server), rcode, elapsed_ms=elapsed, error=error,
-                            **kw)  # fmt: skip
-
-        remaining = timeout - (time.monotonic() - started)
-        if remaining <= 0:
-            return reply(TIMEOUT, "no answer within the timeout")
-        flags = dns.flags.RD if recursion else 0
-        q = dns.message.make_query(qname, rdtype, use_edns=0, payload=1232, flags=flags)
-        try:
-            response = await dns.asyncquery.tcp(
-                q, server.address, timeout=remaining, port=server.port
-            )
-        except dns.exception.Timeout:
-            return reply(TIMEOUT, "no answer within the timeout")
-        except ConnectionRefusedError:
-            return reply(REFUSED_PORT, "port unreachable: no DNS server listens there")
-        except OSError as exc:
-            if exc.errno in NO_PATH_ERRNOS:
-                return reply(NO_PATH, f"no route: {exc.strerror}")
-            return reply(NET_ERROR, f"network error: {exc.strerror or exc}")
-        except (dns.exception.FormError, dns.exception.SyntaxError, ValueError, EOFError) as exc:
-            return reply(MALFORMED, f"malformed reply: {exc}")
-        except dns.exception.DNSException as exc:
-            return reply(MALFORMED, f"DNS error: {exc}")
-        return reply(
-            dns.rcode.to_text(response.rcode()),
-            answers=_records(response),
-            authoritative=bool(response.flags & dns.flags.AA),
-            truncated_then_tcp=True,
-        )
+        q = make_query(qname, rdtype, recursion)
+        return await reply_from(tcp_exchange(q, server, timeout, started), server, qname, rdtype,
+                                started)  # fmt: skip
 
 
 def _outcome(
