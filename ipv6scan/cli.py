@@ -23,6 +23,7 @@ from ipv6scan.milestones import Milestone, MilestoneErrors, load_milestones
 from ipv6scan.model import SECTORS
 from ipv6scan.names import parse_resolver
 from ipv6scan.probes.dns import DnsServer
+from ipv6scan.progress import Progress
 from ipv6scan.report.html import LANGS
 from ipv6scan.run import ScanConfig, scan, use_fast_loop
 from ipv6scan.scoring import DEFAULT_PROFILE, Profile
@@ -211,11 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _validated_count(paths: Sequence[str], sector: str) -> int:
+def _validate(paths: Sequence[str], sector: str) -> None:
     """Validate every file first: nothing is scanned from a file that does not validate."""
     errors = validate_files(paths, sector)
     if errors:
         raise UsageError("\n".join(str(e) for e in errors))
+
+
+def _count(paths: Sequence[str], sector: str) -> int:
     return sum(1 for _ in iter_targets(paths, sector))
 
 
@@ -236,7 +240,8 @@ def _profile(path: Path | None) -> Profile:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    count = _validated_count(args.targets, args.sector)
+    _validate(args.targets, args.sector)
+    count = _count(args.targets, args.sector)
     milestones = _milestones(args.targets)
     more = f", {len(milestones)} milestone(s)" if milestones else ""
     print(f"ok: {count} targets in {len(args.targets)} file(s){more}")
@@ -261,7 +266,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
         AddressPolicy.from_strings(args.allow_prefix)
     except ValueError as exc:
         raise UsageError(f"--allow-prefix: {exc}") from None
-    total = _validated_count(args.targets, args.sector)
+    _validate(args.targets, args.sector)
+    # the total only feeds the progress line: a third pass over a big list is not worth it
+    # when nobody watches (CI, cron, --quiet)
+    total = _count(args.targets, args.sector) if Progress.wanted(args.quiet) else None
     profile, milestones = _profile(args.profile), _milestones(args.targets)
     db = args.db or audit.default_db(args.out)
     try:  # before scanning: a database we cannot write is bad input, not a lost scan

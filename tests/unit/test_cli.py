@@ -229,6 +229,9 @@ def test_good_arguments_reach_the_scan(
 
     monkeypatch.setattr(cli, "scan", fake_scan)
     monkeypatch.setattr(cli, "use_fast_loop", lambda: None)
+    # as on a terminal: the progress line wants the number of targets
+    watching = {"on": True}
+    monkeypatch.setattr(cli.Progress, "wanted", staticmethod(lambda quiet: watching["on"]))
     args = scan_args(
         good,
         tmp_path / "out",
@@ -253,6 +256,11 @@ def test_good_arguments_reach_the_scan(
     assert [(s.address, s.port) for s in config.resolvers] == [("2001:db8::53", 5353)]
     assert config.lang == "zh-CN"
     assert seen["total"] == 2
+    # and with nobody watching (--quiet, or no terminal) the list is not read again to count it
+    watching["on"] = False
+    with pytest.raises(Reached):
+        main(args)
+    assert seen["total"] is None
 
 
 # --------------------------------------------------------------------------- report
