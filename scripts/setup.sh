@@ -4,9 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Lab servers and tools (the namespace lab and `ipv6scan demo` need them; scans do not).
+# Lab servers and tools (the namespace lab and `ipv6scan demo` need them; scans do not),
+# and a C compiler with Python's headers for setup.py's mypyc build (without them the
+# install falls back to pure Python, which CI's tests/unit/test_compiled.py rejects).
 DEB_PACKAGES=(python3-venv iproute2 nftables procps nsd unbound nginx-light dnsperf fping
-              bind9-dnsutils chromium openssl wrk)
+              bind9-dnsutils chromium openssl wrk gcc python3-dev)
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()

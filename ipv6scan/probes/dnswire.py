@@ -16,6 +16,9 @@ else in it (another class, another record type in any section, EDNS options,
 another opcode) is handed to dnspython whole: rare, and then the answer is
 dnspython's by construction. tests/unit/test_fastdns_property.py holds the two
 decoders to the same results.
+
+setup.py compiles this module with mypyc (about three times as fast), so it must stay
+mypy-clean; the Final constants and the byte arithmetic are for the compiled form.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import re
 import socket
 import struct
 from dataclasses import dataclass
+from typing import Final
 
 import dns.exception
 import dns.message
@@ -32,28 +36,33 @@ import dns.rcode
 
 from ipv6scan.probes.dns import RR, _records
 
-_HEADER = struct.Struct("!HHHHHH")
-_RR_HEADER = struct.Struct("!HHIH")
-_QTAIL = struct.Struct("!HH")
-_U16 = struct.Struct("!H")
-_SOA_TAIL = struct.Struct("!IIIII")
+# Final: mypyc reads these as C constants, not through the module's dict
+_HEADER: Final = struct.Struct("!HHHHHH")
+_QTAIL: Final = struct.Struct("!HH")
+_U16: Final = struct.Struct("!H")
+_SOA_TAIL: Final = struct.Struct("!IIIII")
 
-QR, AA, TC, RD = 0x8000, 0x0400, 0x0200, 0x0100
-CLASS_IN = 1
-OPT = 41
-TYPE_CODES: dict[str, int] = {
+QR: Final = 0x8000
+AA: Final = 0x0400
+TC: Final = 0x0200
+RD: Final = 0x0100
+CLASS_IN: Final = 1
+OPT: Final = 41
+TYPE_CODES: Final[dict[str, int]] = {
     "A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "AAAA": 28, "DNAME": 39,
 }  # fmt: skip
-_TYPE_NAMES = {code: name for name, code in TYPE_CODES.items()}
-_NAME_TARGET = frozenset({2, 5, 12})  # NS, CNAME, PTR: one compressible name
-_SINGLETONS = frozenset({5, 6, 39})  # dnspython keeps one record per RRset of these
-_MAX_HOPS = 16  # dnspython's MAX_COMPRESSION_POINTER_CHAIN
+_TYPE_NAMES: Final = {code: name for name, code in TYPE_CODES.items()}
+_NAME_TARGET: Final = frozenset({2, 5, 12})  # NS, CNAME, PTR: one compressible name
+_SINGLETONS: Final = frozenset({5, 6, 39})  # dnspython keeps one record per RRset of these
+_MAX_HOPS: Final = 16  # dnspython's MAX_COMPRESSION_POINTER_CHAIN
 # rcodes after which dnspython accepts a reply with no question section
-NO_QUESTION_OK = frozenset({1, 2, 4, 5})  # FORMERR, SERVFAIL, NOTIMP, REFUSED
-# bytes dnspython prints as they are; anything else in a label is escaped
-_NEEDS_ESCAPE = re.compile(rb'[^\x21-\x7e]|["().;\\@$]')
-_SIMPLE_QNAME = re.compile(r"[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*\.?")
-_OPT_RR = b"\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00"  # root, OPT, payload 1232, no options
+NO_QUESTION_OK: Final = frozenset({1, 2, 4, 5})  # FORMERR, SERVFAIL, NOTIMP, REFUSED
+# bytes dnspython prints as they are; anything else in a label is escaped. Deleting
+# these with bytes.translate leaves what needs escaping: cheaper than a regex search.
+_PLAIN: Final = bytes(sorted(set(range(0x21, 0x7F)) - set(b'"().;\\@$')))
+_SIMPLE_QNAME: Final = re.compile(r"[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*\.?")
+# root, OPT, payload 1232, no options
+_OPT_RR: Final = b"\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00"
 
 
 class Malformed(Exception):
@@ -98,8 +107,8 @@ class Reply:
 # --- encoding ---------------------------------------------------------------------------------
 
 
-_WIRE_NAMES: dict[str, bytes] = {}  # recent names: a scan asks AAAA and A of the same one
-_WIRE_NAMES_MAX = 4096
+_WIRE_NAMES: Final[dict[str, bytes]] = {}  # recent names: a scan asks AAAA and A of the same one
+_WIRE_NAMES_MAX: Final = 4096
 
 
 def qname_wire(qname: str) -> bytes:
@@ -143,9 +152,11 @@ def question_key(wire_name: bytes, rdtype: int) -> tuple[bytes, int, int]:
 
 
 # Names already read in one message, by the position of each label of their first
-# segment: (labels from there, end of that segment, pointer hops, wire length). A later
-# pointer to such a position reuses them instead of reading the labels again.
-_Memo = dict[int, tuple[list[bytes], int, int, int]]
+# segment: (the name's labels, the index of that label, end of that segment, pointer
+# hops, wire length from that label). A later pointer to such a position reuses the
+# labels from that index instead of reading them again; the slice is made only then
+# (so nothing may change a list of labels once read).
+_Memo = dict[int, tuple[list[bytes], int, int, int, int]]
 
 
 def _read_name(
@@ -153,7 +164,8 @@ def _read_name(
 ) -> tuple[list[bytes], int]:
     """Labels (without the root) and the position after the name, as dnspython reads them."""
     labels: list[bytes] = []
-    starts: list[int] = []  # where the labels of the first segment begin
+    first = 0  # labels of the first segment, one after another from `at`: memo keeps those
+    at = pos
     biggest = pos  # a pointer must point below every earlier one: no loops
     start = pos  # reading after a jump must stay below the segment jumped from
     after: int | None = None
@@ -171,7 +183,7 @@ def _read_name(
             if nxt > end:
                 raise _Form
             if after is None:
-                starts.append(pos)
+                first += 1
             labels.append(wire[pos + 1 : nxt])
             total += count + 1
             pos = nxt
@@ -188,10 +200,10 @@ def _read_name(
                 after = pos + 2
             known = memo.get(target)
             # valid here only if dnspython's reading of it would stay below `start` too
-            if known is not None and known[1] <= start and hops + known[2] <= _MAX_HOPS:
-                labels.extend(known[0])
-                total += known[3] - 1
-                hops += known[2]
+            if known is not None and known[2] <= start and hops + known[3] <= _MAX_HOPS:
+                labels.extend(known[0][known[1] :])
+                total += known[4] - 1
+                hops += known[3]
                 break
             biggest = target
             end = start
@@ -201,14 +213,15 @@ def _read_name(
     if total > 255:
         raise _Form
     seg_end = pos if after is None else after
-    for i, at in enumerate(starts):
-        memo[at] = (labels[i:], seg_end, hops, total)
+    for i in range(first):
+        memo[at] = (labels, i, seg_end, hops, total)
         total -= len(labels[i]) + 1
+        at += len(labels[i]) + 1
     return labels, seg_end
 
 
 def _label_text(label: bytes) -> str:
-    if not _NEEDS_ESCAPE.search(label):
+    if not label.translate(None, _PLAIN):
         return label.decode("ascii")
     out = []
     for c in label:
@@ -225,8 +238,10 @@ def name_text(labels: list[bytes]) -> str:
     """dns.name.Name.to_text() of an absolute name."""
     if not labels:
         return "."
-    if not _NEEDS_ESCAPE.search(b"".join(labels)):  # the usual name: one check, one decode
-        return b".".join(labels).decode("ascii") + "."
+    dotted = b".".join(labels)
+    # the usual name: what translate leaves is only the len(labels) - 1 dots between labels
+    if len(dotted.translate(None, _PLAIN)) == len(labels) - 1:
+        return dotted.decode("ascii") + "."
     return ".".join([_label_text(lb) for lb in labels]) + "."
 
 
@@ -235,11 +250,15 @@ def _normal(text: str) -> str:
     return text if text == "." else text.rstrip(".").lower()
 
 
+_inet_ntop: Final = socket.inet_ntop  # Final: no look-ups in `socket` per address
+_AF_INET6: Final = socket.AF_INET6
+
+
 def _ntop6(data: bytes) -> str:
     # glibc's inet_ntop follows the same RFC 5952 rules as dns.ipv6.inet_ntoa (longest
     # zero run of two or more, first on a tie, "::ffff:a.b.c.d" and "::a.b.c.d" forms)
     # at a tenth of the cost; the property test compares the two on every address form.
-    return socket.inet_ntop(socket.AF_INET6, data)
+    return _inet_ntop(_AF_INET6, data)
 
 
 class _Group:
@@ -320,7 +339,11 @@ def _sections(
             labels, pos = _read_name(wire, pos, n, memo)
             if pos + 10 > n:
                 raise _Form
-            rdtype, rdclass, ttl, rdlen = _RR_HEADER.unpack_from(wire, pos)
+            # byte by byte: compiled, this is native arithmetic, not a call and a tuple
+            rdtype = wire[pos] << 8 | wire[pos + 1]
+            rdclass = wire[pos + 2] << 8 | wire[pos + 3]
+            ttl = wire[pos + 4] << 24 | wire[pos + 5] << 16 | wire[pos + 6] << 8 | wire[pos + 7]
+            rdlen = wire[pos + 8] << 8 | wire[pos + 9]
             pos += 10
             end = pos + rdlen
             if end > n:
@@ -356,7 +379,7 @@ def _sections(
     return list(groups.values()), (0 if opt_ttl is None else opt_ttl), pos
 
 
-_RCODE_TEXT: dict[int, str] = {}
+_RCODE_TEXT: Final[dict[int, str]] = {}
 
 
 def _rcode_text(value: int) -> str:
@@ -374,7 +397,7 @@ def _via_dnspython(wire: bytes) -> Reply:
     except Exception as exc:  # dnspython's own errors, and anything odd it lets escape
         raise Malformed(f"{type(exc).__name__}: {exc}") from exc
     questions = tuple(
-        (rrset.name.to_wire().lower(), int(rrset.rdtype), int(rrset.rdclass))
+        ((rrset.name.to_wire() or b"").lower(), int(rrset.rdtype), int(rrset.rdclass))
         for rrset in msg.question
     )
     rcode = int(msg.rcode())
@@ -393,12 +416,21 @@ def parse_reply(wire: bytes) -> Reply:
         pos = 12
         questions = []
         for _ in range(qdcount):
+            at = pos
             labels, pos = _read_name(wire, pos, len(wire), memo)
             if pos + 4 > len(wire):
                 raise _Form
+            size = 1
+            for label in labels:
+                size += len(label) + 1
+            # the bytes read are the name's wire form unless it has a pointer, whose 2
+            # bytes stand for the root's 1 or for 3 or more: never the same length
+            if pos - at == size:
+                owner = wire[at:pos]
+            else:
+                owner = b"".join([bytes((len(lb),)) + lb for lb in labels]) + b"\x00"
             qtype, qclass = _QTAIL.unpack_from(wire, pos)
             pos += 4
-            owner = b"".join(bytes((len(lb),)) + lb for lb in labels) + b"\x00"
             questions.append((owner.lower(), qtype, qclass))
         groups, opt_ttl, pos = _sections(wire, (ancount, nscount, arcount), pos, memo)
         if pos != len(wire):

@@ -5,11 +5,20 @@ rcode, question and answer records (as probes.dns._records reduces them), or bot
 call it truncated, or both call it malformed. Truncated at every byte and with
 random bytes changed, the same holds; the fast decoder never raises anything but
 its two exceptions, and never loops (compression pointers are bounded).
+
+Each test runs on both forms of the decoder: the module `import` gives, compiled by
+mypyc when setup.py could (see test_compiled.py), and dnswire.py itself loaded from
+its source, which is what runs wherever the compile is not possible.
 """
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import socket
+import sys
+from pathlib import Path
+from types import ModuleType
 
 import dns.edns
 import dns.flags
@@ -31,6 +40,34 @@ from ipv6scan.probes.dns import _records
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 
 Outcome = tuple[object, ...]
+
+
+def _load_source() -> ModuleType:
+    """probes/dnswire.py itself, under another name: `import` picks the .so when built."""
+    path = Path(dnswire.__file__ or "").with_name("dnswire.py")
+    spec = importlib.util.spec_from_file_location("ipv6scan_dnswire_source", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look up the module of their class
+    spec.loader.exec_module(module)
+    return module
+
+
+SOURCE = _load_source()
+COMPILED = (dnswire.__file__ or "").endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+DECODERS = pytest.mark.parametrize(
+    "decoder",
+    [
+        pytest.param(
+            dnswire,
+            id="compiled",
+            marks=pytest.mark.skipif(
+                not COMPILED, reason="dnswire is not compiled in this install"
+            ),
+        ),
+        pytest.param(SOURCE, id="source"),
+    ],
+)
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
 
@@ -149,12 +186,12 @@ def dnspython_outcome(wire: bytes) -> Outcome:
     return ("OK", msg.id, int(msg.flags), dns.rcode.to_text(msg.rcode()), questions, _records(msg))
 
 
-def fast_outcome(wire: bytes) -> Outcome:
+def fast_outcome(decoder: ModuleType, wire: bytes) -> Outcome:
     try:
-        r = dnswire.parse_reply(wire)
-    except dnswire.Truncated:
+        r = decoder.parse_reply(wire)
+    except decoder.Truncated:
         return ("TC",)
-    except dnswire.Malformed:
+    except decoder.Malformed:
         return ("MALFORMED",)
     return ("OK", r.qid, r.flags, r.rcode, r.questions, r.answers)
 
@@ -162,65 +199,74 @@ def fast_outcome(wire: bytes) -> Outcome:
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@DECODERS
 @SETTINGS
 @given(messages())
-def test_same_result_as_dnspython(wire: bytes) -> None:
-    assert fast_outcome(wire) == dnspython_outcome(wire)
+def test_same_result_as_dnspython(decoder: ModuleType, wire: bytes) -> None:
+    assert fast_outcome(decoder, wire) == dnspython_outcome(wire)
 
 
 def test_most_generated_messages_take_the_fast_path(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    # the agreement above must not come from handing everything to dnspython
+    # the agreement above must not come from handing everything to dnspython; source
+    # only: compiled code calls its own functions directly, past a monkeypatch
     handed: list[bytes] = []
-    real = dnswire._via_dnspython
-    monkeypatch.setattr(dnswire, "_via_dnspython", lambda w: handed.append(w) or real(w))
+    real = SOURCE._via_dnspython
+    monkeypatch.setattr(SOURCE, "_via_dnspython", lambda w: handed.append(w) or real(w))
     seen: list[bytes] = []
 
     @settings(max_examples=200, deadline=None, database=None)
     @given(messages())
     def collect(wire: bytes) -> None:
         seen.append(wire)
-        fast_outcome(wire)
+        fast_outcome(SOURCE, wire)
 
     collect()
     assert len(handed) < len(seen) // 2
 
 
+@DECODERS
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(messages())
-def test_truncated_at_every_byte(wire: bytes) -> None:
+def test_truncated_at_every_byte(decoder: ModuleType, wire: bytes) -> None:
     for end in range(len(wire)):
         cut = wire[:end]
-        assert fast_outcome(cut) == dnspython_outcome(cut), f"cut at {end} of {len(wire)}"
+        assert fast_outcome(decoder, cut) == dnspython_outcome(cut), f"cut at {end} of {len(wire)}"
 
 
+@DECODERS
 @SETTINGS
 @given(messages(), st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=4))
-def test_random_byte_changes(wire: bytes, changes: list[tuple[int, int]]) -> None:
+def test_random_byte_changes(
+    decoder: ModuleType, wire: bytes, changes: list[tuple[int, int]]
+) -> None:
     data = bytearray(wire)
     for at, value in changes:
         data[at % len(data)] = value
-    assert fast_outcome(bytes(data)) == dnspython_outcome(bytes(data))
+    assert fast_outcome(decoder, bytes(data)) == dnspython_outcome(bytes(data))
 
 
+@DECODERS
 @settings(max_examples=300, deadline=None)
 @given(st.binary(min_size=12, max_size=80))
-def test_random_bytes(data: bytes) -> None:
-    assert fast_outcome(data) == dnspython_outcome(data)
+def test_random_bytes(decoder: ModuleType, data: bytes) -> None:
+    assert fast_outcome(decoder, data) == dnspython_outcome(data)
 
 
-def test_compression_loops_fail_cleanly() -> None:
+@DECODERS
+def test_compression_loops_fail_cleanly(decoder: ModuleType) -> None:
     # a name that points at itself, and two names that point at each other
     header = bytes.fromhex("abcd81800001000100000000")
     question = b"\x01a\x00\x00\x01\x00\x01"
     for owner in (b"\xc0\x19", b"\xc0\x0c", b"\x01b\xc0\x19"):
         rr = owner + bytes.fromhex("0001000100000e100004c6336401")
         wire = header + question + rr
-        assert fast_outcome(wire) == dnspython_outcome(wire)
-        assert fast_outcome(wire)[0] in ("OK", "MALFORMED")
+        assert fast_outcome(decoder, wire) == dnspython_outcome(wire)
+        assert fast_outcome(decoder, wire)[0] in ("OK", "MALFORMED")
 
 
+@DECODERS
 @given(st.integers(1, 20))
-def test_pointer_chains_are_bounded_to_sixteen_hops(questions: int) -> None:
+def test_pointer_chains_are_bounded_to_sixteen_hops(decoder: ModuleType, questions: int) -> None:
     # question 0 is "a."; question i is a pointer to question i-1: a chain of i hops
     wire = bytearray(bytes.fromhex("abcd8180") + questions.to_bytes(2, "big") + bytes(6))
     previous = len(wire)
@@ -229,6 +275,6 @@ def test_pointer_chains_are_bounded_to_sixteen_hops(questions: int) -> None:
         here = len(wire)
         wire += bytes((0xC0 | previous >> 8, previous & 0xFF)) + b"\x00\x01\x00\x01"
         previous = here
-    outcome = fast_outcome(bytes(wire))
+    outcome = fast_outcome(decoder, bytes(wire))
     assert outcome == dnspython_outcome(bytes(wire))
     assert outcome[0] == ("OK" if questions <= 17 else "MALFORMED")
