@@ -10,8 +10,9 @@ loopback or link-local hosts. Pure: no I/O, no resolver calls.
 from __future__ import annotations
 
 import dataclasses
+import socket
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import (
     IPv4Address,
     IPv4Network,
@@ -119,6 +120,8 @@ IPV4_SPECIAL: tuple[SpecialRange, ...] = _rows(
 # - teredo, 6to4: tunnels over IPv4 (IANA: N/A). A site whose only AAAA is a
 #   tunnel endpoint has not deployed native IPv6, and both relays are unreliable.
 _NOT_GLOBAL_FOR_READINESS = frozenset({"nat64", "teredo", "6to4"})
+# categories whose AddressClass names the IPv4 address inside (see _embedded)
+_EMBEDS_IPV4 = frozenset({"ipv4-mapped", "ipv4-compatible", "nat64", "6to4"})
 
 # Never global, whatever --allow-prefix says. These are never a legitimate
 # probe destination nor a site's IPv6; without this, `--allow-prefix ::/0`
@@ -338,6 +341,12 @@ class AddressPolicy:
 
     allow: tuple[IPNetwork, ...] = ()
     dns64_prefixes: tuple[IPv6Network, ...] = ()
+    _allow6_ints: tuple[tuple[int, int, str], ...] = field(
+        init=False, repr=False, compare=False, default=()
+    )
+    _dns64_ints: tuple[tuple[int, int], ...] = field(
+        init=False, repr=False, compare=False, default=()
+    )
 
     def __post_init__(self) -> None:
         # Normalise here so a policy built by hand is as safe as from_strings.
@@ -347,6 +356,12 @@ class AddressPolicy:
             _check_rfc6052_prefix(prefix)
         object.__setattr__(self, "allow", allow)
         object.__setattr__(self, "dns64_prefixes", dns64)
+        # the same prefixes as integers, for the fast path of classify()
+        allow6 = tuple((int(p.network_address), p.prefixlen, str(p)) for p in allow
+                       if p.version == 6)  # fmt: skip
+        object.__setattr__(self, "_allow6_ints", allow6)
+        dns64_ints = tuple((int(p.network_address), p.prefixlen) for p in dns64)
+        object.__setattr__(self, "_dns64_ints", dns64_ints)
 
     @classmethod
     def from_strings(cls, allow: Iterable[str]) -> AddressPolicy:
@@ -360,6 +375,10 @@ class AddressPolicy:
         return dataclasses.replace(self, dns64_prefixes=tuple(prefixes))
 
     def classify(self, addr: str | IPAddress) -> AddressClass:
+        if type(addr) is str:
+            found = self._classify_plain6(addr)
+            if found is not None:
+                return found
         ip = parse_address(addr)
         text = ip.compressed
         if isinstance(ip, IPv6Address):
@@ -385,6 +404,52 @@ class AddressPolicy:
         return AddressClass(
             text, ip.version, category, reachable, allowed_by, _embedded(ip, category)
         )
+
+    def _classify_plain6(self, text: str) -> AddressClass | None:
+        """classify() of an IPv6 literal on integers, without ipaddress objects (a fraction
+        of the cost, which counts at millions of answers). None for the few cases that
+        need the full reading: DNS64 prefixes, ranges with an embedded IPv4 address, and
+        what glibc writes differently from ipaddress (::ffff:a.b.c.d). The two agree
+        (tests/unit/test_addresses.py holds them to it)."""
+        if ":" not in text or "%" in text:
+            return None
+        try:
+            packed = socket.inet_pton(socket.AF_INET6, text)
+        except OSError:
+            return None
+        compressed = socket.inet_ntop(socket.AF_INET6, packed)
+        if "." in compressed:
+            return None
+        value = int.from_bytes(packed, "big")
+        for network, length in self._dns64_ints:
+            if value >> (128 - length) == network >> (128 - length):
+                return None
+        for mask, rows in _INDEX[6]:
+            row = rows.get(value & mask)
+            if row is not None:
+                category = row.category
+                if category in _EMBEDS_IPV4:
+                    return None
+                reachable = bool(row.iana_global) and category not in _NOT_GLOBAL_FOR_READINESS
+                break
+        else:
+            if value >> 125 == 1:  # 2000::/3
+                return AddressClass(compressed, 6, GLOBAL, True)
+            category, reachable = UNALLOCATED, False
+        allowed_by = None
+        if not reachable and category not in NEVER_ALLOWED:
+            allowed_by = self._allowing_int6(value)
+            reachable = allowed_by is not None
+        return AddressClass(compressed, 6, category, reachable, allowed_by)
+
+    def _allowing_int6(self, value: int) -> str | None:
+        best: tuple[int, str] | None = None
+        for network, length, text in self._allow6_ints:
+            if value >> (128 - length) == network >> (128 - length) and (
+                best is None or length > best[0]
+            ):
+                best = (length, text)
+        return best[1] if best else None
 
     def is_global(self, addr: str | IPAddress) -> bool:
         return self.classify(addr).is_global

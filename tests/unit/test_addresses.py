@@ -5,7 +5,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv6Address, IPv6Network, ip_address, ip_network
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ipv6scan.addresses import (
@@ -348,3 +348,33 @@ def test_rfc7050_discovery_matches_synthesis_at_every_length() -> None:
 def test_rfc7050_discovery_rejects_non_ipv6() -> None:
     with pytest.raises(ValueError):
         dns64_prefixes_from_ipv4only(["192.0.0.170"])
+
+
+# --- the plain-IPv6 fast path of classify() agrees with the full reading ---------------
+
+_POLICIES = [
+    AddressPolicy(),
+    AddressPolicy.from_strings(["2001:db8::/32", "fd00::/8", "198.51.100.0/24"]),
+    AddressPolicy.from_strings(["2001:db8:80::/48"]).with_dns64(["2001:db8:6464::/96"]),
+    AddressPolicy().with_dns64(["64:ff9b::/96", "2001:db8:1::/48"]),
+]
+# near the edges of the ranges that matter: special rows, 2000::/3, allow and DNS64 prefixes
+_SEEDS = [0, 1, 0xFFFF << 32, 0x2001_0DB8 << 96, 0x2000 << 112, 0x4000 << 112, 0xFC00 << 112,
+          0xFE80 << 112, 0x0064_FF9B << 96, 0x2002 << 112, 0x2001 << 112, 0xFF02 << 112,
+          0x2001_0DB8_6464 << 80, 0x2001_0DB8_0001 << 80]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    seed=st.sampled_from(_SEEDS),
+    low=st.integers(min_value=0, max_value=(1 << 128) - 1),
+    bits=st.integers(min_value=0, max_value=128),
+    policy=st.sampled_from(_POLICIES),
+)
+def test_fast_classify_agrees_with_the_full_reading(
+    seed: int, low: int, bits: int, policy: AddressPolicy
+) -> None:
+    value = (seed | (low & ((1 << bits) - 1))) & ((1 << 128) - 1)
+    address = IPv6Address(value)
+    for text in {str(address), address.exploded, address.exploded.upper()}:
+        assert policy.classify(text) == policy.classify(address), text
