@@ -24,7 +24,9 @@ MAX_MX_HOSTS = 20
 
 def classify(ctx: ScanContext, lookup: Lookup) -> Addresses:
     classes = []
-    for value in lookup.values:
+    # sorted: resolvers rotate RRsets (Unbound's rrset-roundrobin), and the same answer
+    # should read the same in every run's details and diffs
+    for value in sorted(lookup.values):
         try:
             classes.append(ctx.policy.classify(value))
         except ValueError:

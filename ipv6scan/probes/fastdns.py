@@ -32,6 +32,7 @@ import os
 import socket
 import time
 from collections import deque
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 
 from ipv6scan.probes import dnswire
@@ -59,16 +60,30 @@ _READS_PER_WAKEUP = 512  # bounded: one busy socket must not starve the loop
 _SWEEP = 0.02  # deadline granularity (s): a query times out at most this much late
 _TRANSIENT = frozenset({errno.EAGAIN, errno.ENOBUFS, errno.EINTR})
 
-# What a pending query's future resolves to.
+# A pending query is settled with a decoded reply, _TC (ask again over TCP) or a
+# no-answer outcome (code, why).
 _TC = "TC"
+Done = Callable[[DnsReply], None]
 
 
 @dataclass(slots=True, eq=False)
 class _Pending:
-    fut: asyncio.Future[object]
+    qname: str
+    rdtype: str
+    server: DnsServer
+    recursion: bool
+    timeout: float
+    started: float
     key: tuple[bytes, int, int]
-    deadline: float
+    data: bytes  # the query on the wire, kept for a send that must be tried again
+    done: Done
+    qid: int = -1
     bad: str | None = None  # why a datagram carrying our ID was not accepted
+    over: bool = False  # settled: answered, failed, timed out or abandoned
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.timeout
 
 
 class _Ids:
@@ -93,15 +108,19 @@ class _Channel:
     loop: asyncio.AbstractEventLoop
     sock: socket.socket
     pending: dict[int, _Pending] = field(default_factory=dict)
-    deadlines: dict[float, deque[tuple[float, int, _Pending]]] = field(default_factory=dict)
+    deadlines: dict[float, deque[_Pending]] = field(default_factory=dict)
     sweeper: asyncio.TimerHandle | None = None
-    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    backlog: deque[_Pending] = field(default_factory=deque)  # waiting for a free ID
     unmatched: int = 0  # datagrams with no query of that ID in flight
     label: str = ""  # str(server), made once: every reply carries it
 
 
 class FastUdpTransport:
-    """UDP with TCP fallback on truncation; see the module docstring."""
+    """UDP with TCP fallback on truncation; see the module docstring.
+
+    Two ways in: `await query(...)`, the DnsTransport protocol, and `submit(...)`, which
+    takes a callback instead of making a coroutine, for the bulk path (bulk/), where a
+    future and a task per question would cost more than the question."""
 
     def __init__(self, rcvbuf: int = RCVBUF) -> None:
         self.rcvbuf = rcvbuf
@@ -115,79 +134,142 @@ class FastUdpTransport:
     async def query(
         self, server: DnsServer, qname: str, rdtype: str, *, recursion: bool, timeout: float
     ) -> DnsReply:
-        code = dnswire.TYPE_CODES.get(rdtype)
-        if code is None:
-            return await self._fallback.query(
-                server, qname, rdtype, recursion=recursion, timeout=timeout
-            )
-        started = time.monotonic()
-        wire_name = dnswire.qname_wire(qname)  # raises for a bad name, as make_query does
+        fut: asyncio.Future[DnsReply] = asyncio.get_running_loop().create_future()
+
+        def done(reply: DnsReply) -> None:
+            if not fut.done():
+                fut.set_result(reply)
+
+        pending = self.submit(
+            server, qname, rdtype, recursion=recursion, timeout=timeout, done=done
+        )
+        try:
+            return await fut
+        finally:
+            if pending is not None and not pending.over:  # cancelled: free its ID now
+                self._abandon(pending)
+
+    def submit(
+        self,
+        server: DnsServer,
+        qname: str,
+        rdtype: str,
+        *,
+        recursion: bool,
+        timeout: float,
+        done: Done,
+    ) -> _Pending | None:
+        """Ask, and call `done(reply)` from the event loop once (never before returning).
+        Raises, as query() does, for a name that cannot be encoded."""
         loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        code = dnswire.TYPE_CODES.get(rdtype)
+        if code is None:  # a type the codec does not read: dnspython's whole path
+            self._spawn(self._fallback.query(server, qname, rdtype, recursion=recursion,
+                                             timeout=timeout), done)  # fmt: skip
+            return None
+        wire_name = dnswire.qname_wire(qname)  # raises for a bad name, as make_query does
         channel = self._channels.get(server)
         if channel is None or channel.loop is not loop:
             try:
                 channel = self._channel(server, loop)
             except OSError as exc:
-                return _outcome(qname, rdtype, server, started, _socket_error(exc))
+                loop.call_soon(done, _outcome(qname, rdtype, server, started, _socket_error(exc)))
+                return None
             if channel is None:  # too many resolvers to give each a socket
-                return await self._fallback.query(
-                    server, qname, rdtype, recursion=recursion, timeout=timeout
-                )
-        pending_map = channel.pending
-        while len(pending_map) >= MAX_IN_FLIGHT:
-            waiter = loop.create_future()
-            channel.waiters.append(waiter)
-            await waiter
-        qid = self._ids.next()
-        while qid in pending_map:
-            qid = self._ids.next()
-        fut: asyncio.Future[object] = loop.create_future()
-        pending = _Pending(fut, (wire_name.lower(), code, dnswire.CLASS_IN), started + timeout)
-        pending_map[qid] = pending
-        # one FIFO per timeout value: deadlines arrive in order, so expiry is O(1) a query
-        fifo = channel.deadlines.get(timeout)
-        if fifo is None:
-            fifo = channel.deadlines[timeout] = deque()
-        fifo.append((pending.deadline, qid, pending))
-        if channel.sweeper is None:
-            channel.sweeper = loop.call_later(_SWEEP, self._sweep, channel)
-        data = dnswire.encode_query(qid, wire_name, code, recursion)
-        try:
-            try:
-                channel.sock.send(data)
-                self.sent += 1
-            except OSError as exc:
-                failed = await self._send_again(channel, data, pending.deadline, exc)
-                if failed is not None:
-                    return _outcome(qname, rdtype, server, started, failed)
-            got = await fut
-        finally:
-            if pending_map.get(qid) is pending:
-                del pending_map[qid]
-            if channel.waiters:
-                waiter = channel.waiters.pop(0)
-                if not waiter.done():
-                    waiter.set_result(None)
-        if type(got) is dnswire.Reply:
-            return DnsReply(
-                qname,
-                rdtype,
-                channel.label,
-                got.rcode,
-                got.answers,
-                got.authoritative,
-                False,
-                (time.monotonic() - started) * 1000,
-            )
-        if got == _TC:
-            return await self._tcp(server, qname, rdtype, recursion, timeout, started)
-        assert isinstance(got, tuple)
-        return _outcome(qname, rdtype, server, started, got)
+                self._spawn(self._fallback.query(server, qname, rdtype, recursion=recursion,
+                                                 timeout=timeout), done)  # fmt: skip
+                return None
+        key = (wire_name.lower(), code, dnswire.CLASS_IN)
+        # `data` holds the bare name until _start() gives the query its ID
+        pending = _Pending(qname, rdtype, server, recursion, timeout, started, key, wire_name,
+                           done)  # fmt: skip
+        if len(channel.pending) >= MAX_IN_FLIGHT:
+            channel.backlog.append(pending)  # sent when an ID frees up
+        else:
+            self._start(channel, pending)
+        return pending
 
     def close(self) -> None:
         """Close every socket; queries still in flight end as NET_ERROR."""
         for channel in list(self._channels.values()):
             self._drop(channel, (NET_ERROR, "the transport was closed"))
+
+    # --- one query's life -------------------------------------------------------------------
+    def _start(self, channel: _Channel, pending: _Pending) -> None:
+        pending_map = channel.pending
+        qid = self._ids.next()
+        while qid in pending_map:
+            qid = self._ids.next()
+        pending.qid = qid
+        pending_map[qid] = pending
+        # one FIFO per timeout value: deadlines arrive in order, so expiry is O(1) a query
+        fifo = channel.deadlines.get(pending.timeout)
+        if fifo is None:
+            fifo = channel.deadlines[pending.timeout] = deque()
+        fifo.append(pending)
+        if channel.sweeper is None:
+            channel.sweeper = channel.loop.call_later(_SWEEP, self._sweep, channel)
+        pending.data = dnswire.encode_query(qid, pending.data, pending.key[1], pending.recursion)
+        self._send(channel, pending, 0.001)
+
+    def _send(self, channel: _Channel, pending: _Pending, pause: float) -> None:
+        if pending.over:
+            return
+        try:
+            channel.sock.send(pending.data)
+            self.sent += 1
+        except OSError as exc:
+            if exc.errno not in _TRANSIENT:
+                why = _socket_error(exc)
+                if why[0] == REFUSED_PORT:
+                    self._fail_all(channel, why)  # the ICMP error was for an earlier query
+                else:
+                    self._settle(channel, pending, why)
+                return
+            # send buffer full: try again a little later rather than lose the query to a
+            # whole timeout; past the deadline the sweeper reports the timeout
+            if time.monotonic() + pause < pending.deadline:
+                channel.loop.call_later(pause, self._send, channel, pending, min(pause * 2, 0.05))
+
+    def _settle(self, channel: _Channel, pending: _Pending, outcome: object) -> None:
+        if pending.over:
+            return
+        pending.over = True
+        if channel.pending.get(pending.qid) is pending:
+            del channel.pending[pending.qid]
+        if channel.backlog and len(channel.pending) < MAX_IN_FLIGHT:
+            self._start(channel, channel.backlog.popleft())
+        if type(outcome) is dnswire.Reply:
+            pending.done(DnsReply(
+                pending.qname, pending.rdtype, channel.label, outcome.rcode, outcome.answers,
+                outcome.authoritative, False, (time.monotonic() - pending.started) * 1000,
+            ))  # fmt: skip
+        elif outcome == _TC:
+            self._spawn(self._tcp(pending), pending.done)
+        else:
+            assert isinstance(outcome, tuple)
+            pending.done(_outcome(pending.qname, pending.rdtype, pending.server,
+                                  pending.started, outcome))  # fmt: skip
+
+    def _abandon(self, pending: _Pending) -> None:
+        """The asker went away (cancelled): free the ID at once, tell no one."""
+        pending.over = True
+        for channel in self._channels.values():
+            if channel.pending.get(pending.qid) is pending:
+                del channel.pending[pending.qid]
+            if pending in channel.backlog:
+                channel.backlog.remove(pending)
+
+    @staticmethod
+    def _spawn(coro: Coroutine[object, object, DnsReply], done: Done) -> None:
+        """A rare path that needs a coroutine (TCP, dnspython): a task, then the callback."""
+
+        def finished(task: asyncio.Task[DnsReply]) -> None:
+            if not task.cancelled():
+                done(task.result())  # the transports return failures, they do not raise
+
+        asyncio.ensure_future(coro).add_done_callback(finished)
 
     # --- sockets ----------------------------------------------------------------------------
     def _channel(self, server: DnsServer, loop: asyncio.AbstractEventLoop) -> _Channel | None:
@@ -228,36 +310,12 @@ class FastUdpTransport:
             channel.sweeper = None
         channel.sock.close()
         self._fail_all(channel, why)
+        while channel.backlog:
+            self._settle(channel, channel.backlog.popleft(), why)
 
-    @staticmethod
-    def _fail_all(channel: _Channel, why: tuple[str, str]) -> None:
-        for pending in channel.pending.values():
-            if not pending.fut.done():
-                pending.fut.set_result(why)
-        channel.pending.clear()
-
-    async def _send_again(
-        self, channel: _Channel, data: bytes, deadline: float, exc: OSError
-    ) -> tuple[str, str] | None:
-        """After a failed send(): the outcome, or None once sent (or left to the deadline)."""
-        pause = 0.001
-        while True:
-            if exc.errno not in _TRANSIENT:
-                why = _socket_error(exc)
-                if why[0] == REFUSED_PORT:
-                    self._fail_all(channel, why)  # the ICMP error was for an earlier query
-                return why
-            # send buffer full: wait a little rather than lose the query to a whole timeout
-            if time.monotonic() + pause >= deadline:
-                return None  # the sweeper reports the timeout
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.05)
-            try:
-                channel.sock.send(data)
-                self.sent += 1
-                return None
-            except OSError as again:
-                exc = again
+    def _fail_all(self, channel: _Channel, why: tuple[str, str]) -> None:
+        for pending in list(channel.pending.values()):
+            self._settle(channel, pending, why)
 
     # --- receiving --------------------------------------------------------------------------
     def _readable(self, channel: _Channel) -> None:
@@ -274,7 +332,7 @@ class FastUdpTransport:
 
     def _datagram(self, channel: _Channel, data: bytes) -> None:
         waiting = channel.pending.get(data[0] << 8 | data[1]) if len(data) >= 12 else None
-        if waiting is None or waiting.fut.done():
+        if waiting is None:
             channel.unmatched += 1
             return
         self.received += 1
@@ -282,7 +340,7 @@ class FastUdpTransport:
             reply = dnswire.parse_reply(data)
         except dnswire.Truncated as exc:
             if exc.reply is None or exc.reply.answers_question(waiting.key):
-                waiting.fut.set_result(_TC)
+                self._settle(channel, waiting, _TC)
             else:
                 waiting.bad = "malformed reply: it does not match the question"
             return
@@ -290,38 +348,30 @@ class FastUdpTransport:
             waiting.bad = f"malformed reply: {exc}"
             return
         if reply.answers_question(waiting.key):
-            waiting.fut.set_result(reply)
+            self._settle(channel, waiting, reply)
         else:
             waiting.bad = "malformed reply: it does not match the question"
 
     def _sweep(self, channel: _Channel) -> None:
         now = time.monotonic()
-        pending_map = channel.pending
         left = False
         for fifo in channel.deadlines.values():
-            while fifo and fifo[0][0] <= now:
-                _, qid, pending = fifo.popleft()
-                if pending_map.get(qid) is pending and not pending.fut.done():
+            while fifo and fifo[0].deadline <= now:
+                pending = fifo.popleft()
+                if not pending.over:
                     if pending.bad is not None:
-                        pending.fut.set_result((MALFORMED, pending.bad))
+                        self._settle(channel, pending, (MALFORMED, pending.bad))
                     else:
-                        pending.fut.set_result((TIMEOUT, "no answer within the timeout"))
+                        self._settle(channel, pending, (TIMEOUT, "no answer within the timeout"))
             left = left or bool(fifo)
         channel.sweeper = channel.loop.call_later(_SWEEP, self._sweep, channel) if left else None
 
     # --- truncated replies ------------------------------------------------------------------
-    async def _tcp(
-        self,
-        server: DnsServer,
-        qname: str,
-        rdtype: str,
-        recursion: bool,
-        timeout: float,
-        started: float,
-    ) -> DnsReply:
-        q = make_query(qname, rdtype, recursion)
-        return await reply_from(tcp_exchange(q, server, timeout, started), server, qname, rdtype,
-                                started)  # fmt: skip
+    async def _tcp(self, pending: _Pending) -> DnsReply:
+        q = make_query(pending.qname, pending.rdtype, pending.recursion)
+        exchange = tcp_exchange(q, pending.server, pending.timeout, pending.started)
+        return await reply_from(exchange, pending.server, pending.qname, pending.rdtype,
+                                pending.started)  # fmt: skip
 
 
 def _outcome(

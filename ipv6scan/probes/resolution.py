@@ -132,75 +132,99 @@ class Resolver:
 
     async def ask(self, qname: str, rdtype: str) -> DnsReply:
         """One recursive question, trying each resolver in turn until one gives a final answer."""
-        last: DnsReply | None = None
-        for _attempt in range(self.attempts):
-            for server in self.servers:
-                async with self.limit:
-                    self.queries_sent += 1
-                    reply = await self.transport.query(
-                        server, qname, rdtype, recursion=True, timeout=self.timeout
-                    )
-                if reply.rcode in FINAL_RCODES:
-                    return reply
-                if last is None or last.rcode in (TIMEOUT, NO_PATH):
-                    last = reply  # keep the most telling failure (SERVFAIL beats a timeout)
-            if last is not None and last.rcode not in (TIMEOUT,):
-                break  # a definite SERVFAIL/REFUSED will not change on a retry
-        assert last is not None
-        return last
+        plan = AskPlan(self.servers, self.attempts)
+        server = plan.servers[0]
+        while True:
+            async with self.limit:
+                self.queries_sent += 1
+                reply = await self.transport.query(
+                    server, qname, rdtype, recursion=True, timeout=self.timeout
+                )
+            step = plan.after(reply)
+            if type(step) is DnsReply:
+                return step
+            assert isinstance(step, DnsServer)
+            server = step
 
     async def _follow(self, name: str, rdtype: str) -> Lookup:
         chain: list[str] = []
         current = name
         for _hop in range(MAX_CNAME_HOPS):
-            reply = await self.ask(current, rdtype)
-            if reply.rcode not in FINAL_RCODES:
-                return Lookup(
-                    name,
-                    rdtype,
-                    reply.rcode,
-                    cname_chain=tuple(chain),
-                    server=reply.server,
-                    error=reply.error,
-                )
-            by_owner = {rr.name: rr for rr in reply.answers if rr.rdtype == "CNAME"}
-            while current in by_owner and rdtype != "CNAME":
-                current = by_owner[current].data
-                if current in chain or current == name:
-                    return Lookup(
-                        name,
-                        rdtype,
-                        "NOERROR",
-                        cname_chain=tuple(chain),
-                        server=reply.server,
-                        error="CNAME loop",
-                    )
-                chain.append(current)
-                if len(chain) > MAX_CNAME_HOPS:
-                    return Lookup(
-                        name,
-                        rdtype,
-                        "NOERROR",
-                        cname_chain=tuple(chain),
-                        server=reply.server,
-                        error=f"CNAME chain longer than {MAX_CNAME_HOPS}",
-                    )
-            data = [rr for rr in reply.answers if rr.name == current and rr.rdtype == rdtype]
-            # Stop unless the resolver left the chain unfinished (then ask for its end itself).
-            if data or not chain or reply.rcode == "NXDOMAIN" or reply.qname == current:
-                return Lookup(
-                    name,
-                    rdtype,
-                    reply.rcode,
-                    values=tuple(rr.data for rr in data),
-                    prefs=tuple(rr.pref or 0 for rr in data) if rdtype == "MX" else (),
-                    cname_chain=tuple(chain),
-                    server=reply.server,
-                )
+            step = follow(name, rdtype, chain, current, await self.ask(current, rdtype))
+            if type(step) is Lookup:
+                return step
+            assert isinstance(step, str)
+            current = step
+        return chain_too_long(name, rdtype, chain)
+
+
+# --- the rules, shared with the bulk path (bulk/lookups.py), which drives them by callback --
+
+
+class AskPlan:
+    """Which resolver to ask next for one question, and when to stop: each resolver in
+    turn, `attempts` rounds while they time out; a final rcode ends it at once, a definite
+    failure (SERVFAIL, REFUSED) ends it after the round."""
+
+    __slots__ = ("attempt", "attempts", "index", "last", "servers")
+
+    def __init__(self, servers: Sequence[DnsServer], attempts: int) -> None:
+        self.servers = servers
+        self.attempts = attempts
+        self.attempt = 0
+        self.index = 0
+        self.last: DnsReply | None = None
+
+    def after(self, reply: DnsReply) -> DnsReply | DnsServer:
+        """The reply to keep (the question is done), or the server to ask next."""
+        if reply.rcode in FINAL_RCODES:
+            return reply
+        if self.last is None or self.last.rcode in (TIMEOUT, NO_PATH):
+            self.last = reply  # keep the most telling failure (SERVFAIL beats a timeout)
+        self.index += 1
+        if self.index == len(self.servers):
+            self.index = 0
+            self.attempt += 1
+            # a definite SERVFAIL/REFUSED will not change on a retry
+            if self.attempt >= self.attempts or self.last.rcode != TIMEOUT:
+                return self.last
+        return self.servers[self.index]
+
+
+def follow(name: str, rdtype: str, chain: list[str], current: str, reply: DnsReply) -> Lookup | str:
+    """One answer along a CNAME chain (`chain` grows in place): the Lookup when the chain
+    ends here, else the name to ask next (the resolver left the chain unfinished)."""
+    if reply.rcode not in FINAL_RCODES:
+        return Lookup(name, rdtype, reply.rcode, cname_chain=tuple(chain), server=reply.server,
+                      error=reply.error)  # fmt: skip
+    answers = reply.answers
+    if rdtype != "CNAME" and any(rr.rdtype == "CNAME" for rr in answers):
+        by_owner = {rr.name: rr for rr in answers if rr.rdtype == "CNAME"}
+        while current in by_owner:
+            current = by_owner[current].data
+            if current in chain or current == name:
+                return Lookup(name, rdtype, "NOERROR", cname_chain=tuple(chain),
+                              server=reply.server, error="CNAME loop")  # fmt: skip
+            chain.append(current)
+            if len(chain) > MAX_CNAME_HOPS:
+                return Lookup(name, rdtype, "NOERROR", cname_chain=tuple(chain),
+                              server=reply.server,
+                              error=f"CNAME chain longer than {MAX_CNAME_HOPS}")  # fmt: skip
+    data = [rr for rr in answers if rr.name == current and rr.rdtype == rdtype]
+    # Stop unless the resolver left the chain unfinished (then ask for its end itself).
+    if data or not chain or reply.rcode == "NXDOMAIN" or reply.qname == current:
         return Lookup(
             name,
             rdtype,
-            "NOERROR",
+            reply.rcode,
+            values=tuple(rr.data for rr in data),
+            prefs=tuple(rr.pref or 0 for rr in data) if rdtype == "MX" else (),
             cname_chain=tuple(chain),
-            error=f"CNAME chain longer than {MAX_CNAME_HOPS}",
+            server=reply.server,
         )
+    return current
+
+
+def chain_too_long(name: str, rdtype: str, chain: list[str]) -> Lookup:
+    return Lookup(name, rdtype, "NOERROR", cname_chain=tuple(chain),
+                  error=f"CNAME chain longer than {MAX_CNAME_HOPS}")  # fmt: skip
