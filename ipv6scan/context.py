@@ -57,6 +57,9 @@ class CheckOptions:
     trace_max_hops: int = 30
     ping_count: int = 3  # echoes per address
     ping_interval: float = 0.1  # seconds between them
+    # echo requests a second over the scan's ICMPv6 socket, net.ping and net.trace
+    # together (icmp_socket.DEFAULT_RATE); net.ping holds no --concurrency slot
+    ping_rate: float = 20_000.0
 
 
 @dataclass(frozen=True)

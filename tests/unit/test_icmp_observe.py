@@ -4,14 +4,16 @@ denial, and the per-scan prober. A recording prober stands in; nothing is sent."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import errno
 import socket
+from typing import Any
 
 import pytest
 
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks.net import judge_ping, judge_trace
-from ipv6scan.context import Limits, ScanContext
+from ipv6scan.context import CheckOptions, Limits, ScanContext
 from ipv6scan.model import Status, Subject, Target
 from ipv6scan.observations import Connectivity
 from ipv6scan.observations_net import REPLY, EchoOutcome
@@ -41,6 +43,19 @@ class RecordingProber:
         self.sent.append((destination, hop_limit))
         future: asyncio.Future[EchoOutcome] = asyncio.get_running_loop().create_future()
         future.set_result(EchoOutcome(REPLY, destination, 1.0))
+        return future
+
+    rate = 1000.0
+
+    def set_rate(self, rate: float) -> None:
+        self.rate = rate
+
+    def ping(
+        self, destination: str, *, count: int, interval: float, timeout: float, per_destination: int
+    ) -> asyncio.Future[tuple[EchoOutcome, ...]]:
+        self.sent += [(destination, None)] * count
+        future: asyncio.Future[tuple[EchoOutcome, ...]] = asyncio.get_running_loop().create_future()
+        future.set_result((EchoOutcome(REPLY, destination, 1.0),) * count)
         return future
 
 
@@ -129,3 +144,39 @@ async def test_raw_socket_denied_is_found_once_and_skips(monkeypatch: pytest.Mon
 async def test_guard_refuses_a_non_global_address_even_if_asked() -> None:
     with pytest.raises(net_observe.OutOfScope):
         net_observe._guard(context(), "::1")
+
+
+async def test_ping_paces_at_the_options_rate_and_bounds_each_destination() -> None:
+    ctx = dataclasses.replace(context(), options=CheckOptions(ping_rate=1234.0))
+    prober = await with_prober(ctx)
+    calls: list[int] = []
+    real_ping = prober.ping
+
+    def ping(destination: str, **kwargs: Any) -> asyncio.Future[tuple[EchoOutcome, ...]]:
+        calls.append(kwargs["per_destination"])
+        return real_ping(destination, **kwargs)
+
+    prober.ping = ping  # type: ignore[method-assign]
+    obs = await net_observe.observe_ping(ctx, Subject("address", "2001:db8::1", TARGET))
+    assert prober.rate == 1234.0
+    assert calls == [ctx.limits.per_destination]
+    # the result names the address as a plain string, whatever the guard saw
+    assert type(obs.results[0].address) is str and obs.results[0].address == "2001:db8::1"
+
+
+def test_the_default_rate_is_the_documented_one() -> None:
+    assert CheckOptions().ping_rate == icmp_socket.DEFAULT_RATE
+
+
+def test_guard_trusts_only_its_own_policys_classification() -> None:
+    ctx = context()
+    # net_target's classification under this very policy lets the guard skip its own
+    cleared = net_observe._cleared("2001:db8::1", ctx.policy)
+    assert net_observe._guard(ctx, cleared) == "2001:db8::1"
+    assert type(net_observe._guard(ctx, cleared)) is str
+    # one made under another policy is classified again, and refused when not global
+    other = AddressPolicy.from_strings(["::1/128"])
+    with pytest.raises(net_observe.OutOfScope):
+        net_observe._guard(ctx, net_observe._cleared("::1", other))
+    with pytest.raises(net_observe.OutOfScope):
+        net_observe._guard(ctx, "::1")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import itertools
 import os
 import socket
 import struct
@@ -26,7 +27,7 @@ from ipv6scan.observations_net import (
     TIMEOUT,
     UNREACHABLE,
 )
-from ipv6scan.probes import icmp_socket
+from ipv6scan.probes import icmp, icmp_socket
 from ipv6scan.probes.icmp_socket import IcmpProber, RawSocketDenied, open_raw_socket
 from ipv6scan.probes.net_observe import ping, trace
 
@@ -98,13 +99,18 @@ class ScriptedSocket:
     """Stands in for the raw socket: records what is sent and queues the replies that
     `respond` makes up. A datagram socketpair gives the loop a real descriptor to watch."""
 
-    def __init__(self, respond: Respond, send_error: int | None = None) -> None:
+    def __init__(
+        self, respond: Respond, send_error: int | None = None, kernel_delay: float | None = None
+    ) -> None:
         self.respond = respond
         self.send_error = send_error
+        # set: replies carry a kernel receive timestamp this long after the send
+        self.kernel_delay = kernel_delay
         self._wake, self._ring = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._wake.setblocking(False)
-        self.inbox: deque[tuple[bytes, str]] = deque()
+        self.inbox: deque[tuple[bytes, str, int | None]] = deque()
         self.sent: list[tuple[bytes, int | None, str]] = []
+        self.times: list[float] = []  # time.monotonic() of each send
 
     def fileno(self) -> int:
         return self._wake.fileno()
@@ -117,18 +123,33 @@ class ScriptedSocket:
         packet = b"".join(buffers)
         hop = struct.unpack("i", ancdata[0][2])[0] if ancdata else None
         self.sent.append((packet, hop, addr[0]))
+        self.times.append(time.monotonic())
+        stamp = None
+        if self.kernel_delay is not None:
+            stamp = time.time_ns() + int(self.kernel_delay * 1e9)
         for reply in self.respond(packet, hop, addr[0]):
-            self.deliver(*reply)
+            self.deliver(*reply, stamp_ns=stamp)
         return len(packet)
 
-    def deliver(self, data: bytes, source: str) -> None:
-        self.inbox.append((data, source))
-        self._ring.send(b"!")
+    def deliver(self, data: bytes, source: str, stamp_ns: int | None = None) -> None:
+        # one wake byte while anything is queued: thousands of replies would fill the pair
+        if not self.inbox:
+            self._ring.send(b"!")
+        self.inbox.append((data, source, stamp_ns))
 
-    def recvfrom(self, _size: int) -> tuple[bytes, tuple[str, int, int, int]]:
-        self._wake.recv(1)  # BlockingIOError when nothing is queued, like the real one
-        data, source = self.inbox.popleft()
-        return data, (source, 0, 0, 0)
+    def recvmsg(
+        self, _size: int, _ancsize: int = 0
+    ) -> tuple[bytes, list[tuple[int, int, bytes]], int, tuple[str, int, int, int]]:
+        if not self.inbox:
+            raise BlockingIOError(errno.EAGAIN, "nothing queued")  # like the real one
+        data, source, stamp_ns = self.inbox.popleft()
+        if not self.inbox:
+            self._wake.recv(1)  # the loop stops seeing it readable
+        ancdata = []  # no kernel timestamp: the prober reads the clock
+        if stamp_ns is not None:
+            timespec = icmp_socket._TIMESPEC.pack(*divmod(stamp_ns, 1_000_000_000))
+            ancdata.append((socket.SOL_SOCKET, icmp_socket._SO_TIMESTAMPNS, timespec))
+        return data, ancdata, 0, (source, 0, 0, 0)
 
     def close(self) -> None:
         self._wake.close()
@@ -149,8 +170,15 @@ def error_quoting(kind: type, packet: bytes, dest: str, **fields: object) -> byt
 def scripted() -> Iterator[Callable[..., IcmpProber]]:
     made: list[IcmpProber] = []
 
-    def make(respond: Respond, send_error: int | None = None) -> IcmpProber:
-        prober = IcmpProber(ScriptedSocket(respond, send_error), ident=0x1234)  # type: ignore[arg-type]
+    def make(
+        respond: Respond,
+        send_error: int | None = None,
+        *,
+        rate: float = icmp_socket.DEFAULT_RATE,
+        kernel_delay: float | None = None,
+    ) -> IcmpProber:
+        sock = ScriptedSocket(respond, send_error, kernel_delay)
+        prober = IcmpProber(sock, ident=0x1234, rate=rate)  # type: ignore[arg-type]
         made.append(prober)
         return prober
 
@@ -302,6 +330,167 @@ async def test_time_exceeded_outcome(scripted: Callable[..., IcmpProber]) -> Non
 async def test_bad_input_is_refused(scripted: Callable[..., IcmpProber]) -> None:
     prober = scripted(lambda packet, hop, dest: [])
     with pytest.raises(ValueError):
-        prober.send("192.0.2.1", timeout=1)
+        prober.send("198.51.100.1", timeout=1)
     with pytest.raises(ValueError):
         prober.send(DEST, timeout=1, hop_limit=0)
+
+
+# ------------------------------------------------------------------ series, pacing, RTTs
+
+
+def answer_all(packet: bytes, hop: int | None, dest: str) -> list[tuple[bytes, str]]:
+    # the request with its type turned into a reply: what a host sends back, without
+    # scapy's cost per packet (the checksum is not checked on this side)
+    return [(bytes([icmp.ECHO_REPLY]) + packet[1:], dest)]
+
+
+def sent_times(prober: IcmpProber) -> list[float]:
+    return prober._sock.times  # type: ignore[attr-defined,no-any-return]
+
+
+async def test_a_series_spaces_its_echoes_and_keeps_their_order(
+    scripted: Callable[..., IcmpProber],
+) -> None:
+    # Given a destination that answers the first and third echo only
+    count = 0
+
+    def odd(packet: bytes, hop: int | None, dest: str) -> list[tuple[bytes, str]]:
+        nonlocal count
+        count += 1
+        return [(echo_reply(packet), dest)] if count % 2 else []
+
+    prober = scripted(odd)
+    # When one series of three echoes 50 ms apart is sent
+    outcomes = await prober.ping(DEST, count=3, interval=0.05, timeout=0.2)
+    # Then the outcomes come in sending order, and the echoes were at least 50 ms apart
+    assert [o.kind for o in outcomes] == [REPLY, TIMEOUT, REPLY]
+    times = sent_times(prober)
+    assert len(times) == 3
+    assert all(b - a >= 0.049 for a, b in itertools.pairwise(times))
+    assert prober.in_flight == 0
+
+
+async def test_many_series_share_one_timer_not_one_per_echo(
+    scripted: Callable[..., IcmpProber],
+) -> None:
+    # Given a thousand addresses pinged at once, three echoes each, 20 ms apart
+    prober = scripted(answer_all)
+    destinations = [f"2001:db8::{i + 1:x}" for i in range(1000)]
+    started = time.monotonic()
+    results = await asyncio.gather(
+        *(prober.ping(d, count=3, interval=0.02, timeout=1) for d in destinations)
+    )
+    # Then every echo is answered, matched to its own destination
+    assert all([o.kind for o in r] == [REPLY] * 3 for r in results)
+    assert all({o.responder for o in r} == {d} for r, d in zip(results, destinations, strict=True))
+    assert prober.sent == prober.matched == 3000
+    # and the whole lot took about the spacing, not a thousand times it (40 s)
+    assert time.monotonic() - started < 10.0
+
+
+async def test_the_rate_bounds_echoes_per_second(scripted: Callable[..., IcmpProber]) -> None:
+    # Given a prober paced at 1,000 echoes a second (a bucket of 20 ms: 20 echoes)
+    prober = scripted(answer_all, rate=1000)
+    # When 200 echoes are asked for at once
+    outcomes = await asyncio.gather(*(prober.echo(DEST, timeout=1) for _ in range(200)))
+    # Then they all go, yet spread over at least (200 - 20) / 1,000 s
+    assert [o.kind for o in outcomes] == [REPLY] * 200
+    times = sent_times(prober)
+    assert times[-1] - times[0] >= 0.17
+    # and no 50 ms window holds more than the bucket plus 50 ms of the rate
+    busiest = max(sum(1 for t in times if a <= t < a + 0.05) for a in times)
+    assert busiest <= 20 + 50 + 2
+
+
+async def test_one_destination_gets_at_most_per_destination_series_at_once(
+    scripted: Callable[..., IcmpProber],
+) -> None:
+    # Given five series to one address, at most two at a time
+    prober = scripted(answer_all)
+    futures = [
+        prober.ping(DEST, count=2, interval=0.05, timeout=1, per_destination=2) for _ in range(5)
+    ]
+    # When the first echoes go out, only two series have started
+    while not sent_times(prober):
+        await asyncio.sleep(0)
+    dst = socket.inet_pton(socket.AF_INET6, DEST)
+    assert prober._active[dst] == 2 and len(prober._parked[dst]) == 3
+    # Then all five finish, in three turns of the two slots
+    results = await asyncio.gather(*futures)
+    assert all([o.kind for o in r] == [REPLY, REPLY] for r in results)
+    times = sent_times(prober)
+    assert len(times) == 10 and times[-1] - times[0] >= 0.14
+    assert not prober._active and not prober._parked
+
+
+async def test_an_abandoned_series_sends_no_more(scripted: Callable[..., IcmpProber]) -> None:
+    prober = scripted(answer_all)
+    future = prober.ping(DEST, count=5, interval=0.05, timeout=1)
+    while len(sent_times(prober)) < 2:
+        await asyncio.sleep(0.005)
+    future.cancel()  # what the check's deadline does to its waiter
+    await asyncio.sleep(0.2)
+    assert len(sent_times(prober)) == 2
+    assert prober.in_flight == 0
+
+
+async def test_close_settles_every_waiting_series(scripted: Callable[..., IcmpProber]) -> None:
+    prober = scripted(lambda packet, hop, dest: [])
+    series = prober.ping(DEST, count=3, interval=0.05, timeout=5)
+    single = prober.send(DEST, timeout=5)
+    await asyncio.sleep(0.01)
+    prober.close()
+    assert [o.kind for o in await series] == [SEND_ERROR] * 3
+    assert (await single).kind == SEND_ERROR
+
+
+async def test_rtt_is_the_kernels_receive_time_not_the_loops(
+    scripted: Callable[..., IcmpProber],
+) -> None:
+    # Given replies stamped by the kernel 5 ms after the send
+    prober = scripted(answer_all, kernel_delay=0.005)
+    # When the loop is busy for 100 ms before it reads them
+    future = prober.send(DEST, timeout=1)
+    await asyncio.sleep(0)  # the echo goes out
+    await asyncio.sleep(0)
+    time.sleep(0.1)
+    outcome = await future
+    # Then the RTT is the kernel's 5 ms, not the 100 ms the loop took
+    assert outcome.kind == REPLY and outcome.rtt_ms is not None
+    assert 5.0 <= outcome.rtt_ms < 50.0
+
+
+async def test_replies_waiting_in_the_socket_beat_their_deadline() -> None:
+    # Given 1,500 probes whose replies all wait in the socket when a busy loop comes back
+    # past their deadline: more than one wakeup of the reader takes (1,024)
+    sock = ScriptedSocket(lambda packet, hop, dest: [])
+    prober = IcmpProber(sock, ident=0x1234, rate=1e6)  # type: ignore[arg-type]
+    try:
+        futures = [prober.send(DEST, timeout=0.3) for _ in range(1500)]
+        while len(sock.sent) < 1500:
+            await asyncio.sleep(0.001)
+        for packet, _, _ in sock.sent:
+            sock.deliver(answer_all(packet, None, DEST)[0][0], DEST)
+        time.sleep(0.4)
+        outcomes = await asyncio.gather(*futures)
+    finally:
+        prober.close()
+    # Then the sweeper reads what is queued before it declares anything lost
+    assert [o.kind for o in outcomes] == [REPLY] * 1500
+
+
+async def test_rate_must_be_positive(scripted: Callable[..., IcmpProber]) -> None:
+    prober = scripted(answer_all)
+    for bad in (0, -1, float("inf"), float("nan")):
+        with pytest.raises(ValueError):
+            prober.set_rate(bad)
+    with pytest.raises(ValueError):
+        prober.ping(DEST, count=0, interval=0.1, timeout=1)
+
+
+@needs_raw
+async def test_kernel_timestamps_give_loopback_rtts() -> None:
+    async with IcmpProber.open() as prober:
+        outcomes = await prober.ping("::1", count=3, interval=0.01, timeout=2)
+    assert [o.kind for o in outcomes] == [REPLY] * 3
+    assert all(o.rtt_ms is not None and 0 <= o.rtt_ms < 100 for o in outcomes)
