@@ -63,7 +63,9 @@ class ScanRun:
     scan_s: float  # until the last expected result line was on disk
     lines: int
     peak_rss_mb: float  # of the whole command
-    scan_rss_mb: float  # peak until the scan phase ended (before scoring and reports)
+    # peak until the scan phase ended (before scoring and reports), summed over the
+    # process and its bulk workers
+    scan_rss_mb: float
     exit_code: int
     dns_packets: int = 0  # queries that reached the name server during the scan phase
     notes: list[str] = field(default_factory=list)
@@ -94,6 +96,7 @@ def scan(
         argv += ["--allow-prefix", prefix]
     out.mkdir(parents=True, exist_ok=True)
     results = out / "results.jsonl"
+    results.unlink(missing_ok=True)  # a --workdir used before: count this run's lines only
     packets_before = net.dns_packets()
     log = (out.parent / f"{out.name}.log").open("wb")
     started = time.monotonic()
@@ -103,10 +106,16 @@ def scan(
     )  # fmt: skip
     lines, offset, scan_done, packets = 0, 0, None, 0
     scan_rss: float | None = None
+    tree_peaks: dict[int, float] = {}  # pid -> VmHWM: the bulk path's workers are processes
     status, rusage = 0, None
     try:
         while True:
             pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+            if scan_done is None and not pid:
+                for member in _tree(proc.pid):
+                    peak = _peak_rss_mb(member)
+                    if peak is not None:
+                        tree_peaks[member] = max(peak, tree_peaks.get(member, 0.0))
             if results.exists():
                 with results.open("rb") as fh:
                     fh.seek(offset)
@@ -115,7 +124,12 @@ def scan(
                 lines += chunk.count(b"\n")
             if scan_done is None and (lines >= expected_lines or pid):
                 scan_done = time.monotonic()
-                scan_rss = _peak_rss_mb(proc.pid) if not pid else None
+                for member in _tree(proc.pid) if not pid else ():
+                    peak = _peak_rss_mb(member)
+                    if peak is not None:
+                        tree_peaks[member] = max(peak, tree_peaks.get(member, 0.0))
+                # the sum of each process's own peak: never below the tree's real peak
+                scan_rss = sum(tree_peaks.values()) if tree_peaks else None
                 packets = net.dns_packets() - packets_before
             if pid:
                 break
@@ -137,11 +151,27 @@ def scan(
         wall_s=wall,
         scan_s=scan_done - started,
         lines=lines,
-        peak_rss_mb=rusage.ru_maxrss / 1024,  # kilobytes on Linux
+        # kilobytes on Linux; the workers are gone after the scan phase, so the command's
+        # peak is the larger of the scan's (summed) and the parent's own
+        peak_rss_mb=max(rusage.ru_maxrss / 1024, scan_rss or 0.0),
         scan_rss_mb=scan_rss if scan_rss is not None else rusage.ru_maxrss / 1024,
         exit_code=code,
         dns_packets=packets,
     )
+
+
+def _tree(pid: int) -> list[int]:
+    """pid and its descendants, now."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                queue += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
 
 
 def _peak_rss_mb(pid: int) -> float | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from bench import measure, zone
 from bench.netns import BenchNet
 from bench.report import Figure
+from ipv6scan.bulk.workers import worker_count
 from ipv6scan.checks import registry
 from ipv6scan.context import CheckOptions
 from ipv6scan.lab.availability import binary, find_binary
@@ -133,8 +134,11 @@ class Run:
         if (run.exit_code != 0 and not self.args.scan_phase_only) or run.lines != expected:
             raise RuntimeError(f"scan exit {run.exit_code}, {run.lines} of {expected} lines")
         qps = run.dns_packets / run.scan_s
+        workers = worker_count([str(names)])
         self.figures.append(Figure("DNS-only scan (dns.aaaa), queries/s", qps, "q/s",
-                                   limit.qps, "dnsperf", f"{n:,} names"))  # fmt: skip
+                                   limit.qps, "dnsperf", f"{n:,} names; the bulk path, "
+                                   + (f"{workers} worker processes" if workers > 1
+                                      else "one process")))  # fmt: skip
         self.extra += [
             ("DNS-only scan: domains/s", f"{n / run.scan_s:,.0f}"),
             ("DNS-only scan: queries per domain", f"{run.dns_packets / n:.2f}"),
@@ -148,6 +152,28 @@ class Run:
              "in all" + (" (stopped after the scan phase)" if self.args.scan_phase_only else "")),
         ]  # fmt: skip
         self.rss_mb = run.peak_rss_mb
+        self.variants(net, limit.qps)
+
+    def variants(self, net: BenchNet, limit_qps: float) -> None:
+        """What the bulk path and its workers buy: the same scan in one process, and
+        through the general engine, on a part of the list."""
+        m = min(self.args.names, 20_000)
+        subset = self.workdir / "variants.txt"
+        zone.write_name_list(subset, m)
+        expected = zone.Sizes(m, 0, 0).expected_dns_results
+        for label, env in (
+            ("bulk path, one process", {"IPV6SCAN_WORKERS": "1"}),
+            ("general engine", {"IPV6SCAN_ENGINE": "general"}),
+        ):
+            run = measure.scan(
+                net, subset, self.workdir / f"variant-{len(self.extra)}", "dns.aaaa", expected,
+                resolver=zone.DNS6, allow=zone.ALLOW, timeout_s=120 + m / 100, env=env,
+                scan_phase_only=True,
+            )  # fmt: skip
+            qps = run.dns_packets / run.scan_s
+            self.extra.append((f"DNS-only scan, {label}, {m:,} names",
+                               f"{qps:,.0f} q/s, {qps / limit_qps:.0%} of dnsperf; "
+                               f"{m / run.scan_s:,.0f} domains/s"))  # fmt: skip
 
     def baseline(self, net: BenchNet) -> None:
         """The same names through the dnspython transport: equal results, and its rate."""

@@ -28,7 +28,7 @@ from ipv6scan.report.html import LANGS
 from ipv6scan.run import ScanConfig, scan, use_fast_loop
 from ipv6scan.scoring import DEFAULT_PROFILE, Profile
 from ipv6scan.scoring.profile_yaml import ProfileError, load_profile
-from ipv6scan.targets import iter_targets, validate_files
+from ipv6scan.targets import TargetSource, iter_targets, validate_files
 
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
 
@@ -296,7 +296,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     started = audit.timestamp(args.today)
     try:
         _stats, connectivity = asyncio.run(
-            scan(config, iter_targets(args.targets, args.sector), total)
+            scan(config, TargetSource(tuple(args.targets), args.sector), total)
         )
         scanner = {
             "ipv6": connectivity.ipv6,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ipv6scan.checks.registry import Check
 from ipv6scan.context import ScanContext
 from ipv6scan.model import CheckResult, Status, Subject, Target, Verdict
+from ipv6scan.probes.resolution import Lookup
 from ipv6scan.tiers import DOMAIN_OPT_IN_FAMILIES, default_checks
 
 Sink = Callable[[CheckResult], None]
@@ -56,14 +57,14 @@ class Engine:
         running: set[asyncio.Task[None]] = set()
         for target in targets:
             await slots.acquire()
-            task = asyncio.create_task(self._run_target(target))
+            task = asyncio.create_task(self.run_target(target))
             running.add(task)
             task.add_done_callback(lambda t: (running.discard(t), slots.release()))
         if running:
             await asyncio.gather(*running)
         return self.stats
 
-    async def _run_target(self, target: Target) -> None:
+    async def run_target(self, target: Target) -> None:
         subjects = await self.subjects(target)
         jobs = [
             self._run_check(subject, check)
@@ -110,11 +111,11 @@ class Engine:
             aaaa, a = await asyncio.gather(
                 resolver.lookup(host, "AAAA"), resolver.lookup(host, "A")
             )
-            return aaaa.has_data or a.has_data
+            return www_exists(aaaa, a)
         prefetch(host, "A")  # both questions in flight at once, without a task each
         aaaa = await resolver.lookup(host, "AAAA")
         a = await resolver.lookup(host, "A")
-        return aaaa.has_data or a.has_data
+        return www_exists(aaaa, a)
 
     def _checks_for(self, subject: Subject) -> list[Check]:
         chosen = [c for c in self.checks if subject.kind in c.subject_kinds]
@@ -139,23 +140,40 @@ class Engine:
                 {"deadline_s": self.check_deadline},
             )
         except Exception as exc:  # a bug or a surprise in a probe is a result, not a crash
-            verdict = Verdict(
-                Status.ERROR,
-                f"Internal error: {type(exc).__name__}: {exc}",
-                {"traceback": traceback.format_exc(limit=6)[-2000:]},
-            )
-        result = CheckResult(
+            verdict = internal_error(exc)
+        emit(self.sink, self.stats, subject, check.id, verdict, started)
+
+
+def www_exists(aaaa: Lookup, a: Lookup) -> bool:
+    """www.D is a subject of its own when it has an A, an AAAA or a CNAME."""
+    return aaaa.has_data or a.has_data
+
+
+def internal_error(exc: Exception) -> Verdict:
+    return Verdict(
+        Status.ERROR,
+        f"Internal error: {type(exc).__name__}: {exc}",
+        {"traceback": traceback.format_exc(limit=6)[-2000:]},
+    )
+
+
+def emit(
+    sink: Sink, stats: ScanStats, subject: Subject, check_id: str, verdict: Verdict, started: float
+) -> None:
+    """One finished check: its line out, the counts up."""
+    sink(
+        CheckResult(
             target=subject.target.name,
             sector=subject.target.sector,
             tier=subject.tier,
             subject=subject.name,
-            check=check.id,
+            check=check_id,
             status=verdict.status,
             detail=verdict.detail,
             evidence=verdict.evidence,
             duration_ms=(time.monotonic() - started) * 1000,
         )
-        self.sink(result)
-        self.stats.results += 1
-        key = str(verdict.status)
-        self.stats.by_status[key] = self.stats.by_status.get(key, 0) + 1
+    )
+    stats.results += 1
+    key = str(verdict.status)
+    stats.by_status[key] = stats.by_status.get(key, 0) + 1

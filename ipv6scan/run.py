@@ -7,14 +7,18 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import os
 import signal
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ipv6scan.addresses import AddressPolicy
+from ipv6scan.bulk.dns_only import QUERIES_PER_DOMAIN, DnsOnlyScan, bulk_capable
+from ipv6scan.bulk.workers import PROGRESS, WorkerSpec, fan_out, worker_count
 from ipv6scan.checks.registry import Check
 from ipv6scan.context import Limits, ScanContext
 from ipv6scan.engine import Engine, ScanStats
@@ -31,6 +35,7 @@ from ipv6scan.report.jsonl import read_results
 from ipv6scan.report.jsonl_batch import BatchedResultWriter
 from ipv6scan.report.tables import write_csv, write_junit
 from ipv6scan.scoring import summarize
+from ipv6scan.targets import TargetSource, iter_targets
 
 
 @dataclass(frozen=True)
@@ -62,11 +67,19 @@ def in_shard(name: str, shard: tuple[int, int] | None) -> bool:
     return int.from_bytes(digest[:8], "big") % n == k - 1
 
 
+def share_of(name: str, n: int) -> int:
+    """Which of n bulk workers scans `name` (0-based): the next 8 bytes of the shard hash,
+    so a shard's names spread evenly over its workers."""
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    return int.from_bytes(digest[8:16], "big") % n
+
+
 def sharded(targets: Iterable[Target], shard: tuple[int, int] | None) -> Iterator[Target]:
     return (t for t in targets if in_shard(t.name, shard))
 
 
-async def prepare_context(config: ScanConfig) -> ScanContext:
+async def prepare_context(config: ScanConfig, known: Connectivity | None = None) -> ScanContext:
+    """`known`: the preflight's findings, already made (a bulk worker gets its parent's)."""
     servers = config.resolvers or tuple(system_resolvers())
     if not servers:
         raise RuntimeError("no recursive resolver: none in /etc/resolv.conf; use --resolver")
@@ -74,12 +87,12 @@ async def prepare_context(config: ScanConfig) -> ScanContext:
     probes = asyncio.Semaphore(config.concurrency)
     # look-ups through the few configured resolvers: one multiplexed socket each
     resolver = Resolver(recursive_transport(), servers, timeout=config.timeout, limit=probes)
-    connectivity = await check_connectivity(
-        transport, servers, config.timeout, config.allow_prefixes
-    )
-    dns64 = await discover_dns64(resolver)
-    policy = AddressPolicy.from_strings(config.allow_prefixes).with_dns64(dns64)
-    connectivity = Connectivity(connectivity.ipv6, connectivity.ipv4, dns64, connectivity.notes)
+    if known is None:
+        found = await check_connectivity(transport, servers, config.timeout, config.allow_prefixes)
+        dns64 = await discover_dns64(resolver)
+        known = Connectivity(found.ipv6, found.ipv4, dns64, found.notes)
+    policy = AddressPolicy.from_strings(config.allow_prefixes).with_dns64(known.dns64_prefixes)
+    connectivity = known
     limits = Limits(config.concurrency, config.per_destination)
     return ScanContext(
         resolver=resolver,
@@ -121,7 +134,17 @@ async def scan(
             named=config.named_checks,
         )
         try:
-            stats = await engine.run(sharded(targets, config.shard))
+            chosen = sharded(targets, config.shard)
+            workers = 1
+            if isinstance(targets, TargetSource) and use_bulk_path(config, ctx):
+                workers = worker_count(targets.paths)
+            if workers > 1:
+                assert isinstance(targets, TargetSource)
+                stats = await _fan_out(config, ctx, targets, workers, writer, engine)
+            elif use_bulk_path(config, ctx):
+                stats = await _bulk(config, ctx, chosen, engine)
+            else:
+                stats = await engine.run(chosen)
         finally:
             if progress:
                 progress.update(engine.stats, final=True)
@@ -129,6 +152,90 @@ async def scan(
                 ctx.icmp.close()
             latency.shutdown()
     return stats, ctx.connectivity
+
+
+async def _bulk(
+    config: ScanConfig, ctx: ScanContext, targets: Iterable[Target], engine: Engine
+) -> ScanStats:
+    bulk = DnsOnlyScan(
+        ctx,
+        engine.sink,
+        engine.stats,
+        in_flight=max(1, config.concurrency // QUERIES_PER_DOMAIN),
+        run_whole=engine.run_target,  # a target with systems entries
+        on_progress=engine.on_progress,
+    )
+    return await bulk.run(targets)
+
+
+async def _fan_out(
+    config: ScanConfig,
+    ctx: ScanContext,
+    source: TargetSource,
+    workers: int,
+    writer: BatchedResultWriter,
+    engine: Engine,
+) -> ScanStats:
+    """The bulk path over `workers` processes (bulk/workers.py); their lines go to the
+    end of results.jsonl through a descriptor of our own (O_APPEND: whole writes)."""
+    share = dataclasses.replace(config, concurrency=max(16, config.concurrency // workers))
+    specs = [
+        WorkerSpec(share, ctx.connectivity, list(source.paths), source.sector, (k, workers))
+        for k in range(workers)
+    ]
+    fd = os.open(writer.path, os.O_WRONLY | os.O_APPEND)
+    try:
+        return await fan_out(specs, lambda lines: _write_all(fd, lines), engine.stats,
+                             engine.on_progress)  # fmt: skip
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+async def run_share(spec: WorkerSpec) -> None:
+    """A bulk worker's scan (python -m ipv6scan.bulk.worker): its share of the targets,
+    its lines and `#progress` lines to stdout."""
+    _stop_on_sigterm()
+    config: ScanConfig = spec.config
+    ctx = await prepare_context(config, known=spec.connectivity)
+    k, n = spec.share
+    targets = (
+        t
+        for t in iter_targets(spec.paths, spec.sector, validated=True)  # by the parent
+        if in_shard(t.name, config.shard) and share_of(t.name, n) == k
+    )
+    shown = [0.0]
+
+    def progress(stats: ScanStats, final: bool = False) -> None:
+        now = time.monotonic()
+        if final or now - shown[0] >= 0.2:
+            shown[0] = now
+            writer.flush()  # the results counted go out before the count does
+            os.write(1, PROGRESS + f"{stats.targets_done} {stats.results}\n".encode())
+
+    with BatchedResultWriter(Path("/dev/stdout")) as writer:
+        engine = Engine(ctx, config.checks, writer.write, check_deadline=config.check_deadline,
+                        targets_in_flight=max(8, config.concurrency // 4), on_progress=progress,
+                        named=config.named_checks)  # fmt: skip
+        try:
+            await _bulk(config, ctx, targets, engine)
+        finally:
+            progress(engine.stats, final=True)
+            latency.shutdown()
+
+
+ENGINE_ENV = "IPV6SCAN_ENGINE"  # "general": never the bulk path, for A/B tests and benchmarks
+
+
+def use_bulk_path(config: ScanConfig, ctx: ScanContext) -> bool:
+    if os.environ.get(ENGINE_ENV, "").lower() == "general":
+        return False
+    return bulk_capable((c.id for c in config.checks), ctx)
 
 
 def open_icmp() -> object:

@@ -24,7 +24,13 @@ from ipv6scan.targets.errors import (
     TargetErrors,
     TargetListError,
 )
-from ipv6scan.targets.files import PLAIN_SUFFIXES, YAML_SUFFIXES, iter_targets, validate_files
+from ipv6scan.targets.files import (
+    PLAIN_SUFFIXES,
+    YAML_SUFFIXES,
+    TargetSource,
+    iter_targets,
+    validate_files,
+)
 from ipv6scan.targets.plain_lists import MAX_LINE_BYTES, iter_plain_targets
 from ipv6scan.targets.yaml_list import (
     ENTRY_KEYS,
@@ -56,6 +62,7 @@ __all__ = [
     "TargetErrors",
     "TargetList",
     "TargetListError",
+    "TargetSource",
     "TooManyErrors",
     "YamlWalker",
     "check_domain",

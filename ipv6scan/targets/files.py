@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from ipv6scan.model import Target
 from ipv6scan.targets.entries import check_sector
@@ -19,7 +20,7 @@ from ipv6scan.targets.errors import (
     too_many_errors,
 )
 from ipv6scan.targets.plain_lists import plain_items
-from ipv6scan.targets.seen_names import SeenNames
+from ipv6scan.targets.seen_names import SeenNames, UncheckedNames
 from ipv6scan.targets.yaml_list import load_yaml_targets
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -67,15 +68,30 @@ def _duplicate(seen: SeenNames, target: Target, file_no: int) -> TargetError | N
     )
 
 
-def iter_targets(paths: Iterable[PathLike], default_sector: str = "enterprise") -> Iterator[Target]:
+@dataclass(frozen=True)
+class TargetSource:
+    """Target files and the plain lists' sector: iterable again and again (each pass reads
+    the files anew), and small enough to hand to a worker process."""
+
+    paths: tuple[str, ...]
+    sector: str = "enterprise"
+
+    def __iter__(self) -> Iterator[Target]:
+        return iter_targets(self.paths, self.sector)
+
+
+def iter_targets(
+    paths: Iterable[PathLike], default_sector: str = "enterprise", *, validated: bool = False
+) -> Iterator[Target]:
     """Every target of `paths` in order, streaming plain lists.
 
     Raises TargetErrors for a YAML file that does not validate, TargetError for anything else
     (both are TargetListError). Targets already yielded stay valid: call `validate_files` first
-    when nothing may start before everything has been checked.
+    when nothing may start before everything has been checked. `validated`: that was done
+    in this run, so duplicates need no second look (and no memory).
     """
     check_sector(default_sector)
-    seen = SeenNames()
+    seen = UncheckedNames() if validated else SeenNames()
     for path, file_no, kind in _files(paths, seen):
         if isinstance(kind, TargetError):
             raise kind

@@ -26,3 +26,11 @@ class SeenNames:
         if first_file == file_no:
             return f"line {first_line}"
         return f"{self._paths[first_file]}:{first_line}"
+
+
+class UncheckedNames(SeenNames):
+    """For a list already validated in this run (a bulk worker reads it again): keeps no
+    names, so a million-name list does not cost its memory a second time."""
+
+    def first(self, name: str, file_no: int, line: int | None) -> str | None:
+        return None
