@@ -6,7 +6,6 @@ result directory or from a recorded run. The command line wires these; no I/O bu
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sqlite3
 from collections.abc import Sequence
@@ -17,9 +16,12 @@ from typing import Any
 from ipv6scan import history
 from ipv6scan.diff import Diff, compare
 from ipv6scan.milestones import Milestone, evaluate
+from ipv6scan.report.html import write_html
 from ipv6scan.report.jsonl import ResultWriter, read_results
-from ipv6scan.run import write_outputs
-from ipv6scan.scoring import DEFAULT_PROFILE, Profile, summarize
+from ipv6scan.report.outputs import RESULTS, OutputFiles
+from ipv6scan.report.summary_json import read_fields, write_summary
+from ipv6scan.report.workspace import Workspace
+from ipv6scan.scoring import DEFAULT_PROFILE, Profile
 
 DB_NAME = "ipv6scan.db"
 CARRIED = ("scanner", "milestones", "trends", "run")  # what a re-render keeps from the scan
@@ -72,13 +74,33 @@ def finish_scan(
     started: str,
     complete: bool = True,
 ) -> Finished:
-    results = out / "results.jsonl"
-    summary = summarize(read_results(results), profile=rec.profile)
-    if scanner is not None:
-        summary["scanner"] = scanner
+    """Score, record and write a finished scan in memory that does not grow with it: the
+    target rows wait in a work directory in `out`, removed at the end. The returned
+    summary keeps its headline numbers; its target rows are gone by then."""
+    with Workspace(out) as work:
+        files = OutputFiles(out, work)
+        summary = files.score(rec.profile)  # and junit.xml, in the same pass
+        if scanner is not None:
+            summary["scanner"] = scanner
+        done = Finished(summary)
+        earlier = _record(conn, rec, out, started, complete, done)
+        files.write(summary, lang)
+        if rec.fail_on_regression and not done.gate:
+            _gate(conn, rec, files.results, earlier, done, work)
+    return done
+
+
+def _record(
+    conn: sqlite3.Connection,
+    rec: Recording,
+    out: Path,
+    started: str,
+    complete: bool,
+    done: Finished,
+) -> list[history.Run]:
+    """Milestones, the history record and trends; the earlier runs to compare with."""
+    summary = done.summary
     key = history.run_key(rec.target_files, rec.shard)
-    done = Finished(summary)
-    earlier: list[history.Run] = []
     try:
         earlier = history.previous_runs(conn, key, limit=history.TREND_RUNS - 1)
         today = rec.today or dt.date.fromisoformat(started[:10])
@@ -94,7 +116,7 @@ def finish_scan(
             key=key,
             complete=complete,
             summary=summary,
-            results=read_results(results),
+            results=read_results(out / RESULTS),
         )
         run = history.get_run(conn, run_id)
         previous = earlier[-1].id if earlier else None
@@ -105,44 +127,40 @@ def finish_scan(
         done.notes.append(f"history: run not recorded in {rec.db}: {exc}")
         if rec.fail_on_regression:
             done.gate.append("cannot compare with the previous run: the history failed")
-        earlier = []
-    write_outputs(out, lang, summary=summary)
-    if rec.fail_on_regression and not done.gate:
-        if not earlier:
-            done.notes.append(
-                f"no earlier complete run of these target files in {rec.db}; nothing to compare"
-            )
-        else:
-            before = earlier[-1].id
-            diff = compare(
-                lambda: history.load_results(conn, before),
-                lambda: read_results(results),
-                rec.profile,
-            )
-            done.gate.extend(diff.gate())
-    return done
+        return []
+    return earlier
 
 
-def _old_summary(directory: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+def _gate(
+    conn: sqlite3.Connection,
+    rec: Recording,
+    results: Path,
+    earlier: list[history.Run],
+    done: Finished,
+    work: Workspace,
+) -> None:
+    """--fail-on-regression: this run against the previous complete one."""
+    if not earlier:
+        done.notes.append(
+            f"no earlier complete run of these target files in {rec.db}; nothing to compare"
+        )
+        return
+    before = earlier[-1].id
+    diff = compare(lambda: history.load_results(conn, before), results, rec.profile, work)
+    done.gate.extend(diff.gate())
 
 
 def report_dir(directory: Path, out: Path, lang: str, profile: Profile = DEFAULT_PROFILE) -> None:
     """report.html from DIR/results.jsonl, scored again (with `profile`); what only the
     scan knew (its connectivity, milestones, trends, run) comes from DIR/summary.json."""
-    from ipv6scan.report.html import write_html
-
-    results = directory / "results.jsonl"
+    results = directory / RESULTS
     if not results.is_file():
         raise AuditInputError(f"{results}: no results.jsonl in {directory}")
-    summary = summarize(read_results(results), profile=profile)
-    old = _old_summary(directory)
-    summary.update({k: old[k] for k in CARRIED if k in old})
-    write_html(read_results(results), summary, lang, out)
+    # scratch files beside the report: that directory is written anyway; DIR may not be
+    with Workspace(Path(os.path.abspath(out)).parent) as work:
+        summary = work.score(results, profile)
+        summary.update(read_fields(directory / "summary.json", CARRIED))
+        write_html(read_results(results), summary, lang, out)
 
 
 def report_run(
@@ -155,8 +173,6 @@ def report_run(
 ) -> history.Run:
     """Re-render a recorded run into DIR: results.jsonl, summary.json and report.html (or
     --out). Without a profile the summary is the recorded one; with one, it is rescored."""
-    from ipv6scan.report.html import write_html
-
     if not db.is_file():
         raise AuditInputError(f"{db}: no such history database")
     conn = history.open_db(db)
@@ -166,22 +182,25 @@ def report_run(
         except history.HistoryError as exc:
             raise AuditInputError(f"{db}: {exc}") from None
         directory.mkdir(parents=True, exist_ok=True)
-        results = directory / "results.jsonl"
+        results = directory / RESULTS
         with ResultWriter(results) as writer:
             for result in history.load_results(conn, run.id):
                 writer.write(result)
-        if profile is None:
-            summary = {**run.summary, "targets": list(history.all_target_rows(conn, run.id))}
-        else:
-            summary = summarize(read_results(results), profile=profile)
-            summary.update({k: run.summary[k] for k in CARRIED if k in run.summary})
-        summary["run"] = {"id": run.id, "started": run.started, "db": str(db)}
-        summary["trends"] = history.trends(conn, run)
+        with Workspace(directory) as work:
+            if profile is None:
+                rows = work.rows()
+                for text in history.target_row_texts(conn, run.id):
+                    rows.append_text(text)
+                summary = {**run.summary, "targets": rows}
+            else:
+                summary = work.score(results, profile)
+                summary.update({k: run.summary[k] for k in CARRIED if k in run.summary})
+            summary["run"] = {"id": run.id, "started": run.started, "db": str(db)}
+            summary["trends"] = history.trends(conn, run)
+            write_summary(summary, directory / "summary.json")
+            write_html(read_results(results), summary, lang, out or directory / "report.html")
     finally:
         conn.close()
-    text = json.dumps(summary, ensure_ascii=False, indent=1) + "\n"
-    (directory / "summary.json").write_text(text, encoding="utf-8")
-    write_html(read_results(results), summary, lang, out or directory / "report.html")
     return run
 
 
@@ -195,8 +214,7 @@ def result_dir(path: Path) -> Path:
 
 
 def diff_dirs(old: Path, new: Path, profile: Profile = DEFAULT_PROFILE) -> Diff:
-    old_results, new_results = result_dir(old), result_dir(new)
-    return compare(lambda: read_results(old_results), lambda: read_results(new_results), profile)
+    return compare(result_dir(old), result_dir(new), profile)
 
 
 def stored_targets(files: Sequence[str]) -> tuple[str, ...]:

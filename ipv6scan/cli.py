@@ -379,19 +379,15 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_merge(args: argparse.Namespace) -> int:
     from ipv6scan import merge
-    from ipv6scan.report.jsonl import read_results
     from ipv6scan.run import write_outputs
-    from ipv6scan.scoring import summarize
 
-    profile = _profile(args.profile) if args.profile else None
+    profile = _profile(args.profile)
     try:
         stats = merge.merge_results(args.dirs, args.out)
     except merge.MergeError as exc:
         raise UsageError(str(exc)) from None
-    summary = None
-    if profile is not None:
-        summary = summarize(read_results(args.out / merge.RESULTS), profile=profile)
-    write_outputs(args.out, args.lang or default_lang(), merge.scanner_info(args.dirs), summary)
+    lang = args.lang or default_lang()
+    write_outputs(args.out, lang, merge.scanner_info(args.dirs), profile=profile)
     if not args.quiet:
         print(
             f"merged {len(args.dirs)} directories: {stats.written} results, "

@@ -8,16 +8,26 @@ of both runs are computed here with one profile, so a changed profile cannot fak
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ipv6scan.model import CheckResult
-from ipv6scan.scoring import DEFAULT_PROFILE, Profile, summarize
+from ipv6scan.report.grouping import TargetIndex
+from ipv6scan.report.jsonl import read_results
+from ipv6scan.report.workspace import Workspace
+from ipv6scan.scoring import DEFAULT_PROFILE, Profile
+from ipv6scan.scoring.stream import scored_rows
+from ipv6scan.scoring.summary import SummaryBuilder
 
 RANK = {"fail": 0, "warn": 1, "pass": 2}
-Key = tuple[str, str, str, str]  # target, tier, subject, check
-Results = Callable[[], Iterable[CheckResult]]  # called once per pass over a run's results
+Results = Callable[[], Iterable[CheckResult]]  # a run's results, read once
+Source = Path | Results  # a results.jsonl, or results from elsewhere (the history)
 
 
 @dataclass(frozen=True)
@@ -138,20 +148,64 @@ def _sort(changes: list[Change]) -> list[Change]:
     return sorted(changes, key=lambda c: (c.target, c.tier, c.subject, c.check))
 
 
-def compare(old: Results, new: Results, profile: Profile = DEFAULT_PROFILE) -> Diff:
-    """Compare two runs' results; each is read twice (statuses, then scores), streamed."""
-    before: dict[Key, tuple[str, str]] = {}
-    for r in old():
-        before[(r.target, r.tier, r.subject, r.check)] = (str(r.status), r.detail)
+_SCHEMA = """
+PRAGMA journal_mode = OFF;
+PRAGMA synchronous = OFF;
+CREATE TABLE before (
+    target TEXT, tier TEXT, subject TEXT, check_id TEXT, status TEXT, detail TEXT,
+    PRIMARY KEY (target, tier, subject, check_id)
+) WITHOUT ROWID;
+CREATE TABLE old_scores (name TEXT PRIMARY KEY, score REAL) WITHOUT ROWID;
+"""
+_KEY = "target = ? AND tier = ? AND subject = ? AND check_id = ?"
+
+
+def compare(
+    old: Source, new: Source, profile: Profile = DEFAULT_PROFILE, work: Workspace | None = None
+) -> Diff:
+    """Compare two runs: a results.jsonl path, or a callable that yields the results (the
+    history database), copied into the workspace once. Memory does not grow with the
+    runs, only with the changes found: the older run's statuses wait in a SQLite table
+    and both runs are scored one target at a time. `work`: where the scratch files go
+    (default: a new workspace in the system's temporary directory)."""
+    with contextlib.ExitStack() as stack:
+        if work is None:
+            work = stack.enter_context(Workspace())
+        old_index, new_index = _indexed(old, work), _indexed(new, work)
+        fd, db = tempfile.mkstemp(prefix="diff-", suffix=".sqlite", dir=work.path)
+        os.close(fd)
+        conn = stack.enter_context(contextlib.closing(sqlite3.connect(db)))
+        conn.executescript(_SCHEMA)
+        diff = _statuses(conn, old_index.results, new_index.results)
+        _scores(diff, conn, old_index, new_index, profile)
+    return diff
+
+
+def _indexed(source: Source, work: Workspace) -> TargetIndex:
+    return work.index(source) if isinstance(source, Path) else work.spool(source())
+
+
+def _statuses(conn: sqlite3.Connection, old: Path, new: Path) -> Diff:
+    """Each new result against the older one of its (target, tier, subject, check)."""
+    with conn:
+        # a repeated key keeps its last status, as a dict would
+        conn.executemany(
+            "INSERT OR REPLACE INTO before VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                (r.target, r.tier, r.subject, r.check, str(r.status), r.detail)
+                for r in read_results(old)
+            ),
+        )
     diff = Diff()
-    for r in new():
+    for r in read_results(new):
         key = (r.target, r.tier, r.subject, r.check)
         status = str(r.status)
-        previous = before.pop(key, None)
-        if previous is None:
+        # taken out as it is matched: a second new result of the key has appeared
+        previous = conn.execute(f"DELETE FROM before WHERE {_KEY} RETURNING status", key).fetchall()
+        if not previous:
             diff.appeared.append(Change(*key, None, status, r.detail))
             continue
-        was = previous[0]
+        was = previous[0][0]
         if was == status:
             continue
         change = Change(*key, was, status, r.detail)
@@ -161,14 +215,32 @@ def compare(old: Results, new: Results, profile: Profile = DEFAULT_PROFILE) -> D
             diff.regressed.append(change)
         else:
             diff.improved.append(change)
-    diff.disappeared = [Change(*k, was, None, detail) for k, (was, detail) in before.items()]
+    diff.disappeared = [
+        Change(*key, was, None, detail)
+        for *key, was, detail in conn.execute("SELECT * FROM before")
+    ]
     for name in ("regressed", "improved", "undecided", "appeared", "disappeared"):
         setattr(diff, name, _sort(getattr(diff, name)))
-    old_sum, new_sum = summarize(old(), profile=profile), summarize(new(), profile=profile)
-    old_scores = {t["name"]: t["score"] for t in old_sum["targets"]}
-    for t in new_sum["targets"]:
-        if t["name"] in old_scores and old_scores[t["name"]] != t["score"]:
-            diff.scores.append(ScoreChange(t["name"], old_scores[t["name"]], t["score"]))
-    diff.scores.sort(key=lambda s: (not s.fell, s.target))
-    diff.overall = ScoreChange("overall", old_sum["overall"]["score"], new_sum["overall"]["score"])
     return diff
+
+
+def _scores(
+    diff: Diff, conn: sqlite3.Connection, old: TargetIndex, new: TargetIndex, profile: Profile
+) -> None:
+    """Target scores of both runs with one profile; the changed ones, and the overall."""
+    old_total, new_total = SummaryBuilder(profile), SummaryBuilder(profile)
+    with conn:
+        for row in scored_rows(old.groups(), profile):
+            old_total.add(row)
+            conn.execute(
+                "INSERT OR REPLACE INTO old_scores VALUES (?, ?)", (row["name"], row["score"])
+            )
+    for row in scored_rows(new.groups(), profile):
+        new_total.add(row)
+        found = conn.execute(
+            "SELECT score FROM old_scores WHERE name = ?", (row["name"],)
+        ).fetchall()
+        if found and found[0][0] != row["score"]:
+            diff.scores.append(ScoreChange(row["name"], found[0][0], row["score"]))
+    diff.scores.sort(key=lambda s: (not s.fell, s.target))
+    diff.overall = ScoreChange("overall", old_total.overall_score(), new_total.overall_score())

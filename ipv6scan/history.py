@@ -125,7 +125,8 @@ def record_run(
     summary: Mapping[str, Any],
     results: Iterable[CheckResult],
 ) -> int:
-    """Store one run in one transaction; results are streamed, never held in memory."""
+    """Store one run in one transaction; results and target rows (a list or a spool) are
+    streamed, never held in memory."""
     rows = summary.get("targets") or []
     stored = {k: v for k, v in summary.items() if k not in ("targets", "trends")}
     with conn:
@@ -270,9 +271,15 @@ def target_rows(
 
 def all_target_rows(conn: sqlite3.Connection, run_id: int) -> Iterator[dict[str, Any]]:
     """The run's summary.json target rows, in the order they were written."""
+    for text in target_row_texts(conn, run_id):
+        yield json.loads(text)
+
+
+def target_row_texts(conn: sqlite3.Connection, run_id: int) -> Iterator[str]:
+    """The same rows as stored: one line of JSON each, for a spool of rows."""
     cur = conn.execute("SELECT row FROM target_scores WHERE run_id = ? ORDER BY rowid", (run_id,))
     for (row,) in cur:
-        yield json.loads(row)
+        yield str(row)
 
 
 def summaries(

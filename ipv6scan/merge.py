@@ -1,11 +1,13 @@
 """`ipv6scan merge DIR [DIR ...] --out DIR`: shards' result directories made one.
 
 results.jsonl files are read line by line and written out as they come, so a
-merge of a million results holds no result in memory: only a 128-bit digest of
-each (target, tier, subject, check) already written, so that a result that two
-overlapping shards both hold is kept once (the first directory's). The other
-files (summary.json, report.html, results.csv, junit.xml) are then made from the
-merged results.jsonl exactly as a scan makes them.
+merge of a million results holds no result in memory. A 128-bit digest of each
+(target, tier, subject, check) already written goes to a SQLite table in a work
+directory in --out (a set of them in memory would grow with the run), so that a
+result that two overlapping shards both hold is kept once (the first
+directory's). The other files (summary.json, report.html, results.csv,
+junit.xml) are then made from the merged results.jsonl exactly as a scan makes
+them.
 
 Why the tier is part of the key: one host listed under two tiers of a target is
 two results with the same (target, subject, check); only an exact repeat, which
@@ -17,12 +19,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ipv6scan.report.jsonl_batch import MAX_BYTES
+from ipv6scan.report.workspace import Workspace
 
 RESULTS = "results.jsonl"
 KEY_FIELDS = ("target", "tier", "subject", "check")
@@ -79,22 +83,48 @@ def _records(path: Path, stats: MergeStats) -> Iterator[tuple[bytes, str]]:
             yield hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest(), text
 
 
+class _Written:
+    """The digests of the results written so far, on disk."""
+
+    def __init__(self, work: Workspace) -> None:
+        self._conn = sqlite3.connect(work.path / "merged.sqlite", isolation_level=None)
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE"):
+            self._conn.execute(f"PRAGMA {pragma}")
+        self._conn.execute("CREATE TABLE written (key BLOB PRIMARY KEY) WITHOUT ROWID")
+        self._conn.execute("BEGIN")
+
+    def add(self, digest: bytes) -> bool:
+        """False when the digest was there already."""
+        cur = self._conn.execute("INSERT OR IGNORE INTO written VALUES (?)", (digest,))
+        return cur.rowcount == 1
+
+    def close(self) -> None:
+        self._conn.close()
+
+
 def merge_results(dirs: Sequence[Path], out: Path) -> MergeStats:
     """Write out/results.jsonl from the directories' files, each result once."""
     check_dirs(dirs, out)
     out.mkdir(parents=True, exist_ok=True)
+    with Workspace(out) as work:
+        written = _Written(work)
+        try:
+            return _merge(dirs, out, written)
+        finally:
+            written.close()
+
+
+def _merge(dirs: Sequence[Path], out: Path, written: _Written) -> MergeStats:
     stats = MergeStats()
-    written: set[bytes] = set()
     batch: list[str] = []
     size = 0
     with (out / RESULTS).open("w", encoding="utf-8") as sink:
         for d in dirs:
             kept = 0
             for digest, text in _records(d / RESULTS, stats):
-                if digest in written:
+                if not written.add(digest):
                     stats.duplicates += 1
                     continue
-                written.add(digest)
                 batch.append(text)
                 size += len(text) + 1
                 kept += 1

@@ -305,8 +305,23 @@ def evaluate(
     history: Sequence[tuple[dt.date, Mapping[str, Any]]] = (),
 ) -> list[dict[str, Any]]:
     """Every milestone against this run's summary and earlier runs' summaries."""
+    milestones = list(milestones)
+    # the target rows may be a spool of a million: read them once, keep the named ones
+    named = _named_rows(summary.get("targets") or [], {m.target for m in milestones if m.target})
+    current = {**summary, "targets": named}
     out = []
     for m in milestones:
         past = [(d, value_of(m, s)) for d, s in history]
-        out.append(evaluate_one(m, value_of(m, summary), today, past))
+        out.append(evaluate_one(m, value_of(m, current), today, past))
     return out
+
+
+def _named_rows(rows: Iterable[Any], names: set[str]) -> list[Mapping[str, Any]]:
+    """The first row of each name in `names`, in the order of `rows`."""
+    found: dict[str, Mapping[str, Any]] = {}
+    if names:
+        for row in rows:
+            name = _dict(row).get("name")
+            if name in names and name not in found:
+                found[name] = row
+    return list(found.values())

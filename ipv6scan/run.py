@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import dataclasses
 import hashlib
-import json
 import os
 import signal
 import sys
@@ -30,11 +29,10 @@ from ipv6scan.probes.dns import DnspythonTransport, DnsServer
 from ipv6scan.probes.fastdns import recursive_transport
 from ipv6scan.probes.resolution import Resolver
 from ipv6scan.progress import Progress
-from ipv6scan.report.html import write_html
-from ipv6scan.report.jsonl import read_results
 from ipv6scan.report.jsonl_batch import BatchedResultWriter
-from ipv6scan.report.tables import write_csv, write_junit
-from ipv6scan.scoring import summarize
+from ipv6scan.report.outputs import OutputFiles
+from ipv6scan.report.workspace import Workspace
+from ipv6scan.scoring import DEFAULT_PROFILE, Profile
 from ipv6scan.targets import TargetSource, iter_targets
 
 
@@ -254,20 +252,21 @@ def write_outputs(
     lang: str,
     scanner: dict[str, Any] | None = None,
     summary: dict[str, Any] | None = None,
+    *,
+    profile: Profile = DEFAULT_PROFILE,
 ) -> dict[str, Any]:
-    """summary.json, report.html, results.csv and junit.xml, all from results.jsonl.
-    `summary`: one already scored (with a profile, milestones, history); else the default."""
-    results_path = out / "results.jsonl"
-    if summary is None:
-        summary = summarize(read_results(results_path))
-    if scanner is not None:
-        summary["scanner"] = scanner
-    (out / "summary.json").write_text(
-        json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
-    )
-    write_csv(read_results(results_path), out / "results.csv")
-    write_junit(read_results(results_path), out / "junit.xml")
-    write_html(read_results(results_path), summary, lang, out / "report.html")
+    """summary.json, report.html, results.csv and junit.xml, all from results.jsonl, in
+    memory that does not grow with the run (scratch files go in a work directory in
+    `out`). `summary`: one already scored (milestones, history); else scored here with
+    `profile`. A summary scored here keeps its headline numbers once this returns, but
+    its target rows are gone with the work directory."""
+    with Workspace(out) as work:
+        files = OutputFiles(out, work)
+        if summary is None:
+            summary = files.score(profile)
+        if scanner is not None:
+            summary["scanner"] = scanner
+        files.write(summary, lang)
     return summary
 
 

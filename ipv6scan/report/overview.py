@@ -28,7 +28,7 @@ from ipv6scan.report.labels import (
     Words,
     order_of,
 )
-from ipv6scan.report.targets import TargetView, series
+from ipv6scan.report.targets import Census, series
 
 Gettext = Callable[..., str]
 
@@ -167,12 +167,8 @@ def check_matrix(
     return p.charts.heatmap([p.words.check(c) for c in checks], columns, cells, title)
 
 
-def services_chart(p: Parts, views: Sequence[TargetView]) -> Markup | None:
+def services_chart(p: Parts, counts: Mapping[str, Counter[str]]) -> Markup | None:
     """How many targets have each service (DNS, web, mail) in each colour."""
-    counts: dict[str, Counter[str]] = {}
-    for v in views:
-        for service, light in v.services.items():
-            counts.setdefault(service, Counter())[light] += 1
     if not counts:
         return None
     stacks = []
@@ -202,7 +198,7 @@ def sector_chart(p: Parts, sectors: Mapping[str, Any]) -> Markup | None:
     return p.charts.bars(bars, p._("Score by sector"))
 
 
-def tier_chart(p: Parts, overall: Mapping[str, Any], views: Sequence[TargetView]) -> Markup | None:
+def tier_chart(p: Parts, overall: Mapping[str, Any], census: Census) -> Markup | None:
     """The scorer's tier scores over all targets; else the mean of the targets' tier scores."""
     given = _dict(overall.get("tiers"))
     scores: dict[str, tuple[float | None, int]] = {}
@@ -211,16 +207,9 @@ def tier_chart(p: Parts, overall: Mapping[str, Any], views: Sequence[TargetView]
             info = _dict(info)
             scores[tier] = (_num(info.get("score")), int(info.get("targets") or 0))
     else:
-        collected: dict[str, list[float]] = {}
-        seen: Counter[str] = Counter()
-        for v in views:
-            for tier, score in v.tiers.items():
-                seen[tier] += 1
-                if score is not None:
-                    collected.setdefault(tier, []).append(score)
-        for tier, n in seen.items():
-            vals = collected.get(tier, [])
-            scores[tier] = (round(sum(vals) / len(vals), 1) if vals else None, n)
+        for tier, n in census.tier_seen.items():
+            mean = census.tier_scores.get(tier)
+            scores[tier] = (mean.value() if mean is not None else None, n)
     if not scores:
         return None
     bars = []

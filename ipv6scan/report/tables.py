@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+import re
+import shutil
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TextIO
 from xml.sax.saxutils import escape, quoteattr
 
 from ipv6scan.model import CheckResult, Status
 
+COPY_CHUNK = 1 << 16  # characters copied at a time
 CSV_FIELDS = (
     "target",
     "sector",
@@ -29,23 +33,40 @@ def _csv_safe(text: str) -> str:
 
 
 def write_csv(results: Iterable[CheckResult], path: Path) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(CSV_FIELDS)
+    with CsvWriter(path) as writer:
         for r in results:
-            row = r.to_json()
-            row["evidence"] = json.dumps(row["evidence"], ensure_ascii=False, sort_keys=True)
-            writer.writerow([_csv_safe(str(row[f])) for f in CSV_FIELDS])
+            writer.write(r)
 
 
-def _xml_ok(ch: str) -> bool:
-    # XML 1.0's Char production; a banner or page may carry anything else.
-    o = ord(ch)
-    return (o >= 0x20 and o <= 0xD7FF) or ch in "\t\n\r" or 0xE000 <= o <= 0xFFFD or o >= 0x10000
+class CsvWriter:
+    """results.csv a result at a time, so that it can share a pass with another writer."""
+
+    def __init__(self, path: Path) -> None:
+        self._fh = path.open("w", encoding="utf-8", newline="")
+        self._writer = csv.writer(self._fh)
+        self._writer.writerow(CSV_FIELDS)
+
+    def write(self, r: CheckResult) -> None:
+        row = r.to_json()
+        row["evidence"] = json.dumps(row["evidence"], ensure_ascii=False, sort_keys=True)
+        self._writer.writerow([_csv_safe(str(row[f])) for f in CSV_FIELDS])
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> CsvWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# Not in XML 1.0's Char production; a banner or page may carry anything.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _xml_clean(text: str) -> str:
-    return "".join(ch if _xml_ok(ch) else "\ufffd" for ch in text)
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def _xml_text(text: str) -> str:
@@ -57,43 +78,96 @@ def _xml_attr(text: str) -> str:
 
 
 def write_junit(results: Iterable[CheckResult], path: Path) -> None:
-    """One test case per (target, subject, check); suites per target."""
+    """One test case per (target, subject, check); suites per target, in the order the
+    targets first appear. Groups in memory: for a results.jsonl of any size, give
+    write_junit_groups the groups of report.grouping."""
     by_target: dict[str, list[CheckResult]] = {}
     for r in results:
         by_target.setdefault(r.target, []).append(r)
-    with path.open("w", encoding="utf-8") as fh:
-        total = sum(len(v) for v in by_target.values())
-        fails = sum(r.status is Status.FAIL for v in by_target.values() for r in v)
-        errors = sum(r.status is Status.ERROR for v in by_target.values() for r in v)
-        fh.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    write_junit_groups(by_target.values(), path)
+
+
+def write_junit_groups(groups: Iterable[Sequence[CheckResult]], path: Path) -> None:
+    with JunitWriter(path) as junit:
+        for rows in groups:
+            junit.add(rows)
+
+
+class JunitWriter:
+    """junit.xml a suite at a time. The totals open the file but are known only at the
+    end, so the suites go to a scratch file beside it and are copied in after them."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._body_path = path.with_name(path.name + ".part")
+        self._body: TextIO | None = self._body_path.open("w", encoding="utf-8")
+        self.total = self.failures = self.errors = 0
+
+    def add(self, rows: Sequence[CheckResult]) -> None:
+        if not rows or self._body is None:
+            return
+        fh = self._body
+        f = sum(r.status is Status.FAIL for r in rows)
+        e = sum(r.status is Status.ERROR for r in rows)
+        s = sum(r.status is Status.SKIP for r in rows)
+        t = sum(r.duration_ms for r in rows) / 1000
+        self.total += len(rows)
+        self.failures += f
+        self.errors += e
         fh.write(
-            f'<testsuites name="ipv6scan" tests="{total}" failures="{fails}" errors="{errors}">\n'
+            f'  <testsuite name={_xml_attr(rows[0].target)} tests="{len(rows)}" '
+            f'failures="{f}" errors="{e}" skipped="{s}" time="{t:.3f}">\n'
         )
-        for target, rows in by_target.items():
-            f = sum(r.status is Status.FAIL for r in rows)
-            e = sum(r.status is Status.ERROR for r in rows)
-            s = sum(r.status is Status.SKIP for r in rows)
-            t = sum(r.duration_ms for r in rows) / 1000
+        for r in rows:
+            name = _xml_attr(f"{r.subject} {r.check}")
+            cls = _xml_attr(f"{r.target}.{r.tier}")
             fh.write(
-                f'  <testsuite name={_xml_attr(target)} tests="{len(rows)}" '
-                f'failures="{f}" errors="{e}" skipped="{s}" time="{t:.3f}">\n'
+                f'    <testcase classname={cls} name={name} time="{r.duration_ms / 1000:.3f}">'
             )
-            for r in rows:
-                name = _xml_attr(f"{r.subject} {r.check}")
-                cls = _xml_attr(f"{r.target}.{r.tier}")
+            msg = _xml_attr(r.detail[:500])
+            body = _xml_text(json.dumps(r.evidence, ensure_ascii=False)[:4000])
+            if r.status is Status.FAIL:
+                fh.write(f"<failure message={msg}>{body}</failure>")
+            elif r.status is Status.ERROR:
+                fh.write(f"<error message={msg}>{body}</error>")
+            elif r.status is Status.SKIP:
+                fh.write(f"<skipped message={msg}/>")
+            elif r.status is Status.WARN:
+                fh.write(f"<system-out>{_xml_text('warn: ' + r.detail)}</system-out>")
+            fh.write("</testcase>\n")
+        fh.write("  </testsuite>\n")
+
+    def close(self) -> None:
+        """Write junit.xml: the totals, then the suites."""
+        if self._body is None:
+            return
+        self._body.close()
+        self._body = None
+        try:
+            with self.path.open("w", encoding="utf-8") as fh:
+                fh.write('<?xml version="1.0" encoding="UTF-8"?>\n')
                 fh.write(
-                    f'    <testcase classname={cls} name={name} time="{r.duration_ms / 1000:.3f}">'
+                    f'<testsuites name="ipv6scan" tests="{self.total}" '
+                    f'failures="{self.failures}" errors="{self.errors}">\n'
                 )
-                msg = _xml_attr(r.detail[:500])
-                body = _xml_text(json.dumps(r.evidence, ensure_ascii=False)[:4000])
-                if r.status is Status.FAIL:
-                    fh.write(f"<failure message={msg}>{body}</failure>")
-                elif r.status is Status.ERROR:
-                    fh.write(f"<error message={msg}>{body}</error>")
-                elif r.status is Status.SKIP:
-                    fh.write(f"<skipped message={msg}/>")
-                elif r.status is Status.WARN:
-                    fh.write(f"<system-out>{_xml_text('warn: ' + r.detail)}</system-out>")
-                fh.write("</testcase>\n")
-            fh.write("  </testsuite>\n")
-        fh.write("</testsuites>\n")
+                with self._body_path.open(encoding="utf-8") as body:
+                    shutil.copyfileobj(body, fh, COPY_CHUNK)
+                fh.write("</testsuites>\n")
+        finally:
+            self._body_path.unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        """Give up (the pass failed): no half-counted junit.xml."""
+        if self._body is not None:
+            self._body.close()
+            self._body = None
+        self._body_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> JunitWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.discard()

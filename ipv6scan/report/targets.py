@@ -1,19 +1,22 @@
 """The per-target parts of the report: ranking rows and drill-downs.
 
-Targets come from the summary (one row each, even at 100k); the report shows a
-bounded ranking (all of a normal run; the top and bottom of a huge one) and
-drill-downs for at most DRILL_LIMIT of those, the lowest scores first since they
-need the most work. Everything else is in summary.json and results.csv.
+Targets come from the summary (one row each, a million in a big run, read from a spool
+one at a time); one pass counts them and keeps a bounded ranking (all of a normal run;
+the top and bottom of a huge one) and the report drills down into at most DRILL_LIMIT of
+those, the lowest scores first since they need the most work. Everything else is in
+summary.json and results.csv.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ipv6scan.report.digest import Kept, Shown
 from ipv6scan.report.labels import CHECKS, SERVICES, TIERS
+from ipv6scan.scoring.mean import Mean
 
 RANK_LIMIT = 1000
 DRILL_LIMIT = 300
@@ -61,50 +64,133 @@ def _num(value: object) -> float | None:
     return float(value)
 
 
-def target_views(summary: Mapping[str, Any]) -> list[TargetView]:
+def target_view(index: int, t: Mapping[str, Any], trends: Mapping[str, Any]) -> TargetView:
+    tiers = _dict(t.get("tiers"))
+    counts: dict[str, int] = {}
+    for tier in tiers.values():
+        for status, n in _dict(_dict(tier).get("counts")).items():
+            if isinstance(n, int):
+                counts[str(status)] = counts.get(str(status), 0) + n
+    name = str(t.get("name", ""))
+    return TargetView(
+        index=index,
+        name=name,
+        sector=str(t.get("sector", "")),
+        score=_num(t.get("score")),
+        stage=str(t.get("stage") or "not-assessed"),
+        tiers={str(k): _num(_dict(v).get("score")) for k, v in tiers.items()},
+        counts=counts,
+        fix_first=_fix_first(t.get("fix_first")),
+        services=_services(_dict(t.get("services"))),
+        subject_scores={
+            (str(s.get("tier", "")), str(s.get("subject", ""))): _num(s.get("score"))
+            for s in t.get("subjects") or []
+            if isinstance(s, Mapping)
+        },
+        trend=series(trends.get(name)),
+    )
+
+
+RankKey = tuple[bool, float, str, int]
+Ranked = tuple[RankKey, Mapping[str, Any]]  # a row and where it ranks
+
+
+def _rank_key(index: int, t: Mapping[str, Any]) -> RankKey:
+    """Best first, unscored last, then by name; the index keeps equal names stable."""
+    score = _num(t.get("score"))
+    return (score is None, -(score or 0.0), str(t.get("name", "")), index)
+
+
+class _Keep:
+    """The `n` rows that rank first (last with `reverse`), in bounded memory: sorted and
+    cut each time twice as many have come in."""
+
+    def __init__(self, n: int, reverse: bool = False) -> None:
+        self.n = n
+        self.reverse = reverse
+        self.items: list[Ranked] = []
+
+    def add(self, key: RankKey, row: Mapping[str, Any]) -> None:
+        self.items.append((key, row))
+        if len(self.items) > 2 * self.n:
+            self._cut()
+
+    def _cut(self) -> None:
+        self.items.sort(key=lambda item: item[0], reverse=self.reverse)
+        del self.items[self.n :]
+
+    def result(self) -> list[Ranked]:
+        """In rank order."""
+        self._cut()
+        return self.items[::-1] if self.reverse else self.items
+
+
+@dataclass
+class Census:
+    """What the report needs of every target row: counts, and a bounded ranking."""
+
+    total: int = 0
+    stages: Counter[str] = field(default_factory=Counter)
+    services: dict[str, Counter[str]] = field(default_factory=dict)  # service -> colour
+    sectors: set[str] = field(default_factory=set)
+    tiers: set[str] = field(default_factory=set)
+    tier_scores: dict[str, Mean] = field(default_factory=dict)  # mean of targets' tier scores
+    tier_seen: Counter[str] = field(default_factory=Counter)  # targets with the tier
+    ranking: Ranking = field(default_factory=lambda: Ranking([], 0, 0))
+
+    def add(self, t: Mapping[str, Any]) -> None:
+        """Count one row, reading only what the counts need (most rows are not shown)."""
+        self.total += 1
+        self.stages[str(t.get("stage") or "not-assessed")] += 1
+        self.sectors.add(str(t.get("sector", "")))
+        for service, light in _services(_dict(t.get("services"))).items():
+            self.services.setdefault(service, Counter())[light] += 1
+        for tier, info in _dict(t.get("tiers")).items():
+            tier = str(tier)
+            self.tiers.add(tier)
+            self.tier_seen[tier] += 1
+            score = _num(_dict(info).get("score"))
+            if score is not None:
+                self.tier_scores.setdefault(tier, Mean()).add(score)
+
+
+def survey(summary: Mapping[str, Any], limit: int = RANK_LIMIT) -> Census:
+    """One pass over the summary's target rows (a list, or a spool of a million)."""
     trends = _dict(_dict(summary.get("trends")).get("targets"))
-    views = []
-    for i, t in enumerate(summary.get("targets") or []):
+    census = Census()
+    best, worst = _Keep(limit), _Keep(limit // 2, reverse=True)
+    rows: Iterable[Any] = summary.get("targets") or []
+    for i, t in enumerate(rows):
         if not isinstance(t, Mapping):
             continue
-        tiers = _dict(t.get("tiers"))
-        counts: dict[str, int] = {}
-        for tier in tiers.values():
-            for status, n in _dict(_dict(tier).get("counts")).items():
-                if isinstance(n, int):
-                    counts[str(status)] = counts.get(str(status), 0) + n
-        name = str(t.get("name", ""))
-        views.append(
-            TargetView(
-                index=i,
-                name=name,
-                sector=str(t.get("sector", "")),
-                score=_num(t.get("score")),
-                stage=str(t.get("stage") or "not-assessed"),
-                tiers={str(k): _num(_dict(v).get("score")) for k, v in tiers.items()},
-                counts=counts,
-                fix_first=_fix_first(t.get("fix_first")),
-                services=_services(_dict(t.get("services"))),
-                subject_scores={
-                    (str(s.get("tier", "")), str(s.get("subject", ""))): _num(s.get("score"))
-                    for s in t.get("subjects") or []
-                    if isinstance(s, Mapping)
-                },
-                trend=series(trends.get(name)),
-            )
-        )
-    return views
+        census.add(t)
+        key = _rank_key(i, t)
+        best.add(key, t)
+        worst.add(key, t)
+
+    def views(kept: list[Ranked]) -> list[TargetView]:
+        return [target_view(key[3], t, trends) for key, t in kept]
+
+    census.ranking = rank(views(best.result()), views(worst.result()), census.total, limit)
+    return census
 
 
-def rank(views: list[TargetView], limit: int = RANK_LIMIT) -> Ranking:
-    """Best first, unscored last; a huge run keeps its top and bottom halves of `limit`."""
-    ordered = sorted(views, key=lambda v: (v.score is None, -(v.score or 0.0), v.name))
-    for position, v in enumerate(ordered, 1):
-        v.rank = position
-    if len(ordered) <= limit:
-        return Ranking(ordered, 0, len(ordered))
+def rank(
+    best: list[TargetView], worst: list[TargetView], total: int, limit: int = RANK_LIMIT
+) -> Ranking:
+    """Positions for the kept views: all of them when `total` fits in `limit`, else the
+    top and the bottom halves of `limit` (`best` and `worst`, both in rank order)."""
+    if total <= limit:
+        for position, v in enumerate(best, 1):
+            v.rank = position
+        return Ranking(best, 0, len(best))
     half = limit // 2
-    return Ranking(ordered[:half] + ordered[-half:], len(ordered) - 2 * half, half)
+    top, bottom = best[:half], worst[-half:] if half else []
+    for position, v in enumerate(top, 1):
+        v.rank = position
+    for position, v in enumerate(bottom, total - len(bottom) + 1):
+        v.rank = position
+    return Ranking(top + bottom, total - 2 * half, half)
 
 
 def choose_drill(ranking: Ranking, limit: int = DRILL_LIMIT) -> list[TargetView]:

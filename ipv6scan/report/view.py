@@ -1,5 +1,6 @@
-"""Everything the template shows, computed once from the summary and one pass over the
-results. The template only lays it out; every word here goes through the catalogue.
+"""Everything the template shows, computed once from one pass over the summary's target
+rows and one over the results, each in bounded memory. The template only lays it out;
+every word here goes through the catalogue.
 
 Parts of the summary that a newer scorer adds (fix_first, services, stage names,
 milestones, trends, profile) are shown when present and simply left out when absent.
@@ -8,7 +9,6 @@ milestones, trends, profile) are shown when present and simply left out when abs
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,9 +28,8 @@ from ipv6scan.report.targets import (
     choose_drill,
     fallback_fix_first,
     groups,
-    rank,
     series,
-    target_views,
+    survey,
 )
 
 Gettext = ov.Gettext
@@ -134,8 +133,8 @@ def build(
     # the placeholders map to themselves: the chart module fills them per label
     pair = _("%(label)s: %(value)s", label="%(label)s", value="%(value)s")
     p = ov.Parts(gettext, words, fmt, Charts(pair=pair, sep=_("; ")))
-    views = target_views(summary)
-    ranking = rank(views)
+    census = survey(summary)
+    ranking = census.ranking
     drilled = choose_drill(ranking)
     d = digest(results, (v.name for v in drilled))
     overall = _dict(summary.get("overall"))
@@ -150,11 +149,11 @@ def build(
             fix = fallback_fix_first(kept) if ours else v.fix_first or []
             drills.append(Drill(v, groups(kept, v), kept.omitted if kept else 0, fix, ours))
 
-    stage_counts = Counter(v.stage for v in views)
+    stage_counts = census.stages
     stage_order = ladder.stages + sorted(set(stage_counts) - set(ladder.stages) - {"not-assessed"})
     if stage_counts.get("not-assessed"):
         stage_order.append("not-assessed")
-    assessed = len(views) - stage_counts.get("not-assessed", 0)
+    assessed = census.total - stage_counts.get("not-assessed", 0)
 
     overall_points = series(trends.get("overall"))
 
@@ -170,12 +169,12 @@ def build(
         profile=localized(_dict(summary.get("profile")).get("name"), lang),
         overall_score=score,
         overall_ring=p.charts.ring(score, fmt.score(score) or "–", _("Overall score")),
-        targets_total=len(views),
+        targets_total=census.total,
         results_total=d.results,
         findings_total=d.finding_count,
-        stage_chart=ov.stage_chart(p, stage_order, stage_counts, len(views)),
+        stage_chart=ov.stage_chart(p, stage_order, stage_counts, census.total),
         stage_kpis=ov.stage_kpis(p, ladder.stages, stage_counts, assessed),
-        services_chart=ov.services_chart(p, views),
+        services_chart=ov.services_chart(p, census.services),
         status_chart=ov.status_chart(p, d),
         problems_chart=ov.problems_chart(p, d),
         milestones=ov.milestones(p, summary.get("milestones")),
@@ -198,7 +197,7 @@ def build(
             for name, raw in sorted(_dict(trends.get("sectors")).items())
             if (t := ov.trend(p, words.sector(str(name)), series(raw))) is not None
         ],
-        tier_chart=ov.tier_chart(p, overall, views),
+        tier_chart=ov.tier_chart(p, overall, census),
         tier_matrix=ov.check_matrix(
             p,
             d.by_tier,
@@ -215,8 +214,8 @@ def build(
         table=d.table_rows(),
         table_complete=d.table_is_complete,
         scanner=_dict(summary.get("scanner")),
-        sectors_present=order_of(SECTORS, {v.sector for v in views} | set(d.by_sector)),
-        tiers_present=order_of(TIERS, {t for v in views for t in v.tiers} | set(d.by_tier)),
+        sectors_present=order_of(SECTORS, census.sectors | set(d.by_sector)),
+        tiers_present=order_of(TIERS, census.tiers | set(d.by_tier)),
         stages_present=[s for s in stage_order if stage_counts.get(s)],
         checks_present=order_of(CHECKS, d.by_check),
         ladder=ladder.stages,

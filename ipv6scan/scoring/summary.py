@@ -2,7 +2,9 @@
 
 A sector's and the overall score are the mean of their targets' scores; per tier, the mean
 of the targets' tier scores. Check counts per tier, stage counts and service colours are
-summed so that milestones and reports need no second pass over the results.
+summed so that milestones and reports need no second pass over the results. The sums are
+running ones: a group's state does not grow with its targets, so the target rows can be
+streamed to disk (scoring.stream) while the groups stay in memory.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from ipv6scan.model import TIERS, CheckResult
 from ipv6scan.scoring.colours import COLOUR_NAMES, SERVICE_NAMES
+from ipv6scan.scoring.mean import Mean
 from ipv6scan.scoring.profile import DEFAULT_PROFILE, Profile
 from ipv6scan.scoring.stages import catalogue
 from ipv6scan.scoring.tally import TargetScore
@@ -20,9 +23,9 @@ from ipv6scan.scoring.tally import TargetScore
 SCHEMA = 1
 
 
-def _mean(values: Iterable[object]) -> float | None:
-    nums = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    return round(sum(nums) / len(nums), 1) if nums else None
+def _add_score(mean: Mean, value: object) -> None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        mean.add(value)
 
 
 def _add_counts(into: dict[str, int], counts: Mapping[str, int]) -> None:
@@ -34,16 +37,20 @@ class _Group:
     """The targets of one sector, or of the whole run."""
 
     def __init__(self) -> None:
-        self.scores: list[float | None] = []
-        self.tier_scores: dict[str, list[float | None]] = {}
+        self.scores = Mean()  # of the scored targets
+        self.targets = 0
+        self.tier_scores: dict[str, Mean] = {}
+        self.tier_targets: dict[str, int] = {}
         self.checks: dict[str, dict[str, dict[str, int]]] = {}  # tier -> check -> counts
         self.stages: dict[str, int] = {}
         self.colours: dict[str, dict[str, int]] = {}
 
     def add(self, row: Mapping[str, Any]) -> None:
-        self.scores.append(row["score"])
+        _add_score(self.scores, row["score"])
+        self.targets += 1
         for tier, info in row["tiers"].items():
-            self.tier_scores.setdefault(tier, []).append(info["score"])
+            _add_score(self.tier_scores.setdefault(tier, Mean()), info["score"])
+            self.tier_targets[tier] = self.tier_targets.get(tier, 0) + 1
             per_tier = self.checks.setdefault(tier, {})
             for check, counts in info["checks"].items():
                 _add_counts(per_tier.setdefault(check, {}), counts)
@@ -57,12 +64,12 @@ class _Group:
         order = [t for t in TIERS if t in self.tier_scores]
         order += sorted(set(self.tier_scores) - set(TIERS))
         return {
-            "score": _mean(self.scores),
-            "targets": len(self.scores),
+            "score": self.scores.value(),
+            "targets": self.targets,
             "tiers": {
                 tier: {
-                    "score": _mean(self.tier_scores[tier]),
-                    "targets": len(self.tier_scores[tier]),
+                    "score": self.tier_scores[tier].value(),
+                    "targets": self.tier_targets[tier],
                     "checks": self.checks.get(tier, {}),
                 }
                 for tier in order
@@ -72,14 +79,44 @@ class _Group:
         }
 
 
+class SummaryBuilder:
+    """summary.json from target rows as they come: the groups add up, the rows pass on."""
+
+    def __init__(self, profile: Profile = DEFAULT_PROFILE) -> None:
+        self.profile = profile
+        self.overall = _Group()
+        self.sectors: dict[str, _Group] = {}
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        self.overall.add(row)
+        self.sectors.setdefault(row["sector"], _Group()).add(row)
+
+    def overall_score(self) -> float | None:
+        return self.overall.scores.value()
+
+    def summary(self, targets: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+        """The summary; `targets` (the rows added, a list or a spool) is its "targets"."""
+        return {
+            "schema": SCHEMA,
+            "profile": self.profile.describe(),
+            "overall": self.overall.to_json(),
+            "sectors": {name: group.to_json() for name, group in sorted(self.sectors.items())},
+            "targets": targets,
+            "stages": catalogue(),
+            "legend": {"services": SERVICE_NAMES, "colours": COLOUR_NAMES},
+        }
+
+
 def summarize(
     results: Iterable[CheckResult],
     weights: Mapping[str, float] | None = None,
     *,
     profile: Profile = DEFAULT_PROFILE,
 ) -> dict[str, Any]:
-    """summary.json from a stream of results. `weights`, when given, replaces the profile's
-    weight table (checks it does not name weigh the profile's default weight)."""
+    """summary.json from results in any order, every target held in memory: for tests and
+    small inputs. A results.jsonl of any size goes through scoring.stream instead.
+    `weights`, when given, replaces the profile's weight table (checks it does not name
+    weigh the profile's default weight)."""
     if weights is not None:
         profile = replace(profile, weights=dict(weights))
     targets: dict[str, TargetScore] = {}
@@ -88,17 +125,8 @@ def summarize(
         if ts is None:
             ts = targets[result.target] = TargetScore(result.target, result.sector, profile)
         ts.add(result)
+    builder = SummaryBuilder(profile)
     rows = [ts.row() for ts in targets.values()]
-    overall, sectors = _Group(), {}
     for row in rows:
-        overall.add(row)
-        sectors.setdefault(row["sector"], _Group()).add(row)
-    return {
-        "schema": SCHEMA,
-        "profile": profile.describe(),
-        "overall": overall.to_json(),
-        "sectors": {name: group.to_json() for name, group in sorted(sectors.items())},
-        "targets": rows,
-        "stages": catalogue(),
-        "legend": {"services": SERVICE_NAMES, "colours": COLOUR_NAMES},
-    }
+        builder.add(row)
+    return builder.summary(rows)
