@@ -133,13 +133,14 @@ async def scan(
         )
         try:
             chosen = sharded(targets, config.shard)
+            bulk = use_bulk_path(config, ctx)
             workers = 1
-            if isinstance(targets, TargetSource) and use_bulk_path(config, ctx):
+            if bulk and isinstance(targets, TargetSource):
                 workers = worker_count(targets.paths)
             if workers > 1:
                 assert isinstance(targets, TargetSource)
                 stats = await _fan_out(config, ctx, targets, workers, writer, engine)
-            elif use_bulk_path(config, ctx):
+            elif bulk:
                 stats = await _bulk(config, ctx, chosen, engine)
             else:
                 stats = await engine.run(chosen)

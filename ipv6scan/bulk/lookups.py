@@ -42,7 +42,7 @@ class BulkLookups:
     def lookup(self, name: str, rdtype: str, found: Found) -> None:
         """Look `name` up; `found(lookup)` is called once, from the event loop."""
         name = name.rstrip(".").lower() or "."  # as Resolver keys its look-ups
-        _Chase(self, name, rdtype, found).ask(name)
+        _Chase(self, name, rdtype, found)._send(self.servers[0])
 
 
 class _Chase:
@@ -59,6 +59,7 @@ class _Chase:
         self.plan = AskPlan(owner.servers, owner.attempts)
 
     def ask(self, qname: str) -> None:
+        """The next name along the chain: a fresh round of resolvers for it."""
         self.current = qname
         self.plan = AskPlan(self.owner.servers, self.owner.attempts)
         self._send(self.owner.servers[0])
