@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+# One encoder for every results line: json.dumps with options builds a new one per call,
+# a sixth of the time a DNS-only scan spends on a result.
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
 
 class Status(StrEnum):
     PASS = "pass"
@@ -75,7 +79,7 @@ class CheckResult:
         }
 
     def to_line(self) -> str:
-        return json.dumps(self.to_json(), ensure_ascii=False, sort_keys=False, default=str)
+        return _LINE_ENCODER.encode(self.to_json())
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CheckResult:

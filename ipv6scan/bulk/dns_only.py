@@ -1,14 +1,16 @@
 """DNS-only scans on the bulk path: targets in, dns.aaaa results out, no task per name.
 
 For each domain D the engine would ask AAAA D, then AAAA and A of www.D (is www.D a
-subject?), and judge the AAAA of each host subject. Here the three questions go out
-at once through BulkLookups and each answer's callback does the rest with the
-engine's own pieces: classify() and judge_aaaa() for the verdict, www_exists() for
-the subject rule, emit() for the line and the counts. A target with `systems`
-entries is handed to the engine whole.
+subject?), and judge the AAAA of each host subject. Here AAAA D and AAAA www.D go out
+at once through BulkLookups, and each answer's callback does the rest with the
+engine's own pieces: classify() and judge_aaaa() for the verdict, www_settled() and
+www_exists() for the subject rule, emit() for the line and the counts. A www.D is
+asked for its A only when its AAAA answer leaves the rule open (no data, no
+NXDOMAIN): on a typical list that spares a quarter of the questions. A target with
+`systems` entries is handed to the engine whole.
 
-At most `in_flight` domains are in progress (three questions each), so memory stays
-flat whatever the list's length.
+At most `in_flight` domains are in progress (three questions each at most), so memory
+stays flat whatever the list's length.
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator
 from ipv6scan.bulk.lookups import BulkLookups
 from ipv6scan.checks.dns import judge_aaaa
 from ipv6scan.context import ScanContext
-from ipv6scan.engine import ScanStats, Sink, emit, internal_error, www_exists
+from ipv6scan.engine import ScanStats, Sink, emit, internal_error, www_exists, www_settled
 from ipv6scan.model import Subject, Target
 from ipv6scan.probes.dns_observe import classify
 from ipv6scan.probes.fastdns import FastUdpTransport
 from ipv6scan.probes.resolution import Lookup
 
 CHECK = "dns.aaaa"
-QUERIES_PER_DOMAIN = 3  # AAAA D, AAAA www.D, A www.D
+QUERIES_PER_DOMAIN = 3  # at most: AAAA D, AAAA www.D, then A www.D if it must decide
+SUBJECT_RULES = 2  # answers a domain waits for: D's AAAA, and whether www.D is a subject
 
 
 def bulk_capable(check_ids: Iterable[str], ctx: ScanContext) -> bool:
@@ -142,25 +145,23 @@ class _TargetState:
 
 
 class _Domain:
-    """One domain's three questions; done when the last of them is judged."""
+    """One domain's questions; done when D and www.D are both settled."""
 
-    __slots__ = ("domain", "left", "scan", "started", "state", "www_a", "www_aaaa")
+    __slots__ = ("domain", "left", "scan", "started", "state", "www_aaaa")
 
     def __init__(self, scan: DnsOnlyScan, state: _TargetState, domain: str) -> None:
         self.scan = scan
         self.state = state
         self.domain = domain
         self.started = time.monotonic()
-        self.left = QUERIES_PER_DOMAIN
+        self.left = SUBJECT_RULES
         self.www_aaaa: Lookup | None = None
-        self.www_a: Lookup | None = None
 
     def start(self) -> None:
         # the names passed the target list's validation: the codec can encode them
-        lookups, www = self.scan.lookups, f"www.{self.domain}"
+        lookups = self.scan.lookups
         lookups.lookup(self.domain, "AAAA", self._bare)
-        lookups.lookup(www, "AAAA", self._www_aaaa)
-        lookups.lookup(www, "A", self._www_a)
+        lookups.lookup(f"www.{self.domain}", "AAAA", self._www_aaaa)
 
     def _bare(self, lookup: Lookup) -> None:
         try:
@@ -171,22 +172,29 @@ class _Domain:
             self.scan.fail(exc)
 
     def _www_aaaa(self, lookup: Lookup) -> None:
-        self.www_aaaa = lookup
-        self._www()
-
-    def _www_a(self, lookup: Lookup) -> None:
-        self.www_a = lookup
-        self._www()
-
-    def _www(self) -> None:
-        aaaa, a = self.www_aaaa, self.www_a
         try:
-            if aaaa is not None and a is not None and www_exists(aaaa, a):
-                subject = Subject("host", f"www.{self.domain}", self.state.target)
-                self.scan.judge(subject, aaaa, self.started)
-            self._one_done()
+            exists = www_settled(lookup)
+            if exists is None:
+                self.www_aaaa = lookup  # the A decides
+                self.scan.lookups.lookup(f"www.{self.domain}", "A", self._www_a)
+                return
+            self._www(lookup, exists)
         except Exception as exc:
             self.scan.fail(exc)
+
+    def _www_a(self, lookup: Lookup) -> None:
+        aaaa = self.www_aaaa
+        assert aaaa is not None
+        try:
+            self._www(aaaa, www_exists(aaaa, lookup))
+        except Exception as exc:
+            self.scan.fail(exc)
+
+    def _www(self, aaaa: Lookup, exists: bool) -> None:
+        if exists:
+            subject = Subject("host", f"www.{self.domain}", self.state.target)
+            self.scan.judge(subject, aaaa, self.started)
+        self._one_done()
 
     def _one_done(self) -> None:
         self.left -= 1

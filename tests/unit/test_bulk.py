@@ -25,12 +25,12 @@ from ipv6scan.bulk import workers as workers_module
 from ipv6scan.bulk.dns_only import DnsOnlyScan
 from ipv6scan.checks import registry
 from ipv6scan.context import Limits, ScanContext
-from ipv6scan.engine import Engine, ScanStats
+from ipv6scan.engine import Engine, ScanStats, www_exists, www_settled
 from ipv6scan.model import CheckResult, Target
 from ipv6scan.observations import Connectivity
 from ipv6scan.probes.dns import DnsServer
 from ipv6scan.probes.fastdns import FastUdpTransport
-from ipv6scan.probes.resolution import Resolver
+from ipv6scan.probes.resolution import Lookup, Resolver
 from ipv6scan.run import ScanConfig, scan
 from ipv6scan.targets import TargetSource
 from tests.unit.test_dns_transport import udp_server
@@ -138,6 +138,10 @@ async def test_bulk_path_gives_the_engines_results() -> None:
     assert by_subject[f"silent.{Z}"] == "error"
     assert by_subject[f"late.{Z}"] == "fail" and asked[(f"late.{Z}", "AAAA")] == 2
     assert f"www.v4.{Z}" in by_subject and f"www.gone.{Z}" not in by_subject
+    # the A of www.D only where the AAAA answer left it open
+    assert asked.get((f"www.v4.{Z}", "A")) == 1 and asked.get((f"www.empty.{Z}", "A")) == 1
+    assert (f"www.dual.{Z}", "A") not in asked  # a CNAME: it exists
+    assert (f"www.gone.{Z}", "A") not in asked  # NXDOMAIN: it does not
 
 
 async def test_fanned_out_over_workers_the_results_are_the_same(
@@ -228,3 +232,25 @@ async def test_sigterm_stops_the_workers_and_keeps_whole_lines(tmp_path: Path) -
     assert all(r["check"] == "dns.aaaa" for r in records)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["overall"]["targets"] == len({r["target"] for r in records})
+
+
+@pytest.mark.parametrize(
+    ("aaaa", "settled"),
+    [
+        (Lookup("www.x.test", "AAAA", "NOERROR", values=("2001:db8::1",)), True),
+        (Lookup("www.x.test", "AAAA", "NOERROR", cname_chain=("x.test",)), True),
+        (Lookup("www.x.test", "AAAA", "NXDOMAIN", cname_chain=("gone.test",)), True),
+        (Lookup("www.x.test", "AAAA", "NXDOMAIN"), False),
+        (Lookup("www.x.test", "AAAA", "NOERROR"), None),  # no AAAA: an A may exist
+        (Lookup("www.x.test", "AAAA", "SERVFAIL"), None),
+        (Lookup("www.x.test", "AAAA", "TIMEOUT", error="no answer"), None),
+        (Lookup("www.x.test", "AAAA", "NXDOMAIN", error="CNAME loop"), None),
+    ],
+)
+def test_www_rule_from_the_aaaa_alone(aaaa: Lookup, settled: bool | None) -> None:
+    assert www_settled(aaaa) is settled
+    for a_data in ((), ("198.51.100.1",)):
+        a = Lookup("www.x.test", "A", "NOERROR", values=a_data)
+        # the A answer changes the outcome only where the AAAA left it open
+        expected = bool(a_data) if settled is None else settled
+        assert www_exists(aaaa, a) is expected
