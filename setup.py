@@ -22,7 +22,15 @@ from setuptools.dist import Distribution
 
 # Modules compiled with mypyc, as paths from here. Each must stay importable as plain
 # Python (the fallback), and mypy-clean with the flags below.
-COMPILED = ["ipv6scan/probes/dnswire.py"]
+COMPILED = [
+    "ipv6scan/probes/dnswire.py",
+    # the DNS-only bulk path around it, each answer's way from the socket to its verdict
+    "ipv6scan/probes/fastdns.py",
+    "ipv6scan/probes/resolution.py",
+    "ipv6scan/probes/dns_observe.py",
+    "ipv6scan/bulk/lookups.py",
+    "ipv6scan/bulk/dns_only.py",
+]
 
 # Their one shared library, ipv6scan/_mypyc__mypyc.*.so: a fixed name inside the package
 # (mypyc's default for several modules is a hash-named top-level module).

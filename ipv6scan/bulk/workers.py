@@ -26,7 +26,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ipv6scan.engine import ScanStats
@@ -68,6 +68,21 @@ class WorkerSpec:
     paths: list[str]
     sector: str
     share: tuple[int, int]  # (k, n), 0-based k
+
+    # The checks travel by id: their functions may be compiled (mypyc), and pickle cannot
+    # carry a compiled function.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["config"] = replace(self.config, checks=())
+        state["check_ids"] = [check.id for check in self.config.checks]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from ipv6scan.checks.registry import BY_ID
+
+        checks = tuple(BY_ID[check_id] for check_id in state.pop("check_ids"))
+        state["config"] = replace(state["config"], checks=checks)
+        self.__dict__.update(state)
 
 
 @dataclass

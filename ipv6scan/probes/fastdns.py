@@ -338,14 +338,15 @@ class FastUdpTransport:
         self.received += 1
         try:
             reply = dnswire.parse_reply(data)
-        except dnswire.Truncated as exc:
-            if exc.reply is None or exc.reply.answers_question(waiting.key):
+        # one name per except clause: mypyc gives a reused name the first clause's type
+        except dnswire.Truncated as truncated:
+            if truncated.reply is None or truncated.reply.answers_question(waiting.key):
                 self._settle(channel, waiting, _TC)
             else:
                 waiting.bad = "malformed reply: it does not match the question"
             return
-        except dnswire.Malformed as exc:
-            waiting.bad = f"malformed reply: {exc}"
+        except dnswire.Malformed as malformed:
+            waiting.bad = f"malformed reply: {malformed}"
             return
         if reply.answers_question(waiting.key):
             self._settle(channel, waiting, reply)

@@ -75,7 +75,7 @@ class _Cache:
         fut.add_done_callback(lambda done: self._finished(key, done))
         while len(self.entries) > self.size:
             oldest_key, oldest = next(iter(self.entries.items()))
-            if type(oldest) is not Lookup and not oldest.done():
+            if not isinstance(oldest, Lookup) and not oldest.done():
                 break  # never drop a look-up others may be waiting on
             del self.entries[oldest_key]
 

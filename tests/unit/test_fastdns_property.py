@@ -32,6 +32,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import ipv6scan
 from ipv6scan.probes import dnswire
 from ipv6scan.probes.dns import _records
 
@@ -44,7 +45,8 @@ Outcome = tuple[object, ...]
 
 def _load_source() -> ModuleType:
     """probes/dnswire.py itself, under another name: `import` picks the .so when built."""
-    path = Path(dnswire.__file__ or "").with_name("dnswire.py")
+    # from the package, not dnswire.__file__: mypyc names a grouped module's file oddly
+    path = Path(ipv6scan.__file__ or "").parent / "probes" / "dnswire.py"
     spec = importlib.util.spec_from_file_location("ipv6scan_dnswire_source", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
