@@ -192,6 +192,8 @@ def test_worker_count_follows_the_environment_and_the_list(
     assert workers_module.worker_count([str(short)]) == 1  # a short list: not worth a process
     assert workers_module.worker_count([str(long)]) == 3  # a core left for the rest
     monkeypatch.setattr(workers_module.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert workers_module.worker_count([str(long)]) == 2  # at least two on more than one
+    monkeypatch.setattr(workers_module.os, "sched_getaffinity", lambda pid: {0})
     assert workers_module.worker_count([str(long)]) == 1
 
 
