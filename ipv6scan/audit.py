@@ -11,17 +11,21 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ipv6scan import history
-from ipv6scan.diff import Diff, compare
 from ipv6scan.milestones import Milestone, evaluate
-from ipv6scan.report.html import write_html
 from ipv6scan.report.jsonl import ResultWriter, read_results
 from ipv6scan.report.outputs import RESULTS, OutputFiles
 from ipv6scan.report.summary_json import read_fields, write_summary
 from ipv6scan.report.workspace import Workspace
 from ipv6scan.scoring import DEFAULT_PROFILE, Profile
+
+if TYPE_CHECKING:
+    from ipv6scan.diff import Diff
+
+# report.html's templates (jinja2, babel) and diff load in the functions that use them:
+# a scan's command line imports this module, and its scan should not wait for them.
 
 DB_NAME = "ipv6scan.db"
 CARRIED = ("scanner", "milestones", "trends", "run")  # what a re-render keeps from the scan
@@ -145,6 +149,8 @@ def _gate(
             f"no earlier complete run of these target files in {rec.db}; nothing to compare"
         )
         return
+    from ipv6scan.diff import compare
+
     before = earlier[-1].id
     diff = compare(lambda: history.load_results(conn, before), results, rec.profile, work)
     done.gate.extend(diff.gate())
@@ -153,6 +159,8 @@ def _gate(
 def report_dir(directory: Path, out: Path, lang: str, profile: Profile = DEFAULT_PROFILE) -> None:
     """report.html from DIR/results.jsonl, scored again (with `profile`); what only the
     scan knew (its connectivity, milestones, trends, run) comes from DIR/summary.json."""
+    from ipv6scan.report.html import write_html
+
     results = directory / RESULTS
     if not results.is_file():
         raise AuditInputError(f"{results}: no results.jsonl in {directory}")
@@ -173,6 +181,8 @@ def report_run(
 ) -> history.Run:
     """Re-render a recorded run into DIR: results.jsonl, summary.json and report.html (or
     --out). Without a profile the summary is the recorded one; with one, it is rescored."""
+    from ipv6scan.report.html import write_html
+
     if not db.is_file():
         raise AuditInputError(f"{db}: no such history database")
     conn = history.open_db(db)
@@ -214,6 +224,8 @@ def result_dir(path: Path) -> Path:
 
 
 def diff_dirs(old: Path, new: Path, profile: Profile = DEFAULT_PROFILE) -> Diff:
+    from ipv6scan.diff import compare
+
     return compare(result_dir(old), result_dir(new), profile)
 
 

@@ -24,13 +24,14 @@ from ipv6scan.model import SECTORS
 from ipv6scan.names import parse_resolver
 from ipv6scan.probes.dns import DnsServer
 from ipv6scan.progress import Progress
-from ipv6scan.report.html import LANGS
+from ipv6scan.report.i18n import LOCALES
 from ipv6scan.run import ScanConfig, scan, use_fast_loop
 from ipv6scan.scoring import DEFAULT_PROFILE, Profile
 from ipv6scan.scoring.profile_yaml import ProfileError, load_profile
-from ipv6scan.targets import TargetSource, iter_targets, validate_files
+from ipv6scan.targets import ListReader, TargetSource, iter_targets, validate_files
 
 EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
+LANGS = tuple(LOCALES)  # as report.html has them; that module (jinja2) loads after a scan
 
 
 class UsageError(Exception):
@@ -212,20 +213,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _validate(paths: Sequence[str], sector: str) -> None:
-    """Validate every file first: nothing is scanned from a file that does not validate."""
-    errors = validate_files(paths, sector)
+def _validate(paths: Sequence[str], sector: str, lists: ListReader) -> None:
+    """Validate every file first: nothing is scanned from a file that does not validate.
+    The YAML lists read stay in `lists` for the milestones and the scan."""
+    errors = validate_files(paths, sector, lists)
     if errors:
         raise UsageError("\n".join(str(e) for e in errors))
 
 
-def _count(paths: Sequence[str], sector: str) -> int:
-    return sum(1 for _ in iter_targets(paths, sector))
+def _count(paths: Sequence[str], sector: str, lists: ListReader) -> int:
+    return sum(1 for _ in iter_targets(paths, sector, lists=lists))
 
 
-def _milestones(paths: Sequence[str]) -> list[Milestone]:
+def _milestones(paths: Sequence[str], lists: ListReader) -> list[Milestone]:
     try:
-        return load_milestones(paths)
+        return load_milestones(paths, lists)
     except MilestoneErrors as exc:
         raise UsageError(str(exc)) from None
 
@@ -240,9 +242,10 @@ def _profile(path: Path | None) -> Profile:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    _validate(args.targets, args.sector)
-    count = _count(args.targets, args.sector)
-    milestones = _milestones(args.targets)
+    lists = ListReader()
+    _validate(args.targets, args.sector, lists)
+    count = _count(args.targets, args.sector, lists)
+    milestones = _milestones(args.targets, lists)
     more = f", {len(milestones)} milestone(s)" if milestones else ""
     print(f"ok: {count} targets in {len(args.targets)} file(s){more}")
     return EXIT_OK
@@ -266,11 +269,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
         AddressPolicy.from_strings(args.allow_prefix)
     except ValueError as exc:
         raise UsageError(f"--allow-prefix: {exc}") from None
-    _validate(args.targets, args.sector)
-    # the total only feeds the progress line: a third pass over a big list is not worth it
-    # when nobody watches (CI, cron, --quiet)
-    total = _count(args.targets, args.sector) if Progress.wanted(args.quiet) else None
-    profile, milestones = _profile(args.profile), _milestones(args.targets)
+    lists = ListReader()  # each YAML list read once: validation, milestones, scan
+    _validate(args.targets, args.sector, lists)
+    # the total only feeds the progress line: another pass over a big plain list is not
+    # worth it when nobody watches (CI, cron, --quiet)
+    total = _count(args.targets, args.sector, lists) if Progress.wanted(args.quiet) else None
+    profile, milestones = _profile(args.profile), _milestones(args.targets, lists)
     db = args.db or audit.default_db(args.out)
     try:  # before scanning: a database we cannot write is bad input, not a lost scan
         db.parent.mkdir(parents=True, exist_ok=True)
@@ -296,7 +300,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     started = audit.timestamp(args.today)
     try:
         _stats, connectivity = asyncio.run(
-            scan(config, TargetSource(tuple(args.targets), args.sector), total)
+            scan(config, TargetSource(tuple(args.targets), args.sector, lists), total)
         )
         scanner = {
             "ipv6": connectivity.ipv6,
@@ -309,6 +313,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         history.close()
         raise UsageError(str(exc)) from None
+    del lists  # scanned: the lists' memory goes back before scoring and reports
     recording = audit.Recording(
         db=db,
         target_files=audit.stored_targets(args.targets),

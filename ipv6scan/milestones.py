@@ -26,6 +26,7 @@ from ipv6scan.scoring.profile_yaml import known_checks
 from ipv6scan.scoring.stages import STAGES, rank
 from ipv6scan.targets import (
     YAML_SUFFIXES,
+    ListReader,
     TargetError,
     TooManyErrors,
     YamlWalker,
@@ -177,12 +178,16 @@ class _Walker(YamlWalker):
         return out
 
 
-def load_milestones(paths: Iterable[str | os.PathLike[str]]) -> list[Milestone]:
+def load_milestones(
+    paths: Iterable[str | os.PathLike[str]], reader: ListReader | None = None
+) -> list[Milestone]:
     """The milestones of every YAML target list in `paths` (already validated as target
-    lists); raise MilestoneErrors listing every problem. Plain lists have none."""
+    lists); raise MilestoneErrors listing every problem. Plain lists have none. `reader`:
+    the lists already read in this run."""
     spaths = [os.fspath(p) for p in paths]
     yaml_paths = [p for p in spaths if os.path.splitext(p)[1].lower() in YAML_SUFFIXES]
-    lists = [load_yaml_targets(p) for p in yaml_paths]
+    load = reader.load if reader is not None else load_yaml_targets
+    lists = [load(p) for p in yaml_paths]
     names: set[str] | None = {t.name for tl in lists for t in tl.targets}
     if len(yaml_paths) != len(spaths):
         names = None  # targets of plain lists are named after their domains: cannot check

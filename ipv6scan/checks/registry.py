@@ -6,15 +6,11 @@ A check pairs a probe-side `observe` (I/O, returns an observation) with a pure
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ipv6scan.checks import dns as dns_checks
-from ipv6scan.checks import mail as mail_checks
-from ipv6scan.checks import net as net_checks
-from ipv6scan.checks import resolver as resolver_checks
-from ipv6scan.checks import web as web_checks
 from ipv6scan.model import Verdict
 
 Observe = Callable[[Any, Any], Awaitable[Any]]  # (ScanContext, Subject) -> observation
@@ -33,59 +29,61 @@ class Check:
         return self.id.split(".", 1)[0]
 
 
-def _dns_observers() -> dict[str, Observe]:
-    # imported here so that the pure judges and this table load without the probe stack
-    from ipv6scan.probes import dns_observe as o
+class _Lazy:
+    """A function of a check module or a probe module, imported on its first call: a scan
+    loads only the stacks of the checks it runs (the web probes' aiohttp and cryptography
+    alone cost a fifth of a second), and reading a target list loads none."""
 
-    return {
-        "aaaa": o.observe_aaaa,
-        "ns": o.observe_name_servers,
-        "ns_reach": o.observe_ns_reachability,
-        "mx": o.observe_mail_exchangers,
-        "resolver": o.observe_resolver,
-    }
+    __slots__ = ("_function", "_module", "_name")
 
+    def __init__(self, module: str, name: str) -> None:
+        self._module, self._name = module, name
+        self._function: Callable[..., Any] | None = None
 
-def _mail_net_observers() -> dict[str, Observe]:
-    from ipv6scan.probes import net_observe, smtp
+    def __call__(self, *args: Any) -> Any:
+        function = self._function
+        if function is None:
+            function = self._function = getattr(importlib.import_module(self._module), self._name)
+        return function(*args)
 
-    return {
-        "smtp": smtp.observe_smtp,
-        "ping": net_observe.observe_ping,
-        "trace": net_observe.observe_trace,
-    }
+    def __repr__(self) -> str:
+        return f"{self._module}.{self._name}"
 
 
-def _web_observers() -> dict[str, Observe]:
-    from ipv6scan.probes import web_observe as w
-
-    return {
-        "web_site": w.observe_site,
-        "web_http": w.observe_http,
-        "web_parity": w.observe_parity,
-        "web_links": w.observe_links,
-        "web_latency": w.observe_latency,
-    }
+def _check(check_id: str, kinds: tuple[str, ...], observe: str, judge: str) -> Check:
+    """`observe`: probes.MODULE.FUNCTION; `judge`: checks.MODULE.FUNCTION."""
+    probe_module, probe = observe.rsplit(".", 1)
+    judge_module, judge_name = judge.rsplit(".", 1)
+    return Check(
+        check_id,
+        kinds,
+        _Lazy(f"ipv6scan.probes.{probe_module}", probe),
+        _Lazy(f"ipv6scan.checks.{judge_module}", judge_name),
+    )
 
 
 def _build() -> tuple[Check, ...]:
-    o = {**_dns_observers(), **_mail_net_observers(), **_web_observers()}
     web = ("host", "url")
     return (
-        Check("dns.aaaa", ("host",), o["aaaa"], dns_checks.judge_aaaa),
-        Check("dns.ns_ipv6", ("domain",), o["ns"], dns_checks.judge_ns_ipv6),
-        Check("dns.ns_reachable", ("domain",), o["ns_reach"], dns_checks.judge_ns_reachable),
-        Check("dns.mx_ipv6", ("domain",), o["mx"], dns_checks.judge_mx_ipv6),
-        Check("web.reachable", web, o["web_site"], web_checks.judge_reachable),
-        Check("web.http", web, o["web_http"], web_checks.judge_http),
-        Check("web.parity", web, o["web_parity"], web_checks.judge_parity),
-        Check("web.links", web, o["web_links"], web_checks.judge_links),
-        Check("web.latency", web, o["web_latency"], web_checks.judge_latency),
-        Check("mail.smtp", ("domain",), o["smtp"], mail_checks.judge_smtp),
-        Check("net.ping", ("address", "host"), o["ping"], net_checks.judge_ping),
-        Check("net.trace", ("address", "host"), o["trace"], net_checks.judge_trace),
-        Check("resolver.ipv6", ("resolver",), o["resolver"], resolver_checks.judge_resolver_ipv6),
-    )
+        _check("dns.aaaa", ("host",), "dns_observe.observe_aaaa", "dns.judge_aaaa"),
+        _check("dns.ns_ipv6", ("domain",), "dns_observe.observe_name_servers",
+               "dns.judge_ns_ipv6"),
+        _check("dns.ns_reachable", ("domain",), "dns_observe.observe_ns_reachability",
+               "dns.judge_ns_reachable"),
+        _check("dns.mx_ipv6", ("domain",), "dns_observe.observe_mail_exchangers",
+               "dns.judge_mx_ipv6"),
+        _check("web.reachable", web, "web_observe.observe_site", "web.judge_reachable"),
+        _check("web.http", web, "web_observe.observe_http", "web.judge_http"),
+        _check("web.parity", web, "web_observe.observe_parity", "web.judge_parity"),
+        _check("web.links", web, "web_observe.observe_links", "web.judge_links"),
+        _check("web.latency", web, "web_observe.observe_latency", "web.judge_latency"),
+        _check("mail.smtp", ("domain",), "smtp.observe_smtp", "mail.judge_smtp"),
+        _check("net.ping", ("address", "host"), "net_observe.observe_ping", "net.judge_ping"),
+        _check("net.trace", ("address", "host"), "net_observe.observe_trace",
+               "net.judge_trace"),
+        _check("resolver.ipv6", ("resolver",), "dns_observe.observe_resolver",
+               "resolver.judge_resolver_ipv6"),
+    )  # fmt: skip
 
 
 CHECKS: tuple[Check, ...] = _build()

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from ipv6scan.model import CheckResult
-from ipv6scan.report.html import write_html
 from ipv6scan.report.jsonl import read_results
 from ipv6scan.report.summary_json import write_summary
 from ipv6scan.report.tables import CsvWriter, JunitWriter, write_junit_groups
@@ -36,6 +35,9 @@ class OutputFiles:
 
     def write(self, summary: dict[str, Any], lang: str) -> None:
         """summary.json, junit.xml (unless score wrote it), results.csv and report.html."""
+        # jinja2 and babel load here, after a scan, not with the scan's command line
+        from ipv6scan.report.html import write_html
+
         write_summary(summary, self.out / "summary.json")
         if not self._junit_written:
             write_junit_groups(self.work.index(self.results).groups(), self.out / "junit.xml")

@@ -13,7 +13,8 @@ The modules, one job each:
 - entries: sectors, domains and systems entries, checked and normalised;
 - plain_lists: the streamed .txt/.csv lists (iter_plain_targets);
 - seen_names: target names seen in a run, for duplicate detection across files;
-- files: the front door over several files (iter_targets, validate_files).
+- files: the front door over several files (iter_targets, validate_files), and ListReader,
+  which reads each YAML list of a run once.
 """
 
 from ipv6scan.targets.entries import check_domain, check_sector
@@ -27,6 +28,7 @@ from ipv6scan.targets.errors import (
 from ipv6scan.targets.files import (
     PLAIN_SUFFIXES,
     YAML_SUFFIXES,
+    ListReader,
     TargetSource,
     iter_targets,
     validate_files,
@@ -57,6 +59,7 @@ __all__ = [
     "TARGET_KEYS",
     "TOP_KEYS",
     "YAML_SUFFIXES",
+    "ListReader",
     "PathLike",
     "TargetError",
     "TargetErrors",

@@ -52,8 +52,9 @@ def _read_text(path: str, limit: int) -> str:
 def _compose(path: str, text: str) -> Node | None:
     try:
         # Aliases are refused: an alias re-uses a node, and a few nested aliases make the walk
-        # (and the target set) grow exponentially. Target lists do not need them.
-        for event in yaml.parse(text, Loader=_LOADER):
+        # (and the target set) grow exponentially. Target lists do not need them. An alias
+        # is written *name: a text without "*" has none, and needs no pass to find them.
+        for event in yaml.parse(text, Loader=_LOADER) if "*" in text else ():
             if isinstance(event, yaml.AliasEvent):
                 raise TargetError(
                     path,

@@ -1,4 +1,6 @@
+import ipaddress
 import pickle
+import random
 import textwrap
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from ipv6scan.targets import (
     TargetError,
     TargetErrors,
     TargetList,
+    entries,
     iter_plain_targets,
     iter_targets,
     load_yaml_targets,
@@ -744,3 +747,44 @@ def test_iter_targets_raises_target_errors_for_invalid_yaml(tmp_path: Path) -> N
     assert [(e.line, e.message) for e in info.value.errors] == [
         (3, "unknown sector 'x'; expected one of government, operator, enterprise")
     ]
+
+
+# --- addresses: the C library's reading agrees with ipaddress's --------------------------------
+
+
+def _address_spellings(rnd: random.Random) -> list[str]:
+    """One address in several spellings: compressed, exploded, upper case, unpadded."""
+    words = [rnd.choice([0, 0, 0, 1, 0xFFFF, rnd.getrandbits(16)]) for _ in range(8)]
+    address = ipaddress.IPv6Address(b"".join(w.to_bytes(2, "big") for w in words))
+    exploded = address.exploded
+    unpadded = ":".join(h.lstrip("0") or "0" for h in exploded.split(":"))
+    return [address.compressed, exploded, exploded.upper(), unpadded, f" {address} "]
+
+
+def test_address_entries_read_fast_as_ipaddress_writes_them() -> None:
+    rnd = random.Random(6)
+    for _ in range(5_000):
+        for text in _address_spellings(rnd):
+            fast = entries._plain_ipv6(text)
+            assert fast is None or fast == str(ipaddress.ip_address(text.strip())), text
+            assert entries.classify(text.strip()) == "address"
+            assert entries.ENTRY_PARSERS["address"](text) == str(ipaddress.ip_address(text.strip()))
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("::ffff:1.2.3.4", "::ffff:102:304"),  # glibc writes the IPv4 form: ipaddress decides
+        ("::1:2", "::1:2"),  # glibc writes ::0.1.0.2
+        ("2001:db8::1.2.3.4", "2001:db8::102:304"),
+        ("1:0:0:1:0:0:0:1", "1:0:0:1::1"),
+        ("[2001:db8::1]", "2001:db8::1"),
+    ],
+)
+def test_address_entries_the_fast_reading_leaves_alone(text: str, written: str) -> None:
+    assert entries.ENTRY_PARSERS["address"](text) == written
+
+
+def test_text_that_is_no_address_is_not_read_as_one() -> None:
+    for text in ("1::2::3", "12345::", "g::1", "fe80::1%eth0", "2001:db8::1/64", "host.example"):
+        assert entries._plain_ipv6(text) is None, text
