@@ -335,6 +335,20 @@ def _embedded(addr: IPAddress, category: str) -> str | None:
     return None
 
 
+def plain_ipv6(text: str) -> tuple[bytes, str] | None:
+    """An IPv6 literal's 16 bytes and its text as ipaddress writes it, through the C
+    library at a fraction of ipaddress's cost; None for anything else and for what the two
+    could read or write differently (zone ids; glibc writes ::ffff:a.b.c.d, ipaddress hex)."""
+    if ":" not in text or "%" in text:
+        return None
+    try:
+        packed = socket.inet_pton(socket.AF_INET6, text)
+    except OSError:
+        return None
+    written = socket.inet_ntop(socket.AF_INET6, packed)
+    return None if "." in written else (packed, written)
+
+
 @dataclass(frozen=True)
 class AddressPolicy:
     """The run's rules: user-allowed prefixes and the DNS64 prefixes discovered."""
@@ -411,15 +425,10 @@ class AddressPolicy:
         need the full reading: DNS64 prefixes, ranges with an embedded IPv4 address, and
         what glibc writes differently from ipaddress (::ffff:a.b.c.d). The two agree
         (tests/unit/test_addresses.py holds them to it)."""
-        if ":" not in text or "%" in text:
+        plain = plain_ipv6(text)
+        if plain is None:
             return None
-        try:
-            packed = socket.inet_pton(socket.AF_INET6, text)
-        except OSError:
-            return None
-        compressed = socket.inet_ntop(socket.AF_INET6, packed)
-        if "." in compressed:
-            return None
+        packed, compressed = plain
         value = int.from_bytes(packed, "big")
         for network, length in self._dns64_ints:
             if value >> (128 - length) == network >> (128 - length):

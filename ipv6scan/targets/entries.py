@@ -4,9 +4,9 @@ resolver), each checked and normalised, or refused with a ValueError that says w
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 
+from ipv6scan.addresses import plain_ipv6
 from ipv6scan.model import SECTORS
 from ipv6scan.names import (
     InvalidName,
@@ -25,14 +25,10 @@ def _plain_ipv6(text: str) -> str | None:
     then. The same agreement as AddressPolicy's fast path; tests/unit/test_targets.py
     holds the two to it."""
     raw = text.strip()
-    if ":" not in raw or "." in raw or "%" in raw or "[" in raw:
+    if "." in raw or "[" in raw:
         return None
-    try:
-        packed = socket.inet_pton(socket.AF_INET6, raw)
-    except OSError:
-        return None
-    written = socket.inet_ntop(socket.AF_INET6, packed)
-    return None if "." in written else written  # glibc writes ::a.b.c.d, ipaddress hex
+    plain = plain_ipv6(raw)
+    return None if plain is None else plain[1]
 
 
 def check_sector(sector: str) -> str:
