@@ -1,4 +1,4 @@
-"""The engine's check deadlines (engine.Deadlines): what asyncio.timeout did, one timer for all.
+"""The engine's check deadlines (deadlines.Deadlines): what asyncio.timeout did, one timer for all.
 
 A deadline turns into an `error` result; somebody else's cancellation passes through; a check
 that swallows its deadline's cancellation leaves its task as it found it."""
