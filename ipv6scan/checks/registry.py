@@ -43,8 +43,14 @@ class _Lazy:
     def __call__(self, *args: Any) -> Any:
         function = self._function
         if function is None:
-            function = self._function = getattr(importlib.import_module(self._module), self._name)
+            function = self.load()
         return function(*args)
+
+    def load(self) -> Callable[..., Any]:
+        """The function itself, imported now."""
+        if self._function is None:
+            self._function = getattr(importlib.import_module(self._module), self._name)
+        return self._function
 
     def __repr__(self) -> str:
         return f"{self._module}.{self._name}"

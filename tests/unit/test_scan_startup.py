@@ -82,3 +82,13 @@ def test_the_scans_collector_settings_are_undone_after_it() -> None:
         assert gc.get_freeze_count() > 0
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+def test_every_check_names_functions_that_exist() -> None:
+    """The registry names its functions as text (imported on first call): a misspelt one
+    would otherwise fail only when a scan first runs that check."""
+    from ipv6scan.checks import registry
+
+    for check in registry.BY_ID.values():
+        for function in (check.observe, check.judge):
+            assert callable(function.load()), f"{check.id}: {function!r}"  # type: ignore[attr-defined]
