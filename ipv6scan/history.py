@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ipv6scan.model import CheckResult
+from ipv6scan.model import CheckResult, json_text
 
 SCHEMA_VERSION = 1
 TREND_RUNS = 30  # runs in summary.json's trends, the current one included
@@ -158,7 +158,7 @@ def record_run(
                     r.check,
                     str(r.status),
                     r.detail,
-                    json.dumps(dict(r.evidence), ensure_ascii=False, default=str),
+                    json_text(dict(r.evidence)),
                     r.duration_ms,
                 )
                 for r in results
@@ -173,7 +173,7 @@ def record_run(
                     t["sector"],
                     t["score"],
                     t["stage"],
-                    json.dumps(t, ensure_ascii=False),
+                    json_text(t),
                 )
                 for t in rows
             ),

@@ -11,9 +11,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-# One encoder for every results line: json.dumps with options builds a new one per call,
-# a sixth of the time a DNS-only scan spends on a result.
-_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+# One encoder for every results line and the like: json.dumps with options builds a new
+# one per call, a sixth of the time a DNS-only scan spends on a result.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
+def json_text(value: Any) -> str:
+    """`json.dumps(value, ensure_ascii=False, default=str)`, at a fraction of its cost."""
+    return _COMPACT.encode(value)
 
 
 class Status(StrEnum):
@@ -79,7 +84,7 @@ class CheckResult:
         }
 
     def to_line(self) -> str:
-        return _LINE_ENCODER.encode(self.to_json())
+        return json_text(self.to_json())
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CheckResult:

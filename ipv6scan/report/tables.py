@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 from xml.sax.saxutils import escape, quoteattr
 
-from ipv6scan.model import CheckResult, Status
+from ipv6scan.model import CheckResult, Status, json_text
 
 COPY_CHUNK = 1 << 16  # characters copied at a time
 CSV_FIELDS = (
@@ -48,7 +48,7 @@ class CsvWriter:
 
     def write(self, r: CheckResult) -> None:
         row = r.to_json()
-        row["evidence"] = json.dumps(row["evidence"], ensure_ascii=False, sort_keys=True)
+        row["evidence"] = _SORTED.encode(row["evidence"])
         self._writer.writerow([_csv_safe(str(row[f])) for f in CSV_FIELDS])
 
     def close(self) -> None:
@@ -60,6 +60,8 @@ class CsvWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+
+_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # results.csv's evidence
 
 # Not in XML 1.0's Char production; a banner or page may carry anything.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -124,14 +126,13 @@ class JunitWriter:
             fh.write(
                 f'    <testcase classname={cls} name={name} time="{r.duration_ms / 1000:.3f}">'
             )
-            msg = _xml_attr(r.detail[:500])
-            body = _xml_text(json.dumps(r.evidence, ensure_ascii=False)[:4000])
-            if r.status is Status.FAIL:
-                fh.write(f"<failure message={msg}>{body}</failure>")
-            elif r.status is Status.ERROR:
-                fh.write(f"<error message={msg}>{body}</error>")
+            if r.status is Status.FAIL or r.status is Status.ERROR:
+                tag = "failure" if r.status is Status.FAIL else "error"
+                msg = _xml_attr(r.detail[:500])
+                body = _xml_text(json_text(r.evidence)[:4000])
+                fh.write(f"<{tag} message={msg}>{body}</{tag}>")
             elif r.status is Status.SKIP:
-                fh.write(f"<skipped message={msg}/>")
+                fh.write(f"<skipped message={_xml_attr(r.detail[:500])}/>")
             elif r.status is Status.WARN:
                 fh.write(f"<system-out>{_xml_text('warn: ' + r.detail)}</system-out>")
             fh.write("</testcase>\n")

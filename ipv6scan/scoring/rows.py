@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from ipv6scan.model import json_text
+
 
 class SpoolClosed(RuntimeError):
     """The rows were read after their work directory was removed."""
@@ -27,7 +29,7 @@ class TargetRows:
         self._closed = False
 
     def append(self, row: Mapping[str, Any]) -> None:
-        self.append_text(json.dumps(row, ensure_ascii=False))
+        self.append_text(json_text(row))
 
     def append_text(self, text: str) -> None:
         """A row already serialised as one line of JSON (the history stores them so)."""
