@@ -147,12 +147,13 @@ class _TargetState:
 class _Domain:
     """One domain's questions; done when D and www.D are both settled."""
 
-    __slots__ = ("domain", "left", "scan", "started", "state", "www_aaaa")
+    __slots__ = ("domain", "left", "scan", "started", "state", "www", "www_aaaa")
 
     def __init__(self, scan: DnsOnlyScan, state: _TargetState, domain: str) -> None:
         self.scan = scan
         self.state = state
         self.domain = domain
+        self.www = f"www.{domain}"
         self.started = time.monotonic()
         self.left = SUBJECT_RULES
         self.www_aaaa: Lookup | None = None
@@ -161,7 +162,7 @@ class _Domain:
         # the names passed the target list's validation: the codec can encode them
         lookups = self.scan.lookups
         lookups.lookup(self.domain, "AAAA", self._bare)
-        lookups.lookup(f"www.{self.domain}", "AAAA", self._www_aaaa)
+        lookups.lookup(self.www, "AAAA", self._www_aaaa)
 
     def _bare(self, lookup: Lookup) -> None:
         try:
@@ -176,7 +177,7 @@ class _Domain:
             exists = www_settled(lookup)
             if exists is None:
                 self.www_aaaa = lookup  # the A decides
-                self.scan.lookups.lookup(f"www.{self.domain}", "A", self._www_a)
+                self.scan.lookups.lookup(self.www, "A", self._www_a)
                 return
             self._www(lookup, exists)
         except Exception as exc:
@@ -192,7 +193,7 @@ class _Domain:
 
     def _www(self, aaaa: Lookup, exists: bool) -> None:
         if exists:
-            subject = Subject("host", f"www.{self.domain}", self.state.target)
+            subject = Subject("host", self.www, self.state.target)
             self.scan.judge(subject, aaaa, self.started)
         self._one_done()
 
