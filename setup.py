@@ -24,6 +24,7 @@ from setuptools.dist import Distribution
 # Python (the fallback), and mypy-clean with the flags below.
 COMPILED = [
     "ipv6scan/probes/dnswire.py",
+    "ipv6scan/probes/dns_records.py",
     # the DNS-only bulk path around it, each answer's way from the socket to its verdict
     "ipv6scan/probes/fastdns.py",
     "ipv6scan/probes/resolution.py",

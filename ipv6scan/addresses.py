@@ -309,7 +309,7 @@ def dns64_prefixes_from_ipv4only(
     return tuple(found)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class AddressClass:
     """What one address is, and whether it counts."""
 
@@ -319,6 +319,20 @@ class AddressClass:
     is_global: bool  # may be probed; counts as real IPv6 (or IPv4) reach
     allowed_by: str | None = None  # the --allow-prefix that made it global
     embedded_ipv4: str | None = None  # for nat64, dns64, ipv4-mapped/compatible, 6to4
+
+    # one per address found: faster than the generated frozen __init__ (see model.py)
+    def __init__(
+        self,
+        address: str,
+        version: int,
+        category: str,
+        is_global: bool,
+        allowed_by: str | None = None,
+        embedded_ipv4: str | None = None,
+    ) -> None:
+        self.__dict__.update(address=address, version=version, category=category,
+                             is_global=is_global, allowed_by=allowed_by,
+                             embedded_ipv4=embedded_ipv4)  # fmt: skip
 
 
 def _embedded(addr: IPAddress, category: str) -> str | None:

@@ -21,12 +21,16 @@ class Connectivity:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Addresses:
     """One AAAA (or A) look-up with every address classified."""
 
     lookup: Lookup
     classes: tuple[AddressClass, ...] = ()
+
+    # one per look-up: faster than the generated frozen __init__ (see model.py)
+    def __init__(self, lookup: Lookup, classes: tuple[AddressClass, ...] = ()) -> None:
+        self.__dict__.update(lookup=lookup, classes=classes)
 
     @property
     def global_(self) -> tuple[str, ...]:

@@ -22,18 +22,22 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
+# the records and outcomes, compiled (see dns_records.py); imported from here everywhere
+from ipv6scan.probes.dns_records import (  # noqa: F401
+    MALFORMED,
+    NET_ERROR,
+    NO_ANSWER_OUTCOMES,
+    NO_PATH,
+    REFUSED_PORT,
+    RR,
+    TIMEOUT,
+    DnsReply,
+)
+
 # Errors that mean *we* have no path of that family: the scanner's problem, not the server's.
 NO_PATH_ERRNOS = frozenset(
     {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
 )
-
-# Outcomes of a query that got no DNS answer.
-TIMEOUT = "TIMEOUT"
-REFUSED_PORT = "PORT_UNREACHABLE"  # ICMP port unreachable: nothing listens there
-NO_PATH = "NO_PATH"
-NET_ERROR = "NET_ERROR"
-MALFORMED = "MALFORMED"
-NO_ANSWER_OUTCOMES = frozenset({TIMEOUT, REFUSED_PORT, NO_PATH, NET_ERROR, MALFORMED})
 
 
 @dataclass(frozen=True)
@@ -51,36 +55,6 @@ class DnsServer:
         return (
             f"[{self.address}]:{self.port}" if self.family == 6 else f"{self.address}:{self.port}"
         )
-
-
-@dataclass(frozen=True)
-class RR:
-    """One answer record, reduced to what the checks read."""
-
-    name: str  # lower-case, no trailing dot ("." for the root)
-    rdtype: str  # "AAAA", "A", "CNAME", "NS", "MX", "SOA", ...
-    ttl: int
-    data: str  # address, target name, or presentation text
-    pref: int | None = None  # MX preference
-
-
-@dataclass(frozen=True)
-class DnsReply:
-    """What one server said to one question; `rcode` is a DNS rcode or a no-answer outcome."""
-
-    qname: str
-    rdtype: str
-    server: str
-    rcode: str
-    answers: tuple[RR, ...] = ()
-    authoritative: bool = False
-    truncated_then_tcp: bool = False
-    elapsed_ms: float = 0.0
-    error: str | None = None
-
-    @property
-    def answered(self) -> bool:
-        return self.rcode not in NO_ANSWER_OUTCOMES
 
 
 class DnsTransport(Protocol):

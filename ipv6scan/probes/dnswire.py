@@ -34,7 +34,8 @@ import dns.message
 import dns.name
 import dns.rcode
 
-from ipv6scan.probes.dns import RR, _records
+from ipv6scan.probes.dns import _records
+from ipv6scan.probes.dns_records import RR
 
 # Final: mypyc reads these as C constants, not through the module's dict
 _HEADER: Final = struct.Struct("!HHHHHH")
@@ -82,7 +83,7 @@ class _Form(Exception):
     """What dnspython raises as a FormError (the TC bit turns it into truncation)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, init=False)
 class Reply:
     qid: int
     flags: int
@@ -90,6 +91,23 @@ class Reply:
     rcode_value: int
     questions: tuple[tuple[bytes, int, int], ...]  # (lower-case wire name, type, class)
     answers: tuple[RR, ...]
+
+    # written out: mypyc compiles this one, not the generated one (see dns_records.py)
+    def __init__(
+        self,
+        qid: int,
+        flags: int,
+        rcode: str,
+        rcode_value: int,
+        questions: tuple[tuple[bytes, int, int], ...],
+        answers: tuple[RR, ...],
+    ) -> None:
+        object.__setattr__(self, "qid", qid)
+        object.__setattr__(self, "flags", flags)
+        object.__setattr__(self, "rcode", rcode)
+        object.__setattr__(self, "rcode_value", rcode_value)
+        object.__setattr__(self, "questions", questions)
+        object.__setattr__(self, "answers", answers)
 
     @property
     def authoritative(self) -> bool:

@@ -66,20 +66,34 @@ _TC = "TC"
 Done = Callable[[DnsReply], None]
 
 
-@dataclass(slots=True, eq=False)
 class _Pending:
-    qname: str
-    rdtype: str
-    server: DnsServer
-    recursion: bool
-    timeout: float
-    started: float
-    key: tuple[bytes, int, int]
-    data: bytes  # the query on the wire, kept for a send that must be tried again
-    done: Done
-    qid: int = -1
-    bad: str | None = None  # why a datagram carrying our ID was not accepted
-    over: bool = False  # settled: answered, failed, timed out or abandoned
+    """One query in flight. A plain class: mypyc compiles its __init__ (a dataclass's
+    would run as interpreted code, once a query)."""
+
+    def __init__(
+        self,
+        qname: str,
+        rdtype: str,
+        server: DnsServer,
+        recursion: bool,
+        timeout: float,
+        started: float,
+        key: tuple[bytes, int, int],
+        data: bytes,
+        done: Done,
+    ) -> None:
+        self.qname = qname
+        self.rdtype = rdtype
+        self.server = server
+        self.recursion = recursion
+        self.timeout = timeout
+        self.started = started
+        self.key = key
+        self.data = data  # the query on the wire, kept for a send that must be tried again
+        self.done = done
+        self.qid = -1
+        self.bad: str | None = None  # why a datagram carrying our ID was not accepted
+        self.over = False  # settled: answered, failed, timed out or abandoned
 
     @property
     def deadline(self) -> float:

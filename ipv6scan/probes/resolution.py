@@ -19,7 +19,7 @@ MAX_CNAME_HOPS = 10
 FINAL_RCODES = frozenset({"NOERROR", "NXDOMAIN"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Lookup:
     """The outcome of one recursive question, CNAMEs followed."""
 
@@ -31,6 +31,27 @@ class Lookup:
     cname_chain: tuple[str, ...] = ()  # names after `name`, in order
     server: str = ""
     error: str | None = None
+
+    # written out: mypyc compiles this one, not the generated one (see dns_records.py)
+    def __init__(
+        self,
+        name: str,
+        rdtype: str,
+        rcode: str,
+        values: tuple[str, ...] = (),
+        prefs: tuple[int, ...] = (),
+        cname_chain: tuple[str, ...] = (),
+        server: str = "",
+        error: str | None = None,
+    ) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "rdtype", rdtype)
+        object.__setattr__(self, "rcode", rcode)
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "prefs", prefs)
+        object.__setattr__(self, "cname_chain", cname_chain)
+        object.__setattr__(self, "server", server)
+        object.__setattr__(self, "error", error)
 
     @property
     def ok(self) -> bool:
@@ -198,7 +219,14 @@ def follow(name: str, rdtype: str, chain: list[str], current: str, reply: DnsRep
         return Lookup(name, rdtype, reply.rcode, cname_chain=tuple(chain), server=reply.server,
                       error=reply.error)  # fmt: skip
     answers = reply.answers
-    if rdtype != "CNAME" and any(rr.rdtype == "CNAME" for rr in answers):
+    # plain loops here, no generators: each answer of a bulk scan passes this way
+    has_cname = False
+    if rdtype != "CNAME":
+        for rr in answers:
+            if rr.rdtype == "CNAME":
+                has_cname = True
+                break
+    if has_cname:
         by_owner = {rr.name: rr for rr in answers if rr.rdtype == "CNAME"}
         while current in by_owner:
             current = by_owner[current].data
@@ -210,18 +238,15 @@ def follow(name: str, rdtype: str, chain: list[str], current: str, reply: DnsRep
                 return Lookup(name, rdtype, "NOERROR", cname_chain=tuple(chain),
                               server=reply.server,
                               error=f"CNAME chain longer than {MAX_CNAME_HOPS}")  # fmt: skip
-    data = [rr for rr in answers if rr.name == current and rr.rdtype == rdtype]
+    values = [rr.data for rr in answers if rr.name == current and rr.rdtype == rdtype]
     # Stop unless the resolver left the chain unfinished (then ask for its end itself).
-    if data or not chain or reply.rcode == "NXDOMAIN" or reply.qname == current:
-        return Lookup(
-            name,
-            rdtype,
-            reply.rcode,
-            values=tuple(rr.data for rr in data),
-            prefs=tuple(rr.pref or 0 for rr in data) if rdtype == "MX" else (),
-            cname_chain=tuple(chain),
-            server=reply.server,
-        )
+    if values or not chain or reply.rcode == "NXDOMAIN" or reply.qname == current:
+        prefs: tuple[int, ...] = ()
+        if rdtype == "MX":
+            prefs = tuple(
+                [rr.pref or 0 for rr in answers if rr.name == current and rr.rdtype == rdtype]
+            )
+        return Lookup(name, rdtype, reply.rcode, tuple(values), prefs, tuple(chain), reply.server)
     return current
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import re
 import shutil
 from collections.abc import Iterable, Sequence
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 from xml.sax.saxutils import escape, quoteattr
 
-from ipv6scan.model import CheckResult, Status, json_text
+from ipv6scan.model import CheckResult, Status, json_encoder, json_text
 
 COPY_CHUNK = 1 << 16  # characters copied at a time
 CSV_FIELDS = (
@@ -48,7 +47,7 @@ class CsvWriter:
 
     def write(self, r: CheckResult) -> None:
         row = r.to_json()
-        row["evidence"] = _SORTED.encode(row["evidence"])
+        row["evidence"] = _sorted_json(row["evidence"])
         self._writer.writerow([_csv_safe(str(row[f])) for f in CSV_FIELDS])
 
     def close(self) -> None:
@@ -61,7 +60,7 @@ class CsvWriter:
         self.close()
 
 
-_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # results.csv's evidence
+_sorted_json = json_encoder(sort_keys=True)  # results.csv's evidence
 
 # Not in XML 1.0's Char production; a banner or page may carry anything.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
