@@ -7,7 +7,7 @@ error too.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ipv6scan.model import Target
@@ -108,6 +108,7 @@ def iter_targets(
     *,
     validated: bool = False,
     lists: ListReader | None = None,
+    keep: Callable[[str], bool] | None = None,
 ) -> Iterator[Target]:
     """Every target of `paths` in order, streaming plain lists.
 
@@ -115,7 +116,8 @@ def iter_targets(
     (both are TargetListError). Targets already yielded stay valid: call `validate_files` first
     when nothing may start before everything has been checked. `validated`: that was done
     in this run, so duplicates need no second look (and no memory). `lists`: YAML lists
-    already read in this run.
+    already read in this run. `keep(name)`: only the targets it accepts, asked with a YAML
+    target's name or a plain line's domain as written, before that line is checked.
     """
     check_sector(default_sector)
     seen = UncheckedNames() if validated else SeenNames()
@@ -126,9 +128,10 @@ def iter_targets(
             for target in _load(lists, path).targets:
                 if error := _duplicate(seen, target, file_no):
                     raise error
-                yield target
+                if keep is None or keep(target.name):
+                    yield target
         else:
-            for item in plain_items(path, default_sector, seen, file_no):
+            for item in plain_items(path, default_sector, seen, file_no, keep):
                 if isinstance(item, TargetError):
                     raise item
                 yield item

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO
 
 from ipv6scan.model import Target
@@ -32,9 +32,15 @@ def iter_plain_targets(path: PathLike, sector: str) -> Iterator[Target]:
 
 
 def plain_items(
-    path: str, sector: str, seen: SeenNames, file_no: int
+    path: str,
+    sector: str,
+    seen: SeenNames,
+    file_no: int,
+    keep: Callable[[str], bool] | None = None,
 ) -> Iterator[Target | TargetError]:
-    """The targets of one plain list, and a TargetError in the place of each bad line."""
+    """The targets of one plain list, and a TargetError in the place of each bad line.
+    `keep(domain)`, on the domain as written: False skips the line before it is checked
+    (a bulk worker's share of a list already validated)."""
     is_csv = path.lower().endswith(".csv")
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed by the with below, after the error path
@@ -56,7 +62,7 @@ def plain_items(
                     domain: str | None = None if skip_header else _csv_domain(row)
                 else:
                     domain = _txt_domain(text)
-                if domain is None:
+                if domain is None or (keep is not None and not keep(domain)):
                     continue
                 name = check_domain(domain)
             except ValueError as exc:

@@ -713,6 +713,40 @@ def test_iter_targets_dispatches_and_finds_duplicates_across_files(tmp_path: Pat
     assert [str(e) for e in validate_files([yaml_path, txt, csv_path])] == [str(info.value)]
 
 
+def test_keep_splits_a_validated_list_into_disjoint_shares(tmp_path: Path) -> None:
+    """A bulk worker's share (run_share): each target in exactly one share, the names as
+    the whole list gives them, whatever case or form a line wrote its domain in."""
+    from ipv6scan.run import share_of
+
+    yaml_path = write(
+        tmp_path,
+        "a.yaml",
+        """
+        version: 1
+        name: x
+        targets:
+          - {name: y1.example, sector: government, domains: [y1.example]}
+          - {name: y2.example, sector: government, domains: [y2.example]}
+        """,
+    )
+    txt = write(tmp_path, "b.txt", "".join(f"N{i}.Example.\n# c\n\n" for i in range(40)))
+    csv_path = write(
+        tmp_path, "c.csv", "rank,domain\n" + "".join(f"{i + 1},c{i}.example\n" for i in range(40))
+    )
+    paths = [yaml_path, txt, csv_path]
+    whole = [(t.name, t.line) for t in iter_targets(paths, validated=True)]
+    shares = [
+        [
+            (t.name, t.line)
+            for t in iter_targets(paths, validated=True, keep=lambda d, k=k: share_of(d, 3) == k)
+        ]
+        for k in range(3)
+    ]
+    assert sorted(t for share in shares for t in share) == sorted(whole) and len(whole) == 82
+    assert all(shares)  # each worker gets some
+    assert ("n0.example", 1) in whole  # normalised after the split
+
+
 def test_yaml_duplicate_across_files(tmp_path: Path) -> None:
     a = write(
         tmp_path,
