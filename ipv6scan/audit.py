@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ipv6scan import history
+from ipv6scan.collector import tuned_collector
 from ipv6scan.milestones import Milestone, evaluate
 from ipv6scan.report.jsonl import ResultWriter, read_results
 from ipv6scan.report.outputs import RESULTS, OutputFiles
@@ -81,7 +82,7 @@ def finish_scan(
     """Score, record and write a finished scan in memory that does not grow with it: the
     target rows wait in a work directory in `out`, removed at the end. The returned
     summary keeps its headline numbers; its target rows are gone by then."""
-    with Workspace(out) as work:
+    with tuned_collector(), Workspace(out) as work:
         files = OutputFiles(out, work)
         summary = files.score(rec.profile)  # and junit.xml, in the same pass
         if scanner is not None:

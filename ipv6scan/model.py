@@ -43,6 +43,16 @@ class Status(StrEnum):
     SKIP = "skip"  # does not apply
 
 
+_STATUS = {status.value: status for status in Status}
+
+
+def _status(value: object) -> Status:
+    """Status(value) without Enum's call in the common case: results.jsonl is read back
+    line by line, several times, after a scan."""
+    found = _STATUS.get(value) if type(value) is str else None
+    return found if found is not None else Status(value)
+
+
 SECTORS = ("government", "operator", "enterprise")
 SYSTEM_TIERS = ("backbone", "metro", "access", "support")
 TIERS = ("services", *SYSTEM_TIERS)
@@ -137,7 +147,7 @@ class CheckResult:
             tier=str(data["tier"]),
             subject=str(data["subject"]),
             check=str(data["check"]),
-            status=Status(data["status"]),
+            status=_status(data["status"]),
             detail=str(data.get("detail", "")),
             evidence=dict(data.get("evidence") or {}),
             duration_ms=float(data.get("duration_ms", 0.0)),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import gc
 import hashlib
 import os
 import signal
@@ -21,6 +20,7 @@ from ipv6scan.addresses import AddressPolicy
 from ipv6scan.bulk.dns_only import QUERIES_PER_DOMAIN, DnsOnlyScan, bulk_capable
 from ipv6scan.bulk.workers import PROGRESS, WorkerSpec, fan_out, worker_count
 from ipv6scan.checks.registry import Check
+from ipv6scan.collector import tuned_collector
 from ipv6scan.context import Limits, ScanContext
 from ipv6scan.engine import Engine, ScanStats
 from ipv6scan.model import Target
@@ -115,31 +115,10 @@ def _stop_on_sigterm() -> None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
 
 
-YOUNG_COLLECTION = 50_000  # new objects (net of those freed) between young collections
-
-
-@contextlib.contextmanager
-def _scan_collector() -> Iterator[None]:
-    """The garbage collector tuned for a scan. What is loaded before it (modules, the
-    target lists: hundreds of thousands of objects that live to the end) is frozen out
-    of every collection, and the youngest generation is collected less often: a scan
-    makes many short-lived futures, tasks and results but few reference cycles, and
-    collections that walked the loaded lists again and again took a fifth of a
-    10,000-address ping scan's CPU (3% now)."""
-    old = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(old[0], YOUNG_COLLECTION), *old[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-        gc.unfreeze()
-
-
 async def scan(
     config: ScanConfig, targets: Iterable[Target], total: int | None
 ) -> tuple[ScanStats, Connectivity]:
-    with _scan_collector():
+    with tuned_collector():
         return await _scan(config, targets, total)
 
 
@@ -248,7 +227,7 @@ async def run_share(spec: WorkerSpec) -> None:
             writer.flush()  # the results counted go out before the count does
             os.write(1, PROGRESS + f"{stats.targets_done} {stats.results}\n".encode())
 
-    with _scan_collector(), BatchedResultWriter(Path("/dev/stdout")) as writer:
+    with tuned_collector(), BatchedResultWriter(Path("/dev/stdout")) as writer:
         engine = Engine(ctx, config.checks, writer.write, check_deadline=config.check_deadline,
                         targets_in_flight=max(8, config.concurrency // 4), on_progress=progress,
                         named=config.named_checks)  # fmt: skip

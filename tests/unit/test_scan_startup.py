@@ -3,7 +3,6 @@ needs, and each YAML target list is read once for validation, milestones and the
 
 from __future__ import annotations
 
-import gc
 import subprocess
 import sys
 import textwrap
@@ -11,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from ipv6scan import run
 from ipv6scan.milestones import load_milestones
 from ipv6scan.targets import ListReader, TargetSource, iter_targets, validate_files
 from ipv6scan.targets import files as target_files
@@ -73,15 +71,6 @@ def test_a_list_that_does_not_validate_is_not_kept(tmp_path: Path) -> None:
     (error,) = validate_files([path], "enterprise", lists)
     assert "unknown sector 'operatr'" in str(error) and error.line == 5
     assert lists._lists == {}
-
-
-def test_the_scans_collector_settings_are_undone_after_it() -> None:
-    before = gc.get_threshold()
-    with run._scan_collector():
-        assert gc.get_threshold()[0] >= run.YOUNG_COLLECTION
-        assert gc.get_freeze_count() > 0
-    assert gc.get_threshold() == before
-    assert gc.get_freeze_count() == 0
 
 
 def test_every_check_names_functions_that_exist() -> None:

@@ -1,0 +1,30 @@
+"""The garbage collector tuned for the long phases: the scan, and the scoring, reports
+and history after it.
+
+What is loaded before a phase (modules, the target lists: hundreds of thousands of
+objects that live to the end) is frozen out of every collection, and the youngest
+generation is collected less often. Both phases make many short-lived objects (futures,
+tasks, results, rows) but few reference cycles: collections that walked the loaded
+lists again and again took a fifth of a 10,000-address ping scan's CPU (3% now), and a
+sixth of the work after a DNS-only scan of 100,000 names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Iterator
+
+YOUNG_COLLECTION = 50_000  # new objects (net of those freed) between young collections
+
+
+@contextlib.contextmanager
+def tuned_collector() -> Iterator[None]:
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(old[0], YOUNG_COLLECTION), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
