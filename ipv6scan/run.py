@@ -217,7 +217,7 @@ async def run_share(spec: WorkerSpec) -> None:
     # worker's share is skipped before it is checked.
     mine = iter_targets(spec.paths, spec.sector, validated=True,
                         keep=lambda name: share_of(name, n) == k)  # fmt: skip
-    targets = (t for t in mine if in_shard(t.name, config.shard))
+    targets = sharded(mine, config.shard)
     shown = [0.0]
 
     def progress(stats: ScanStats, final: bool = False) -> None:
