@@ -186,7 +186,7 @@ async def _fan_out(
     engine: Engine,
 ) -> ScanStats:
     """The bulk path over `workers` processes (bulk/workers.py); their lines go to the
-    end of results.jsonl through a descriptor of our own (O_APPEND: whole writes)."""
+    end of results.jsonl through a descriptor of our own (O_APPEND: each write at the end)."""
     share = dataclasses.replace(config, concurrency=max(16, config.concurrency // workers))
     specs = [
         WorkerSpec(share, ctx.connectivity, list(source.paths), source.sector, (k, workers))

@@ -6,7 +6,7 @@ judging, writing), so a long list is split by a stable hash of each target's nam
 Each worker (`python -m ipv6scan.bulk.worker`) reads the target files itself, scans
 its share with DnsOnlyScan and writes its result lines to its stdout, a pipe. The
 parent copies whole lines from the pipes into results.jsonl as they arrive, so the
-file is written as results finish, and a killed scan still holds only whole lines.
+file is written as results finish, and a killed scan leaves its finished lines whole.
 
 A worker also writes a line `#progress TARGETS RESULTS` now and then, for the
 progress display; the parent keeps those out of results.jsonl.

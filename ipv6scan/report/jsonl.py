@@ -1,7 +1,9 @@
 """results.jsonl: one line per result, each written whole the moment it exists.
 
 Lines go out with a single os.write on an O_APPEND descriptor, so a scan killed
-at any instant (even SIGKILL) leaves only complete lines behind.
+at any instant (even SIGKILL) leaves every finished line whole. Only the line being
+written at that instant can be cut short (Linux stops a write to a file at a page
+boundary when SIGKILL arrives), at the very end of the file; read_results skips it.
 """
 
 from __future__ import annotations

@@ -4,8 +4,10 @@ One os.write a line costs a system call per result, a noticeable share of a
 DNS-only scan of a million names; at that rate many checks finish in the same
 turn of the loop. Their lines go out together at the end of that turn (call_soon),
 before the loop waits for any more I/O, so a finished result is on disk as soon
-as it would have been one line at a time: a SIGKILL loses nothing that finished,
-and a batch holds whole lines only, so no line is ever torn.
+as it would have been one line at a time: a SIGKILL loses nothing already written.
+A kill during the write itself can cut the batch short at a page boundary (Linux
+checks for SIGKILL between pages), which leaves one torn line at the end of the file;
+every reader skips it (read_results).
 """
 
 from __future__ import annotations
