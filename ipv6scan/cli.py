@@ -18,6 +18,7 @@ from pathlib import Path
 from ipv6scan import __version__, audit
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks import registry
+from ipv6scan.context import ping_rate_from
 from ipv6scan.history import HistoryError, open_db
 from ipv6scan.milestones import Milestone, MilestoneErrors, load_milestones
 from ipv6scan.model import SECTORS
@@ -269,6 +270,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
         AddressPolicy.from_strings(args.allow_prefix)
     except ValueError as exc:
         raise UsageError(f"--allow-prefix: {exc}") from None
+    try:
+        ping_rate = ping_rate_from(os.environ)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     lists = ListReader()  # each YAML list read once: validation, milestones, scan
     _validate(args.targets, args.sector, lists)
     # the total only feeds the progress line: another pass over a big plain list is not
@@ -293,6 +298,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         shard=args.shard,
         quiet=args.quiet,
         named_checks=_named(args.checks),
+        ping_rate=ping_rate,
     )
     use_fast_loop()
     interrupted = False

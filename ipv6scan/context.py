@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -41,6 +43,28 @@ class Limits:
                 self._dest[destination] = (sem, users - 1)
 
 
+PING_RATE_ENV = "IPV6SCAN_PING_RATE"  # echo requests a second, instead of ping_rate's default
+MAX_PING_RATE = 1_000_000.0  # beyond any link a scan runs over; bursts are 20 ms of it
+
+
+def ping_rate_from(environ: dict[str, str] | os._Environ[str]) -> float | None:
+    """IPV6SCAN_PING_RATE as echo requests a second; None when unset. ValueError says
+    what is wrong with a value that is not a number in (0, MAX_PING_RATE]."""
+    text = environ.get(PING_RATE_ENV, "").strip()
+    if not text:
+        return None
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not (0 < rate <= MAX_PING_RATE):
+        raise ValueError(
+            f"{PING_RATE_ENV}={text!r}: not a number of echo requests a second "
+            f"above 0 and at most {MAX_PING_RATE:,.0f}"
+        )
+    return rate
+
+
 @dataclass(frozen=True)
 class CheckOptions:
     """Knobs of the service checks (defaults documented in the README)."""
@@ -58,7 +82,8 @@ class CheckOptions:
     ping_count: int = 3  # echoes per address
     ping_interval: float = 0.1  # seconds between them
     # echo requests a second over the scan's ICMPv6 socket, net.ping and net.trace
-    # together (icmp_socket.DEFAULT_RATE); net.ping holds no --concurrency slot
+    # together (icmp_socket.DEFAULT_RATE; IPV6SCAN_PING_RATE); net.ping holds no
+    # --concurrency slot
     ping_rate: float = 20_000.0
 
 

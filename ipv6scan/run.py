@@ -21,7 +21,7 @@ from ipv6scan.bulk.dns_only import QUERIES_PER_DOMAIN, DnsOnlyScan, bulk_capable
 from ipv6scan.bulk.workers import PROGRESS, WorkerSpec, fan_out, worker_count
 from ipv6scan.checks.registry import Check
 from ipv6scan.collector import tuned_collector
-from ipv6scan.context import Limits, ScanContext
+from ipv6scan.context import CheckOptions, Limits, ScanContext
 from ipv6scan.engine import Engine, ScanStats
 from ipv6scan.model import Target
 from ipv6scan.observations import Connectivity
@@ -51,6 +51,7 @@ class ScanConfig:
     shard: tuple[int, int] | None = None  # (k, n), 1-based k
     named_checks: tuple[str, ...] | None = None  # as --checks gave them; None: the default set
     quiet: bool = False
+    ping_rate: float | None = None  # IPV6SCAN_PING_RATE; None: CheckOptions' default
 
     @property
     def check_deadline(self) -> float:
@@ -95,6 +96,9 @@ async def prepare_context(config: ScanConfig, known: Connectivity | None = None)
     policy = AddressPolicy.from_strings(config.allow_prefixes).with_dns64(known.dns64_prefixes)
     connectivity = known
     limits = Limits(config.concurrency, config.per_destination)
+    options = CheckOptions()
+    if config.ping_rate is not None:
+        options = CheckOptions(ping_rate=config.ping_rate)
     return ScanContext(
         resolver=resolver,
         transport=transport,
@@ -102,6 +106,7 @@ async def prepare_context(config: ScanConfig, known: Connectivity | None = None)
         connectivity=connectivity,
         limits=limits,
         timeout=config.timeout,
+        options=options,
     )
 
 
@@ -129,7 +134,7 @@ async def _scan(
     _stop_on_sigterm()
     ctx = await prepare_context(config)
     if any(c.family == "net" for c in config.checks):
-        ctx = dataclasses.replace(ctx, icmp=open_icmp())
+        ctx = dataclasses.replace(ctx, icmp=open_icmp(ctx.options.ping_rate))
     progress = Progress(total) if Progress.wanted(config.quiet) else None
     with BatchedResultWriter(config.out / "results.jsonl") as writer:
         engine = Engine(
@@ -247,13 +252,14 @@ def use_bulk_path(config: ScanConfig, ctx: ScanContext) -> bool:
     return bulk_capable((c.id for c in config.checks), ctx)
 
 
-def open_icmp() -> object:
-    """The scan's raw ICMPv6 socket, or the reason it is not permitted (the net checks
-    then skip). scapy is imported here, only when a net check runs."""
+def open_icmp(rate: float) -> object:
+    """The scan's raw ICMPv6 socket, sending at most `rate` echo requests a second, or
+    the reason it is not permitted (the net checks then skip). scapy is imported here,
+    only when a net check runs."""
     from ipv6scan.probes.icmp_socket import IcmpProber, RawSocketDenied
 
     try:
-        return IcmpProber.open()
+        return IcmpProber.open(rate=rate)
     except RawSocketDenied as denied:
         return denied
 

@@ -54,7 +54,7 @@ async def prober_for(ctx: ScanContext) -> IcmpProber | RawSocketDenied:
 
     async def open_once() -> IcmpProber | RawSocketDenied:
         try:
-            return IcmpProber.open()
+            return IcmpProber.open(rate=ctx.options.ping_rate)
         except RawSocketDenied as denied:
             return denied
 

@@ -69,3 +69,10 @@ def test_nothing_is_left_behind(smoke: dict) -> None:
     ours = smoke["extra"]["lab namespaces (removed at the end)"].split()
     names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert len(ours) == 2 and not any(ns in names for ns in ours)
+
+
+def test_net_ping_is_measured_unpaced_like_fping_and_at_its_default(smoke: dict) -> None:
+    (ping,) = [f for f in smoke["figures"] if f["what"].startswith("net.ping")]
+    assert ping["ours"] > 0 and ping["limit"] > 0
+    assert "fping -6 -i 0" in ping["limit_tool"] and "IPV6SCAN_PING_RATE=1,000,000" in ping["note"]
+    assert "of fping" in smoke["extra"]["net.ping at its default pacing"]

@@ -134,6 +134,24 @@ def test_scan_bad_checks_exits_2_before_scanning(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("rate", ["fast", "0", "-100", "nan", "inf", "2e6"])
+def test_scan_bad_ping_rate_exits_2_before_scanning(
+    good: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_scan: list[object],
+    monkeypatch: pytest.MonkeyPatch,
+    rate: str,
+) -> None:
+    monkeypatch.setenv("IPV6SCAN_PING_RATE", rate)
+    out = tmp_path / "out"
+    assert main(scan_args(good, out)) == 2
+    err = capsys.readouterr().err
+    assert f"IPV6SCAN_PING_RATE={rate!r}" in err and "echo requests a second" in err
+    assert not no_scan
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("shard", ["3/2", "0/4", "1", "a/b", "2/0"])
 def test_scan_bad_shard_exits_2_before_scanning(
     good: Path,
