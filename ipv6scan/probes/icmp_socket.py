@@ -57,6 +57,10 @@ SWEEP_INTERVAL = 0.02  # deadline granularity: a probe times out at most this mu
 # 1.5 s, about 12.5 Mbit/s of 78-byte frames; a lab's veth takes ~50,000/s.
 DEFAULT_RATE = 20_000.0
 BURST_SECONDS = 0.02  # the bucket holds 20 ms of the rate: 400 echoes back to back at most
+# and never more than this many, whatever the rate: one pump sends a whole bucket before
+# the loop reads a reply, and the replies to 20 ms of a high IPV6SCAN_PING_RATE (20,000
+# at 1,000,000/s) would overflow the receive buffer (_RCVBUF, ~1 KiB a reply) as lost echoes
+MAX_BURST = 1024
 _MIN_WAIT = 0.001  # the loop's timers are millisecond ones
 _READS_PER_WAKEUP = 1024  # bounded, so one busy socket cannot starve the loop
 _RCVBUF = 8 << 20  # a burst of thousands of replies must not overflow the default ~200 KiB
@@ -213,11 +217,12 @@ class IcmpProber:
             raise
 
     def set_rate(self, rate: float) -> None:
-        """At most `rate` echo requests a second from now on (bursts of BURST_SECONDS)."""
+        """At most `rate` echo requests a second from now on (bursts of BURST_SECONDS of
+        it, MAX_BURST at most)."""
         if not (rate > 0 and math.isfinite(rate)):
             raise ValueError(f"echo rate {rate!r} is not a positive number")
         self.rate = float(rate)
-        self._burst = max(1.0, rate * BURST_SECONDS)
+        self._burst = min(float(MAX_BURST), max(1.0, rate * BURST_SECONDS))
 
     @property
     def in_flight(self) -> int:

@@ -15,6 +15,7 @@ import struct
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from scapy.layers.inet6 import ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6TimeExceeded, IPv6
@@ -400,6 +401,28 @@ async def test_the_rate_bounds_echoes_per_second(scripted: Callable[..., IcmpPro
     # and no 50 ms window holds more than the bucket plus 50 ms of the rate
     busiest = max(sum(1 for t in times if a <= t < a + 0.05) for a in times)
     assert busiest <= 20 + 50 + 2
+
+
+async def test_a_high_rate_still_reads_replies_between_bursts(
+    scripted: Callable[..., IcmpProber],
+) -> None:
+    # Given a prober at the highest rate an operator may set (IPV6SCAN_PING_RATE)
+    prober = scripted(answer_all, rate=1_000_000)
+    sock = prober._sock
+    unread: list[int] = []
+    real_send = sock.sendmsg
+
+    def send(*args: Any) -> int:
+        unread.append(len(sock.inbox))  # replies the prober has not read yet
+        return real_send(*args)
+
+    sock.sendmsg = send
+    # When 5,000 echoes are asked for at once
+    outcomes = await asyncio.gather(*(prober.echo(DEST, timeout=5) for _ in range(5_000)))
+    # Then all are answered, and the replies waiting unread never exceed about a burst
+    # (a 20 ms bucket of 1,000,000/s would send all 5,000 before reading one)
+    assert [o.kind for o in outcomes] == [REPLY] * 5_000
+    assert max(unread) <= 2 * icmp_socket.MAX_BURST
 
 
 async def test_one_destination_gets_at_most_per_destination_series_at_once(
