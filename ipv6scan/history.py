@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ipv6scan.model import CheckResult, json_text
+from ipv6scan.model import CheckResult, json_loads, json_text
 
 SCHEMA_VERSION = 1
 TREND_RUNS = 30  # runs in summary.json's trends, the current one included
@@ -250,7 +250,7 @@ def load_results(conn: sqlite3.Connection, run_id: int) -> Iterator[CheckResult]
                 "check": row[4],
                 "status": row[5],
                 "detail": row[6],
-                "evidence": json.loads(row[7]),
+                "evidence": json_loads(row[7]),
                 "duration_ms": row[8],
             }
         )
@@ -265,14 +265,14 @@ def target_rows(
             "SELECT row FROM target_scores WHERE run_id = ? AND target = ?", (run_id, name)
         ).fetchone()
         if found:
-            rows.append(json.loads(found[0]))
+            rows.append(json_loads(found[0]))
     return rows
 
 
 def all_target_rows(conn: sqlite3.Connection, run_id: int) -> Iterator[dict[str, Any]]:
     """The run's summary.json target rows, in the order they were written."""
     for text in target_row_texts(conn, run_id):
-        yield json.loads(text)
+        yield json_loads(text)
 
 
 def target_row_texts(conn: sqlite3.Connection, run_id: int) -> Iterator[str]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ipv6scan.model import json_loads
 from ipv6scan.report.jsonl_batch import MAX_BYTES
 from ipv6scan.report.workspace import Workspace
 
@@ -71,7 +72,7 @@ def _records(path: Path, stats: MergeStats) -> Iterator[tuple[bytes, str]]:
                 continue
             stats.read += 1
             try:
-                row = json.loads(text)
+                row = json_loads(text)
                 key = (
                     "\x00".join(str(row[k]) for k in KEY_FIELDS) if isinstance(row, dict) else None
                 )

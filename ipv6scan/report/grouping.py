@@ -23,7 +23,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ipv6scan.model import CheckResult
+from ipv6scan.model import CheckResult, json_loads
 
 CACHE_KIB = 16 * 1024  # SQLite's page cache
 BATCH = 4096  # lines a SQLite insert takes at once
@@ -49,7 +49,7 @@ def target_of(line: bytes) -> str | None:
         if line.startswith(_PREFIX):
             value, _ = _decode(line.decode("utf-8"), len(_PREFIX))
             return str(value)
-        data = json.loads(line)
+        data = json_loads(line)
     except ValueError:  # not JSON, not UTF-8, a blank line
         return None
     return str(data["target"]) if isinstance(data, dict) and "target" in data else None
@@ -165,7 +165,7 @@ class TargetIndex:
                     group, current = [], tid
                 fh.seek(pos)
                 try:
-                    group.append(CheckResult.from_json(json.loads(fh.read(size))))
+                    group.append(CheckResult.from_json(json_loads(fh.read(size))))
                 except (ValueError, KeyError, TypeError):
                     continue  # torn or foreign, as read_results skips it
         yield from _split(group)

@@ -8,12 +8,11 @@ boundary when SIGKILL arrives), at the very end of the file; read_results skips 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from ipv6scan.model import CheckResult
+from ipv6scan.model import CheckResult, json_loads
 
 
 class ResultWriter:
@@ -47,6 +46,6 @@ def read_results(path: Path) -> Iterator[CheckResult]:
             if not line:
                 continue
             try:
-                yield CheckResult.from_json(json.loads(line))
+                yield CheckResult.from_json(json_loads(line))
             except (ValueError, KeyError, TypeError):
                 continue

@@ -9,12 +9,11 @@ were: scores, counts, strings and None.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ipv6scan.model import json_text
+from ipv6scan.model import json_loads, json_text
 
 
 class SpoolClosed(RuntimeError):
@@ -50,7 +49,7 @@ class TargetRows:
         self._fh.flush()
         with self.path.open(encoding="utf-8") as fh:
             for line in fh:
-                yield json.loads(line)
+                yield json_loads(line)
 
     def close(self) -> None:
         """Stop writing and remove the file; the length stays known."""
