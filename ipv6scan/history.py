@@ -167,15 +167,8 @@ def record_run(
         conn.executemany(
             "INSERT OR REPLACE INTO target_scores VALUES (?, ?, ?, ?, ?, ?)",
             (
-                (
-                    run_id,
-                    t["name"],
-                    t["sector"],
-                    t["score"],
-                    t["stage"],
-                    json_text(t),
-                )
-                for t in rows
+                (run_id, t["name"], t["sector"], t["score"], t["stage"], text)
+                for t, text in _with_texts(rows)
             ),
         )
         conn.executemany(
@@ -186,6 +179,14 @@ def record_run(
             ),
         )
     return run_id
+
+
+def _with_texts(rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Mapping[str, Any], str]]:
+    """Each row with its JSON: a spool of rows (scoring.rows) has it already."""
+    with_texts = getattr(rows, "with_texts", None)
+    if with_texts is not None:
+        return with_texts()  # type: ignore[no-any-return]
+    return ((row, json_text(row)) for row in rows)
 
 
 _RUN_COLUMNS = (

@@ -44,12 +44,19 @@ class TargetRows:
         return self._count
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
+        for row, _text in self.with_texts():
+            yield row
+
+    def with_texts(self) -> Iterator[tuple[dict[str, Any], str]]:
+        """Each row with its line as written (json_text's): what the history stores, so
+        it need not encode the row again."""
         if self._closed:
             raise SpoolClosed(f"{self.path}: the target rows were read after the run ended")
         self._fh.flush()
         with self.path.open(encoding="utf-8") as fh:
             for line in fh:
-                yield json_loads(line)
+                text = line.rstrip("\n")
+                yield json_loads(text), text
 
     def close(self) -> None:
         """Stop writing and remove the file; the length stays known."""

@@ -15,10 +15,11 @@ import pytest
 import ipv6scan.cli as cli
 from ipv6scan import history
 from ipv6scan.cli import main
-from ipv6scan.model import CheckResult, Status
+from ipv6scan.model import CheckResult, Status, json_text
 from ipv6scan.observations import Connectivity
 from ipv6scan.report.jsonl import read_results
 from ipv6scan.scoring import summarize
+from ipv6scan.scoring.rows import TargetRows
 
 TARGETS = """\
 version: 1
@@ -157,6 +158,38 @@ def test_results_round_trip_through_the_database(tmp_path: Path) -> None:
         results=iter(results),
     )
     assert list(history.load_results(conn, run_id)) == results
+
+
+@pytest.mark.parametrize("spooled", [False, True], ids=["list", "spool"])
+def test_target_rows_are_stored_as_json_text_writes_them(tmp_path: Path, spooled: bool) -> None:
+    # Given a summary whose target rows are a list, or a spool of rows as a scan leaves them
+    results = [
+        CheckResult("甲", "government", "services", "a.example", "dns.aaaa", Status.PASS, "ok"),
+        CheckResult("B", "operator", "services", "b.example", "dns.aaaa", Status.FAIL, "none"),
+    ]
+    summary = summarize(results)
+    rows = list(summary["targets"])
+    if spooled:
+        spool = TargetRows(tmp_path / "rows.jsonl")
+        spool.extend(rows)
+        summary["targets"] = spool
+    conn = history.open_db(tmp_path / "h.db")
+    run_id = history.record_run(
+        conn,
+        started="2026-01-01T00:00:00+00:00",
+        finished="2026-01-01T00:01:00+00:00",
+        out_dir=tmp_path,
+        target_files=["t.yaml"],
+        key=history.run_key(["t.yaml"], None),
+        complete=True,
+        summary=summary,
+        results=iter(results),
+    )
+    # Then each row is stored as json_text writes it, its columns filled from it
+    assert list(history.target_row_texts(conn, run_id)) == [json_text(r) for r in rows]
+    assert list(history.all_target_rows(conn, run_id)) == rows
+    stored = conn.execute("SELECT target, sector, score, stage FROM target_scores ORDER BY rowid")
+    assert stored.fetchall() == [(r["name"], r["sector"], r["score"], r["stage"]) for r in rows]
 
 
 def test_run_key_ignores_order_but_not_files_or_shards() -> None:
