@@ -130,6 +130,23 @@ def test_a_scan_is_recorded_beside_out(tmp_path: Path, run_scan: Scan) -> None:
     assert summary["milestones"][0]["state"] == "met"
 
 
+def _record(
+    conn: sqlite3.Connection, out: Path, summary: dict[str, Any], results: list[CheckResult]
+) -> int:
+    """One complete run of t.yaml in the history."""
+    return history.record_run(
+        conn,
+        started="2026-01-01T00:00:00+00:00",
+        finished="2026-01-01T00:01:00+00:00",
+        out_dir=out,
+        target_files=["t.yaml"],
+        key=history.run_key(["t.yaml"], None),
+        complete=True,
+        summary=summary,
+        results=iter(results),
+    )
+
+
 def test_results_round_trip_through_the_database(tmp_path: Path) -> None:
     conn = history.open_db(tmp_path / "h.db")
     results = [
@@ -146,17 +163,7 @@ def test_results_round_trip_through_the_database(tmp_path: Path) -> None:
         ),
         CheckResult("T", "operator", "services", "t.example", "dns.aaaa", Status.SKIP, "n/a"),
     ]
-    run_id = history.record_run(
-        conn,
-        started="2026-01-01T00:00:00+00:00",
-        finished="2026-01-01T00:01:00+00:00",
-        out_dir=tmp_path,
-        target_files=["t.yaml"],
-        key=history.run_key(["t.yaml"], None),
-        complete=True,
-        summary=summarize(results),
-        results=iter(results),
-    )
+    run_id = _record(conn, tmp_path, summarize(results), results)
     assert list(history.load_results(conn, run_id)) == results
 
 
@@ -174,17 +181,7 @@ def test_target_rows_are_stored_as_json_text_writes_them(tmp_path: Path, spooled
         spool.extend(rows)
         summary["targets"] = spool
     conn = history.open_db(tmp_path / "h.db")
-    run_id = history.record_run(
-        conn,
-        started="2026-01-01T00:00:00+00:00",
-        finished="2026-01-01T00:01:00+00:00",
-        out_dir=tmp_path,
-        target_files=["t.yaml"],
-        key=history.run_key(["t.yaml"], None),
-        complete=True,
-        summary=summary,
-        results=iter(results),
-    )
+    run_id = _record(conn, tmp_path, summary, results)
     # Then each row is stored as json_text writes it, its columns filled from it
     assert list(history.target_row_texts(conn, run_id)) == [json_text(r) for r in rows]
     assert list(history.all_target_rows(conn, run_id)) == rows
