@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +46,7 @@ PING_RATE_ENV = "IPV6SCAN_PING_RATE"  # echo requests a second, instead of ping_
 MAX_PING_RATE = 1_000_000.0  # beyond any link a scan runs over; bursts are 20 ms of it
 
 
-def ping_rate_from(environ: dict[str, str] | os._Environ[str]) -> float | None:
+def ping_rate_from(environ: Mapping[str, str]) -> float | None:
     """IPV6SCAN_PING_RATE as echo requests a second; None when unset. ValueError says
     what is wrong with a value that is not a number in (0, MAX_PING_RATE]."""
     text = environ.get(PING_RATE_ENV, "").strip()
