@@ -31,6 +31,9 @@ COMPILED = [
     "ipv6scan/probes/dns_observe.py",
     "ipv6scan/bulk/lookups.py",
     "ipv6scan/bulk/dns_only.py",
+    # net.ping's echoes: packing, sending, matching and pacing, tens of thousands a second
+    "ipv6scan/probes/icmp.py",
+    "ipv6scan/probes/icmp_socket.py",
     # summary.json's target rows, indented as json.dumps(indent=1) writes them
     "ipv6scan/report/pretty.py",
 ]

@@ -160,7 +160,7 @@ class _Series:
 # One echo request in flight: (its series, its index there, its token, the realtime clock
 # in ns right before sendmsg). A tuple, not an object: tens of thousands are made a second.
 _Echo = tuple[_Series, int, int, int]
-# In a deadline FIFO: (deadline, sequence number, the echo). The echo's identity tells
+# In a deadline FIFO: (deadline, sequence number, the echo). The echo's token tells
 # whether it still waits: an answered one left `pending`, or its number went to a newer one.
 _Deadline = tuple[float, int, _Echo]
 
@@ -548,7 +548,10 @@ class IcmpProber:
             # unanswered probe rather than everything sent within the last timeout
             while queue:
                 deadline, seq, echo = queue[0]
-                waiting = pending.get(seq) is echo
+                # still waiting when its number holds this echo; by token, not identity:
+                # compiled, a tuple is copied in and out of the dict
+                current = pending.get(seq)
+                waiting = current is not None and current[2] == echo[2]
                 if waiting and deadline > now:
                     break
                 queue.popleft()
