@@ -52,12 +52,24 @@ Parsed = tuple[int, int, int, int | None, bytes | None]
 def echo_template(ident: int) -> bytes:
     """An echo request with our identifier, sequence 0 and a zero payload, laid out by
     scapy. Checksum left 0: the kernel computes it for raw ICMPv6 sockets."""
+    _scapy_without_routes()
     from scapy.layers.inet6 import ICMPv6EchoRequest  # slow import: only when probing
 
     packet = bytes(ICMPv6EchoRequest(id=ident, seq=0, cksum=0, data=bytes(PAYLOAD_LEN)))
     if len(packet) != _HEADER + PAYLOAD_LEN or packet[0] != ECHO_REQUEST:
         raise RuntimeError(f"unexpected echo request layout from scapy: {packet.hex()}")
     return packet
+
+
+def _scapy_without_routes() -> None:
+    """Tell scapy, before its first import, not to copy the routing tables: the probes
+    go out through the kernel's routes (a raw socket), and scapy's copy is read at
+    import, route by route, which on a router holding a full BGP table means a million
+    routes before the first echo. A no-op once scapy.route and scapy.route6 are loaded."""
+    from scapy.config import conf
+
+    conf.route_autoload = False
+    conf.route6_autoload = False
 
 
 class EchoPacker:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import socket
 import struct
+import subprocess
+import sys
 
 from scapy.layers.inet6 import (
     ICMPv6DestUnreach,
@@ -84,3 +86,22 @@ def test_filter_passes_only_replies_and_errors() -> None:
         return bool(words[kind >> 5] & (1 << (kind & 31)))
 
     assert [k for k in range(256) if not blocked(k)] == [1, 3, 129]
+
+
+def test_the_template_leaves_scapys_routing_tables_unread() -> None:
+    # Given a fresh process whose scapy records every read of the kernel's routing tables
+    # (scapy copies them at import by default: a million routes on a backbone router)
+    code = "\n".join([
+        "import scapy.arch as arch",
+        "read = []",
+        "arch.read_routes = lambda: read.append(4) or []",
+        "arch.read_routes6 = lambda: read.append(6) or []",
+        "from ipv6scan.probes import icmp",
+        "assert icmp.echo_template(0x1234)[:6] == bytes([128, 0, 0, 0, 0x12, 0x34])",
+        "print(read)",
+    ])  # fmt: skip
+    # When the echo template is built, scapy's first import in that process
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    # Then neither table was read: the probes use the kernel's routes
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
