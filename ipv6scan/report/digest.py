@@ -9,6 +9,7 @@ rest is in results.csv.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -19,6 +20,7 @@ from ipv6scan.model import CheckResult
 
 # Worse statuses matter more to a reader: they are kept first when a budget runs out.
 PRIORITY: dict[str, int] = {"fail": 4, "warn": 3, "error": 2, "pass": 1, "skip": 0}
+_LEVELS = range(max(PRIORITY.values()) + 1)
 
 TABLE_LIMIT = 5000  # rows in the filterable result table
 DRILL_BUDGET = 4000  # results shown in all drill-downs together
@@ -51,20 +53,32 @@ class Shown:
 
 @dataclass
 class Kept:
-    """The results kept for one drill-down target, at most `cap`, worst first."""
+    """The results kept for one drill-down target, at most `cap`, worst first.
+
+    Once full, a worse result replaces the first kept one of the lowest priority. That
+    one is found through a heap of slot numbers per priority, not a scan of the slots:
+    one target with a hundred thousand results (an operator's address plan listed as a
+    single target) made the scan quadratic, minutes of report. The evidence is made
+    readable only for a result that is kept."""
 
     cap: int
     items: list[Shown] = field(default_factory=list)
     omitted: int = 0
+    _slots: list[list[int]] = field(default_factory=lambda: [[] for _ in _LEVELS])
 
-    def offer(self, shown: Shown) -> None:
+    def offer(self, row: Row, evidence: Mapping[str, Any], duration_ms: float) -> None:
+        prio = _prio(row)
         if len(self.items) < self.cap:
-            self.items.append(shown)
+            heapq.heappush(self._slots[prio], len(self.items))
+            self.items.append(Shown(row, evidence_text(evidence), duration_ms))
             return
         self.omitted += 1
-        worst_kept = min(range(len(self.items)), key=lambda i: _prio(self.items[i].row))
-        if _prio(shown.row) > _prio(self.items[worst_kept].row):
-            self.items[worst_kept] = shown
+        lowest = next((level for level in _LEVELS if self._slots[level]), None)
+        if lowest is None or prio <= lowest:
+            return
+        slot = heapq.heappop(self._slots[lowest])
+        heapq.heappush(self._slots[prio], slot)
+        self.items[slot] = Shown(row, evidence_text(evidence), duration_ms)
 
 
 def _prio(row: Row) -> int:
@@ -97,7 +111,7 @@ class Digest:
         row = Row(r.target, r.sector, r.tier, r.subject, r.check, status, _clip(r.detail))
         kept = self.drill.get(r.target)
         if kept is not None:
-            kept.offer(Shown(row, evidence_text(r.evidence), r.duration_ms))
+            kept.offer(row, r.evidence, r.duration_ms)
         if len(self.first_rows) <= self.table_limit:
             self.first_rows.append(row)  # one past the limit tells that the run is large
         if status in ("fail", "warn", "error"):
