@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from ipv6scan.cli import main
-from ipv6scan.merge import MergeError, merge_results
+from ipv6scan.merge import MergeError, merge_results, scanner_info
+from ipv6scan.report.summary_json import WHOLE_BELOW, write_summary
 
 
 def _row(target: str, subject: str, check: str, status: str = "pass", **kw: object) -> dict:
@@ -123,3 +125,24 @@ def test_nothing_given_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["merge", "--out", str(tmp_path / "out")])
     assert exc.value.code == 2
+
+
+def test_the_scanner_is_read_from_a_big_summary_without_its_target_rows(tmp_path: Path) -> None:
+    # Given a shard whose summary.json holds 60,000 target rows, as a scan writes them
+    shard = tmp_path / "big"
+    shard.mkdir()
+    rows = ({"name": f"site-{i}.example", "sector": "government", "score": 50.0}
+            for i in range(60_000))  # fmt: skip
+    scanner = {"ipv6": True, "ipv4": True, "notes": ["shard 1/2"]}
+    write_summary({"schema": 1, "scanner": scanner, "targets": rows}, shard / "summary.json")
+    assert (shard / "summary.json").stat().st_size > WHOLE_BELOW
+    # When the merge takes the scanner's description from it
+    tracemalloc.start()
+    try:
+        info = scanner_info([shard])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # Then it has it, and the rows were never held (loaded whole: 25 MB here)
+    assert info == {**scanner, "merged_from": [str(shard)]}
+    assert peak < 1 << 20
