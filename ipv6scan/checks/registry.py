@@ -78,7 +78,7 @@ def _build() -> tuple[Check, ...]:
                "dns.judge_ns_reachable"),
         _check("dns.mx_ipv6", ("domain",), "dns_observe.observe_mail_exchangers",
                "dns.judge_mx_ipv6"),
-        _check("web.reachable", web, "web_observe.observe_site", "web.judge_reachable"),
+        _check("web.reachable", web, "site_observe.observe_site", "web.judge_reachable"),
         _check("web.http", web, "web_observe.observe_http", "web.judge_http"),
         _check("web.parity", web, "web_observe.observe_parity", "web.judge_parity"),
         _check("web.links", web, "web_observe.observe_links", "web.judge_links"),

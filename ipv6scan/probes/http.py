@@ -16,7 +16,6 @@ import hashlib
 import socket
 import time
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -38,6 +37,7 @@ from ipv6scan.probes import certificates
 from ipv6scan.probes.dns import NO_PATH_ERRNOS
 from ipv6scan.probes.html_links import extract_links
 from ipv6scan.probes.tcp import refusal
+from ipv6scan.probes.url_parts import split_url
 
 PAGE = "page"  # the whole body (up to the limit): fingerprint and links kept
 STATUS = "status"  # only the status matters: a short read, nothing kept
@@ -91,15 +91,6 @@ class _CertificateCapture(aiohttp.Fingerprint):
         ssl_object = transport.get_extra_info("ssl_object")
         if ssl_object is not None:
             self.der = ssl_object.getpeercert(binary_form=True)
-
-
-def split_url(url: str) -> tuple[str, str, int, str]:
-    """(scheme, host without brackets, port, path with query) of an http(s) URL."""
-    parts = urlsplit(url)
-    scheme = parts.scheme
-    port = parts.port or (443 if scheme == "https" else 80)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return scheme, parts.hostname or "", port, path
 
 
 def _header(response: aiohttp.ClientResponse, name: str) -> str | None:

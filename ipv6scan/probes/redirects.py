@@ -23,7 +23,8 @@ from ipv6scan.observations_web import (
 )
 from ipv6scan.probes.dns_observe import addresses
 from ipv6scan.probes.html_links import absolute_link
-from ipv6scan.probes.http import PAGE, REDIRECTS, fetch, split_url
+from ipv6scan.probes.http import PAGE, REDIRECTS, fetch
+from ipv6scan.probes.url_parts import split_url
 
 URL_MAX = 300
 

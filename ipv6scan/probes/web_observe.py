@@ -1,10 +1,8 @@
-"""Observations of the web checks: web.reachable, web.http, web.parity, web.links,
+"""Observations of the web checks that speak HTTP: web.http, web.parity, web.links,
 web.latency. I/O only; the judges in checks/web.py decide.
 
-Everything starts from one Site per subject (its AAAA and A, and a TCP connect
-to every global address on every port), shared by the five checks. Only
-global addresses are ever connected to; the rest appear in the evidence as
-"not probed: <category>".
+Each starts from the subject's one Site (probes/site_observe.py: its addresses and
+open ports, also web.reachable's observation), shared by the five checks.
 """
 
 from __future__ import annotations
@@ -12,13 +10,10 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field, replace
-from ipaddress import ip_address
 
 from ipv6scan.context import ScanContext
 from ipv6scan.model import Subject
-from ipv6scan.observations import Addresses
 from ipv6scan.observations_web import (
-    PROBED_MAX,
     Chain,
     HttpObservation,
     LatencyObservation,
@@ -27,63 +22,14 @@ from ipv6scan.observations_web import (
     LinksObservation,
     ParityObservation,
     ParityPort,
-    Site,
 )
-from ipv6scan.probes import latency, tcp
-from ipv6scan.probes.dns_observe import addresses, classify
-from ipv6scan.probes.http import PAGE, STATUS, split_url
+from ipv6scan.probes import latency
+from ipv6scan.probes.http import PAGE, STATUS
 from ipv6scan.probes.redirects import follow
-from ipv6scan.probes.resolution import Lookup
+from ipv6scan.probes.site_observe import observe_site
+from ipv6scan.probes.url_parts import split_url
 
 LINK_WORKERS = 8  # links in flight per check (the limits still bound each server)
-
-
-def _literal_addresses(ctx: ScanContext, host: str, rdtype: str) -> Addresses | None:
-    try:
-        addr = ip_address(host)
-    except ValueError:
-        return None
-    wanted = 6 if rdtype == "AAAA" else 4
-    values = (addr.compressed,) if addr.version == wanted else ()
-    return classify(ctx, Lookup(host, rdtype, "NOERROR", values=values))
-
-
-async def _addresses(ctx: ScanContext, host: str, rdtype: str) -> Addresses:
-    literal = _literal_addresses(ctx, host, rdtype)
-    return literal if literal is not None else await addresses(ctx, host, rdtype)
-
-
-async def _site(ctx: ScanContext, subject: Subject) -> Site:
-    if subject.kind == "url":
-        scheme, host, port, path = split_url(subject.name)
-        ports, url_scheme = (port,), scheme
-    else:
-        host, ports, url_scheme, path = subject.name, (80, 443), None, "/"
-    aaaa, a = await asyncio.gather(_addresses(ctx, host, "AAAA"), _addresses(ctx, host, "A"))
-    targets = [
-        (address, port)
-        for found in (aaaa, a)
-        for address in found.global_[:PROBED_MAX]
-        for port in ports
-    ]
-    probes = await asyncio.gather(*(tcp.connect(ctx, addr, port) for addr, port in targets))
-    return Site(
-        subject.name,
-        host,
-        ports,
-        url_scheme,
-        path,
-        aaaa,
-        a,
-        ctx.connectivity.ipv6,
-        ctx.connectivity.ipv4,
-        tuple(probes),
-    )
-
-
-async def observe_site(ctx: ScanContext, subject: Subject) -> Site:
-    """The subject's addresses and open ports; once per scan. Also web.reachable's observation."""
-    return await ctx.memo.get(("site", subject.kind, subject.name), lambda: _site(ctx, subject))
 
 
 async def observe_http(ctx: ScanContext, subject: Subject) -> HttpObservation:

@@ -38,6 +38,22 @@ def test_the_scan_command_line_leaves_the_report_and_web_stacks_unloaded() -> No
         assert heavy not in out, heavy
 
 
+def test_web_reachable_alone_leaves_the_http_stack_unloaded() -> None:
+    # Given a fresh interpreter; When it loads what web.reachable runs
+    code = (
+        "import sys; from ipv6scan.checks.registry import BY_ID; "
+        "check = BY_ID['web.reachable']; check.observe.load(); check.judge.load(); "
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    # Then the TCP connects are there, and aiohttp (and its TLS contexts) is not
+    assert "ipv6scan.probes.site_observe" in out
+    for heavy in ("aiohttp", "ipv6scan.probes.http", "ipv6scan.probes.web_observe"):
+        assert heavy not in out, heavy
+
+
 def test_a_yaml_list_is_read_once_for_validation_milestones_and_scan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
