@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,19 +78,27 @@ def finish_scan(
     scanner: dict[str, Any] | None,
     started: str,
     complete: bool = True,
+    on_step: Callable[[str], None] | None = None,
 ) -> Finished:
     """Score, record and write a finished scan in memory that does not grow with it: the
     target rows wait in a work directory in `out`, removed at the end. The returned
-    summary keeps its headline numbers; its target rows are gone by then."""
+    summary keeps its headline numbers; its target rows are gone by then. `on_step`
+    hears of each step as it starts (for the terminal: a big run takes minutes)."""
+    step = on_step or (lambda _what: None)
     with tuned_collector(), Workspace(out) as work:
         files = OutputFiles(out, work)
+        step("scoring the results, writing junit.xml")
         summary = files.score(rec.profile)  # and junit.xml, in the same pass
         if scanner is not None:
             summary["scanner"] = scanner
         done = Finished(summary)
+        step(f"recording the run in {rec.db}")
         earlier = _record(conn, rec, out, started, complete, done)
+        step("writing summary.json, results.csv and report.html")
         files.write(summary, lang)
         if rec.fail_on_regression and not done.gate:
+            if earlier:
+                step("comparing with the previous run")
             _gate(conn, rec, files.results, earlier, done, work)
     return done
 

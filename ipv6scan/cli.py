@@ -24,7 +24,7 @@ from ipv6scan.milestones import Milestone, MilestoneErrors, load_milestones
 from ipv6scan.model import SECTORS
 from ipv6scan.names import parse_resolver
 from ipv6scan.probes.dns import DnsServer
-from ipv6scan.progress import Progress
+from ipv6scan.progress import Progress, Steps
 from ipv6scan.report.i18n import LOCALES
 from ipv6scan.run import ScanConfig, scan, use_fast_loop
 from ipv6scan.scoring import DEFAULT_PROFILE, Profile
@@ -330,8 +330,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         fail_on_regression=args.fail_on_regression,
     )
     try:
+        steps = Steps() if Progress.wanted(args.quiet) else None
         done = audit.finish_scan(
-            history, recording, args.out, lang, scanner or None, started, not interrupted
+            history, recording, args.out, lang, scanner or None, started, not interrupted, steps
         )
     finally:
         history.close()

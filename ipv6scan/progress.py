@@ -37,3 +37,20 @@ class Progress:
         )
         self.stream.write(line + ("\n" if final else ""))
         self.stream.flush()
+
+
+class Steps:
+    """The work after the scan, a line a step as it starts, with the time since the first:
+    at a million results it takes minutes, and a terminal silent after the progress line
+    would look hung."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self._first: float | None = None
+
+    def __call__(self, what: str) -> None:
+        now = time.monotonic()
+        if self._first is None:
+            self._first = now
+        self.stream.write(f"after the scan, {now - self._first:.1f} s: {what} ...\n")
+        self.stream.flush()
