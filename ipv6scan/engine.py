@@ -17,6 +17,7 @@ from ipv6scan.checks.registry import Check
 from ipv6scan.context import ScanContext
 from ipv6scan.deadlines import Deadlines
 from ipv6scan.model import CheckResult, Status, Subject, Target, Verdict
+from ipv6scan.names import www_name
 from ipv6scan.probes.resolution import Lookup
 from ipv6scan.tiers import DOMAIN_OPT_IN_FAMILIES, default_checks
 
@@ -100,8 +101,9 @@ class Engine:
             for domain in batch:
                 out.append(Subject("domain", domain, target))
                 out.append(Subject("host", domain, target))
-                if await self._exists(f"www.{domain}"):
-                    out.append(Subject("host", f"www.{domain}", target))
+                www = www_name(domain)
+                if www is not None and await self._exists(www):
+                    out.append(Subject("host", www, target))
         for entry in target.systems:
             name, port = entry.value, None
             if entry.kind == "resolver" and "#" in name:
@@ -124,9 +126,9 @@ class Engine:
         of 300 domains waited 300 round trips before its first check."""
         prefetch = getattr(self.ctx.resolver, "prefetch", None)
         if prefetch is not None:
-            for domain in domains:
-                prefetch(f"www.{domain}", "AAAA")
-                prefetch(f"www.{domain}", "A")
+            for www in filter(None, map(www_name, domains)):
+                prefetch(www, "AAAA")
+                prefetch(www, "A")
 
     async def _exists(self, host: str) -> bool:
         resolver = self.ctx.resolver

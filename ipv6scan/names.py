@@ -78,6 +78,13 @@ def normalize_hostname(text: str) -> str:
     return result
 
 
+def www_name(domain: str) -> str | None:
+    """www.D, or None when that is longer than a DNS name can be: a domain of 250 to 253
+    octets is valid, but its www cannot exist (and no DNS message can carry the name)."""
+    name = f"www.{domain}"
+    return name if len(name) <= MAX_NAME_OCTETS else None
+
+
 def _label_to_ascii(text: str, label: str) -> str:
     if not label:
         raise InvalidName(text, "empty label")

@@ -24,6 +24,7 @@ from ipv6scan.checks.dns import judge_aaaa
 from ipv6scan.context import ScanContext
 from ipv6scan.engine import ScanStats, Sink, emit, internal_error, www_exists, www_settled
 from ipv6scan.model import Subject, Target
+from ipv6scan.names import www_name
 from ipv6scan.probes.dns_observe import classify
 from ipv6scan.probes.fastdns import FastUdpTransport
 from ipv6scan.probes.resolution import Lookup
@@ -153,16 +154,17 @@ class _Domain:
         self.scan = scan
         self.state = state
         self.domain = domain
-        self.www = f"www.{domain}"
+        self.www = www_name(domain)  # None: too long to exist, so no subject
         self.started = time.monotonic()
-        self.left = SUBJECT_RULES
+        self.left = SUBJECT_RULES if self.www is not None else SUBJECT_RULES - 1
         self.www_aaaa: Lookup | None = None
 
     def start(self) -> None:
         # the names passed the target list's validation: the codec can encode them
         lookups = self.scan.lookups
         lookups.lookup(self.domain, "AAAA", self._bare)
-        lookups.lookup(self.www, "AAAA", self._www_aaaa)
+        if self.www is not None:
+            lookups.lookup(self.www, "AAAA", self._www_aaaa)
 
     def _bare(self, lookup: Lookup) -> None:
         try:
@@ -176,6 +178,7 @@ class _Domain:
         try:
             exists = www_settled(lookup)
             if exists is None:
+                assert self.www is not None  # asked only for a www that can exist
                 self.www_aaaa = lookup  # the A decides
                 self.scan.lookups.lookup(self.www, "A", self._www_a)
                 return
@@ -193,6 +196,7 @@ class _Domain:
 
     def _www(self, aaaa: Lookup, exists: bool) -> None:
         if exists:
+            assert self.www is not None
             subject = Subject("host", self.www, self.state.target)
             self.scan.judge(subject, aaaa, self.started)
         self._one_done()

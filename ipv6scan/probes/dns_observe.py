@@ -7,6 +7,7 @@ import asyncio
 
 from ipv6scan.context import ScanContext
 from ipv6scan.model import Subject
+from ipv6scan.names import www_name
 from ipv6scan.observations import (
     Addresses,
     MailExchangers,
@@ -101,7 +102,7 @@ async def _resolver_probe_name(ctx: ScanContext, subject: Subject) -> str:
     """A name that has AAAA through our own resolver, so an empty answer means the probed
     resolver failed, not that the name has no IPv6: the target's own names first."""
     for domain in subject.target.domains[:4]:
-        for name in (domain, f"www.{domain}"):
+        for name in filter(None, (domain, www_name(domain))):
             if (await ctx.resolver.lookup(name, "AAAA")).values:
                 return name
     return ctx.resolver_probe_name

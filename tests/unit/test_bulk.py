@@ -36,6 +36,8 @@ from ipv6scan.targets import TargetSource
 from tests.unit.test_dns_transport import udp_server
 
 Z = "bulk.test"
+# a valid domain of 250 octets: its www.D would be longer than a DNS name can be
+LONG = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 48])
 RECORDS = {  # (name, type) -> rrsets in presentation form; the CNAME first where chained
     (f"dual.{Z}", "AAAA"): [f"dual.{Z}. 60 IN AAAA 2a00:1450::1", f"dual.{Z}. 60 IN AAAA fe80::1"],
     (f"dual.{Z}", "A"): [f"dual.{Z}. 60 IN A 198.51.100.1"],
@@ -51,12 +53,14 @@ RECORDS = {  # (name, type) -> rrsets in presentation form; the CNAME first wher
     (f"loop.{Z}", "AAAA"): [f"loop.{Z}. 60 IN CNAME loop2.{Z}.",
                             f"loop2.{Z}. 60 IN CNAME loop.{Z}."],
     (f"mapped.{Z}", "AAAA"): [f"mapped.{Z}. 60 IN AAAA ::ffff:198.51.100.7"],
+    (f"{LONG}.{Z}", "AAAA"): [f"{LONG}.{Z}. 60 IN AAAA 2a00:1450::5"],
 }  # fmt: skip
 SERVFAIL = {f"broken.{Z}", f"www.broken.{Z}"}
 NXDOMAIN_PARENTS = {f"gone.{Z}"}
 SILENT = {(f"silent.{Z}", "AAAA")}  # never answered: a timeout
 ONCE_SILENT = {(f"late.{Z}", "AAAA")}  # the first question dropped: the retry is answered
-DOMAINS = ["dual", "v4", "chain", "loop", "mapped", "broken", "gone", "silent", "late", "empty"]
+DOMAINS = ["dual", "v4", "chain", "loop", "mapped", "broken", "gone", "silent", "late", "empty",
+           LONG]  # fmt: skip
 
 
 def _handler() -> tuple[object, dict[tuple[str, str], int]]:
@@ -142,6 +146,10 @@ async def test_bulk_path_gives_the_engines_results() -> None:
     assert asked.get((f"www.v4.{Z}", "A")) == 1 and asked.get((f"www.empty.{Z}", "A")) == 1
     assert (f"www.dual.{Z}", "A") not in asked  # a CNAME: it exists
     assert (f"www.gone.{Z}", "A") not in asked  # NXDOMAIN: it does not
+    # a domain whose www cannot be a DNS name: D judged, www.D neither asked nor a subject
+    assert len(f"{LONG}.{Z}") == 250 and by_subject[f"{LONG}.{Z}"] == "pass"
+    assert not [key for key in asked if key[0].startswith("www.a")]
+    assert f"www.{LONG}.{Z}" not in by_subject
 
 
 async def test_fanned_out_over_workers_the_results_are_the_same(

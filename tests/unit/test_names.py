@@ -11,6 +11,7 @@ from ipv6scan.names import (
     parse_ip_literal,
     parse_resolver,
     to_unicode,
+    www_name,
 )
 
 
@@ -166,3 +167,13 @@ def test_normalize_url_rejects(text: str, reason: str) -> None:
         normalize_url(text)
     assert str(info.value).startswith(f"invalid URL {text!r}: ")
     assert reason in str(info.value)
+
+
+def test_www_of_a_domain_too_long_for_it_is_none() -> None:
+    # Given valid domains of 249 and 250 octets (the limit is 253)
+    short = normalize_hostname(".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 57]))
+    longer = normalize_hostname(".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 58]))
+    assert (len(short), len(longer)) == (249, 250)
+    # Then only the shorter one has a www name that DNS can carry
+    assert www_name(short) == f"www.{short}" and len(f"www.{short}") == 253
+    assert www_name(longer) is None
