@@ -19,6 +19,7 @@ class Connectivity:
     ipv4: bool
     dns64_prefixes: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    resolvers_answered: bool = True  # False: no configured resolver answered the preflight
 
 
 @dataclass(frozen=True, init=False)

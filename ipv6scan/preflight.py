@@ -75,8 +75,10 @@ async def check_connectivity(
 ) -> Connectivity:
     notes = []
     paths = {}
+    any_answered = False
     for family, label, fam in ((6, "IPv6", socket.AF_INET6), (4, "IPv4", socket.AF_INET)):
         answered = await _answers_over(transport, servers, family, timeout)
+        any_answered = any_answered or bool(answered)
         if answered:
             paths[family] = True
             notes.append(f"a resolver answered over {label}")
@@ -86,7 +88,24 @@ async def check_connectivity(
                 "no resolver of that family" if answered is None else "its resolvers did not answer"
             )
             notes.append(f"{label}: {why}; kernel route {'found' if paths[family] else 'missing'}")
-    return Connectivity(ipv6=paths[6], ipv4=paths[4], notes=tuple(notes))
+    return Connectivity(
+        ipv6=paths[6], ipv4=paths[4], notes=tuple(notes), resolvers_answered=any_answered
+    )
+
+
+def silent_resolvers_warning(
+    connectivity: Connectivity, servers: Sequence[DnsServer], timeout: float
+) -> str | None:
+    """What to tell the operator at once when no resolver answered the preflight: the
+    scan goes on (address entries need none), but each name look-up will wait out its
+    timeouts, and a list of 100,000 names would take hours to give only errors."""
+    if connectivity.resolvers_answered:
+        return None
+    listed = ", ".join(str(s) for s in servers)
+    return (
+        f"warning: no resolver answered a test question within {timeout:g} s ({listed}); "
+        "every name look-up will time out. Check --resolver, or stop the scan (Ctrl-C)."
+    )
 
 
 async def discover_dns64(resolver: Resolver) -> tuple[str, ...]:

@@ -25,7 +25,12 @@ from ipv6scan.context import CheckOptions, Limits, ScanContext
 from ipv6scan.engine import Engine, ScanStats
 from ipv6scan.model import Target
 from ipv6scan.observations import Connectivity
-from ipv6scan.preflight import check_connectivity, discover_dns64, system_resolvers
+from ipv6scan.preflight import (
+    check_connectivity,
+    discover_dns64,
+    silent_resolvers_warning,
+    system_resolvers,
+)
 from ipv6scan.probes import latency
 from ipv6scan.probes.dns import DnspythonTransport, DnsServer
 from ipv6scan.probes.fastdns import recursive_transport
@@ -92,7 +97,10 @@ async def prepare_context(config: ScanConfig, known: Connectivity | None = None)
     if known is None:
         found = await check_connectivity(transport, servers, config.timeout, config.allow_prefixes)
         dns64 = await discover_dns64(resolver)
-        known = Connectivity(found.ipv6, found.ipv4, dns64, found.notes)
+        known = dataclasses.replace(found, dns64_prefixes=dns64)
+        warning = silent_resolvers_warning(known, servers, config.timeout)
+        if warning is not None:
+            print(f"ipv6scan: {warning}", file=sys.stderr, flush=True)
     policy = AddressPolicy.from_strings(config.allow_prefixes).with_dns64(known.dns64_prefixes)
     connectivity = known
     limits = Limits(config.concurrency, config.per_destination)
