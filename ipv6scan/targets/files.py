@@ -164,7 +164,9 @@ def _file_errors(
             return exc.errors
     else:
         targets = plain_items(path, sector, seen, file_no)
+    items = 0
     for item in targets:
+        items += 1
         error = item if isinstance(item, TargetError) else None
         if kind == "yaml" and isinstance(item, Target):
             error = _duplicate(seen, item, file_no)
@@ -174,4 +176,9 @@ def _file_errors(
         if len(errors) >= MAX_ERRORS:
             errors.append(too_many_errors(path))
             break
+    if items == 0 and kind != "yaml":
+        # as a YAML list with no targets is an error: an empty download is not a clean scan
+        errors.append(
+            TargetError(path, None, "no domains in it (only blank lines, comments or a header)")
+        )
     return errors

@@ -603,6 +603,22 @@ def test_txt_bad_lines(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("empty.txt", ""), ("comments.txt", "# to be filled\n\n"), ("header.csv", "rank,domain\n")],
+)
+def test_a_plain_list_without_domains_is_an_error(tmp_path: Path, name: str, text: str) -> None:
+    # Given a good list and one with no domain (an empty download, say)
+    good = write(tmp_path, "good.txt", "a.example\n")
+    empty = tmp_path / name
+    empty.write_text(text, encoding="utf-8")
+    # Then validation names the empty one, as a YAML list with no targets is named
+    errors = validate_files([good, empty])
+    assert [(e.path, e.line, e.message) for e in errors] == [
+        (str(empty), None, "no domains in it (only blank lines, comments or a header)")
+    ]
+
+
 def test_csv_tranco_list_with_header(tmp_path: Path) -> None:
     path = write(
         tmp_path,
