@@ -55,6 +55,14 @@ from ipv6scan.probes.dns import (
 RCVBUF = 4 << 20  # a burst of answers to thousands of queries in flight must not overflow
 _SO_RCVBUFFORCE = 33  # <asm-generic/socket.h>: above rmem_max, needs CAP_NET_ADMIN
 MAX_IN_FLIGHT = 32_768  # per socket; half the ID space keeps random allocation quick
+# An answer waits in the socket's receive buffer until it is read, and the kernel charges
+# it up to about 2.3 KiB there (an skb's truesize, for a datagram up to our EDNS size of
+# 1,232 bytes). So a socket has no more queries in flight than its buffer holds answers:
+# else a reader busy with earlier answers loses later ones, and they end as timeouts (the
+# lab lost 203,229 answers of 387,674 at --concurrency 100000). The others wait in the
+# backlog, their timeout not yet running.
+ANSWER_TRUESIZE = 2304
+MIN_WINDOW = 64  # however small the buffer granted (rmem_max caps it without CAP_NET_ADMIN)
 MAX_CHANNELS = 64  # resolvers with their own socket; queries to others go to dnspython
 _READS_PER_WAKEUP = 512  # bounded: one busy socket must not starve the loop
 _SWEEP = 0.02  # deadline granularity (s): a query times out at most this much late
@@ -124,7 +132,8 @@ class _Channel:
     pending: dict[int, _Pending] = field(default_factory=dict)
     deadlines: dict[float, deque[_Pending]] = field(default_factory=dict)
     sweeper: asyncio.TimerHandle | None = None
-    backlog: deque[_Pending] = field(default_factory=deque)  # waiting for a free ID
+    backlog: deque[_Pending] = field(default_factory=deque)  # waiting for room in the window
+    window: int = MAX_IN_FLIGHT  # queries in flight at most (see ANSWER_TRUESIZE)
     unmatched: int = 0  # datagrams with no query of that ID in flight
     label: str = ""  # str(server), made once: every reply carries it
 
@@ -198,8 +207,8 @@ class FastUdpTransport:
         # `data` holds the bare name until _start() gives the query its ID
         pending = _Pending(qname, rdtype, server, recursion, timeout, started, key, wire_name,
                            done)  # fmt: skip
-        if len(channel.pending) >= MAX_IN_FLIGHT:
-            channel.backlog.append(pending)  # sent when an ID frees up
+        if channel.backlog or len(channel.pending) >= channel.window:
+            channel.backlog.append(pending)  # sent in turn, when the window has room
         else:
             self._start(channel, pending)
         return pending
@@ -211,6 +220,7 @@ class FastUdpTransport:
 
     # --- one query's life -------------------------------------------------------------------
     def _start(self, channel: _Channel, pending: _Pending) -> None:
+        pending.started = time.monotonic()  # the timeout runs from the send, not the backlog
         pending_map = channel.pending
         qid = self._ids.next()
         while qid in pending_map:
@@ -252,8 +262,10 @@ class FastUdpTransport:
         pending.over = True
         if channel.pending.get(pending.qid) is pending:
             del channel.pending[pending.qid]
-        if channel.backlog and len(channel.pending) < MAX_IN_FLIGHT:
-            self._start(channel, channel.backlog.popleft())
+        while channel.backlog and len(channel.pending) < channel.window:
+            waiting = channel.backlog.popleft()
+            if not waiting.over:  # abandoned ones stay queued until their turn
+                self._start(channel, waiting)
         if type(outcome) is dnswire.Reply:
             pending.done(DnsReply(
                 pending.qname, pending.rdtype, channel.label, outcome.rcode, outcome.answers,
@@ -267,13 +279,13 @@ class FastUdpTransport:
                                   pending.started, outcome))  # fmt: skip
 
     def _abandon(self, pending: _Pending) -> None:
-        """The asker went away (cancelled): free the ID at once, tell no one."""
+        """The asker went away (cancelled): free the ID at once, tell no one. In the backlog
+        it stays, marked over, and is skipped in its turn: a search there for each of
+        tens of thousands of cancelled queries would take minutes."""
         pending.over = True
         for channel in self._channels.values():
             if channel.pending.get(pending.qid) is pending:
                 del channel.pending[pending.qid]
-            if pending in channel.backlog:
-                channel.backlog.remove(pending)
 
     @staticmethod
     def _spawn(coro: Coroutine[object, object, DnsReply], done: Done) -> None:
@@ -308,7 +320,10 @@ class FastUdpTransport:
         except OSError:
             sock.close()
             raise
-        channel = _Channel(loop, sock, label=str(server))
+        # what the kernel granted (twice the size asked: its bookkeeping counts too)
+        granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        window = min(MAX_IN_FLIGHT, max(MIN_WINDOW, granted // ANSWER_TRUESIZE))
+        channel = _Channel(loop, sock, label=str(server), window=window)
         loop.add_reader(sock.fileno(), self._readable, channel)
         self._channels[server] = channel
         return channel
@@ -323,9 +338,11 @@ class FastUdpTransport:
             channel.sweeper.cancel()
             channel.sweeper = None
         channel.sock.close()
+        # the backlog first: settling the queries in flight must not send the waiting ones
+        waiting, channel.backlog = channel.backlog, deque()
         self._fail_all(channel, why)
-        while channel.backlog:
-            self._settle(channel, channel.backlog.popleft(), why)
+        for pending in waiting:
+            self._settle(channel, pending, why)
 
     def _fail_all(self, channel: _Channel, why: tuple[str, str]) -> None:
         for pending in list(channel.pending.values()):

@@ -20,7 +20,7 @@ from ipv6scan.probes.dns import (
     DnsReply,
     DnsServer,
 )
-from ipv6scan.probes.fastdns import FastUdpTransport, recursive_transport
+from ipv6scan.probes.fastdns import MIN_WINDOW, FastUdpTransport, recursive_transport
 from ipv6scan.probes.resolution import Resolver
 from tests.unit.test_dns_transport import (
     LOOPBACK,
@@ -107,6 +107,48 @@ async def test_one_socket_many_queries_in_flight() -> None:
     assert len(seen) == 200
     assert len({m.id for m in seen}) == 200
     assert transport.sent == 200 and transport.received == 200
+
+
+async def test_no_more_queries_in_flight_than_the_buffer_holds_answers() -> None:
+    # Given a transport whose receive buffer holds few answers, and a server answering all
+    async with udp_server(respond("x.example. 60 IN AAAA 2001:db8::1")) as (server, seen):
+        transport = FastUdpTransport(rcvbuf=64 << 10)
+        replies: list[DnsReply] = []
+        # When a thousand queries are asked at once
+        for i in range(1000):
+            transport.submit(server, f"n{i}.example", "AAAA", recursion=True, timeout=3,
+                             done=replies.append)  # fmt: skip
+        (channel,) = transport._channels.values()
+        # Then the smallest window's worth is in flight and the rest wait their turn
+        assert channel.window == MIN_WINDOW
+        assert (len(channel.pending), len(channel.backlog)) == (MIN_WINDOW, 1000 - MIN_WINDOW)
+        while len(replies) < 1000:
+            await asyncio.sleep(0.01)
+        transport.close()
+    # And every one is answered: none was lost to a full buffer
+    assert len(seen) == 1000 and all(r.rcode == "NOERROR" for r in replies)
+
+
+async def test_a_waiting_querys_timeout_runs_from_its_send() -> None:
+    # Given a silent server and more queries than the window
+    async with udp_server(lambda wire: None) as (server, _):
+        transport = FastUdpTransport(rcvbuf=64 << 10)
+        ended: list[float] = []
+        started = time.monotonic()
+
+        def done(reply: DnsReply) -> None:
+            ended.append(time.monotonic() - started)
+
+        for i in range(MIN_WINDOW + 20):
+            transport.submit(server, f"n{i}.example", "AAAA", recursion=True, timeout=0.3,
+                             done=done)  # fmt: skip
+        while len(ended) < MIN_WINDOW + 20:
+            await asyncio.sleep(0.01)
+        transport.close()
+    # Then the first window times out after 0.3 s, and the twenty that waited for it get
+    # their own 0.3 s on the wire, not what was left of it
+    assert all(0.25 <= t < 0.55 for t in ended[:MIN_WINDOW])
+    assert all(t >= 0.55 for t in ended[MIN_WINDOW:])
 
 
 async def test_truncated_reply_falls_back_to_tcp() -> None:
