@@ -262,10 +262,7 @@ class FastUdpTransport:
         pending.over = True
         if channel.pending.get(pending.qid) is pending:
             del channel.pending[pending.qid]
-        while channel.backlog and len(channel.pending) < channel.window:
-            waiting = channel.backlog.popleft()
-            if not waiting.over:  # abandoned ones stay queued until their turn
-                self._start(channel, waiting)
+        self._drain(channel)
         if type(outcome) is dnswire.Reply:
             pending.done(DnsReply(
                 pending.qname, pending.rdtype, channel.label, outcome.rcode, outcome.answers,
@@ -286,6 +283,14 @@ class FastUdpTransport:
         for channel in self._channels.values():
             if channel.pending.get(pending.qid) is pending:
                 del channel.pending[pending.qid]
+                self._drain(channel)  # its room in the window goes to a waiting query
+
+    def _drain(self, channel: _Channel) -> None:
+        """Send waiting queries, in turn, while the window has room."""
+        while channel.backlog and len(channel.pending) < channel.window:
+            waiting = channel.backlog.popleft()
+            if not waiting.over:  # abandoned ones stay queued until their turn
+                self._start(channel, waiting)
 
     @staticmethod
     def _spawn(coro: Coroutine[object, object, DnsReply], done: Done) -> None:

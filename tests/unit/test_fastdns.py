@@ -151,6 +151,33 @@ async def test_a_waiting_querys_timeout_runs_from_its_send() -> None:
     assert all(t >= 0.55 for t in ended[MIN_WINDOW:])
 
 
+async def test_a_cancelled_query_gives_its_room_in_the_window_to_a_waiting_one() -> None:
+    # Given a silent server, a full window of queries in flight and one more waiting
+    async with udp_server(lambda wire: None) as (server, seen):
+        transport = FastUdpTransport(rcvbuf=64 << 10)
+        tasks = [
+            asyncio.ensure_future(
+                transport.query(server, f"n{i}.example", "AAAA", recursion=True, timeout=5)
+            )
+            for i in range(MIN_WINDOW)
+        ]
+        await asyncio.sleep(0.05)
+        waiting: list[DnsReply] = []
+        transport.submit(server, "last.example", "AAAA", recursion=True, timeout=5,
+                         done=waiting.append)  # fmt: skip
+        (channel,) = transport._channels.values()
+        assert len(channel.backlog) == 1
+        # When the queries in flight are cancelled (their checks ran out of time)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.sleep(0.05)
+        # Then the waiting one went out, instead of waiting for an answer that never comes
+        assert not channel.backlog and len(channel.pending) == 1
+        assert len(seen) == MIN_WINDOW + 1
+        transport.close()
+
+
 async def test_truncated_reply_falls_back_to_tcp() -> None:
     full = respond(*(f"big.example. 60 IN AAAA 2001:db8::{i:x}" for i in range(1, 120)))
     async with udp_and_tcp(respond(tc=True), full) as (server, seen):
