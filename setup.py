@@ -38,6 +38,10 @@ COMPILED = [
     "ipv6scan/report/pretty.py",
 ]
 
+# The DNS-only bulk path's fast lane (bulk/lane.py): hand-written C, built beside them,
+# with the same fallback (the general bulk path) when it cannot be.
+LANE = Extension("ipv6scan.bulk._lane", ["ipv6scan/bulk/_lane.c"], extra_compile_args=["-O2"])
+
 # Their one shared library, ipv6scan/_mypyc__mypyc.*.so: a fixed name inside the package
 # (mypyc's default for several modules is a hash-named top-level module).
 GROUP = "ipv6scan._mypyc"
@@ -58,7 +62,7 @@ def _module(path: str) -> str:
 
 def _artefacts(base: Path) -> list[Path]:
     """The extension files a build of COMPILED puts under `base`, for every suffix."""
-    modules = [GROUP + "__mypyc", *map(_module, COMPILED)]
+    modules = [GROUP + "__mypyc", *map(_module, COMPILED), LANE.name]
     return [
         base.joinpath(*module.split(".")).with_name(module.rpartition(".")[2] + suffix)
         for module in modules
@@ -90,7 +94,8 @@ class BuildExt(build_ext):
         if set(self.distribution.commands) <= METADATA_ONLY:
             self.distribution.ext_modules = []  # pip's metadata queries: spare mypy's time
         else:
-            self.distribution.ext_modules = _mypyc()[0]
+            pure = os.environ.get("IPV6SCAN_PURE_PYTHON") == "1"
+            self.distribution.ext_modules = [*_mypyc()[0], *([] if pure else [LANE])]
         super().finalize_options()
 
     def get_source_files(self) -> list[str]:
@@ -100,6 +105,11 @@ class BuildExt(build_ext):
         _, hashes, why_not = _mypyc()
         inplace = self.inplace  # an editable install: the .so files go beside the sources
         bases = [Path(self.build_lib), ROOT] if inplace else [Path(self.build_lib)]
+        lane = [ext for ext in self.extensions if ext.name == LANE.name]
+        self.extensions = [ext for ext in self.extensions if ext.name != LANE.name]
+        compiler = self.compiler  # run() replaces the name with the object it makes
+        lane_why_not = self._build_lane(lane, bases)
+        self.compiler = compiler
         if why_not is None:
             try:
                 super().run()
@@ -113,14 +123,38 @@ class BuildExt(build_ext):
             print(f"ipv6scan: installing pure Python, not compiled: {why_not}", file=sys.stderr)
             # a half build must not ship, nor an earlier in-place .so shadow the sources
             for path in (path for base in bases for path in _artefacts(base)):
-                if path.exists():
+                if path.exists() and LANE.name.rpartition(".")[2] not in path.name:
                     print(f"ipv6scan: removing {path}", file=sys.stderr)
                     path.unlink()
         for base in bases:
-            _write_record(base / RECORD, hashes, why_not)
+            _write_record(base / RECORD, hashes, why_not, lane_why_not)
+
+    def _build_lane(self, lane: list[Extension], bases: list[Path]) -> str | None:
+        """Build the fast lane alone; why it is not built, or None."""
+        why_not = "IPV6SCAN_PURE_PYTHON=1" if not lane else None
+        if lane:
+            mypyc_extensions, self.extensions = self.extensions, lane
+            try:
+                super().run()
+                print("ipv6scan: compiled the fast lane (bulk/_lane.c)", file=sys.stderr)
+            except Exception as exc:  # no compiler: the general bulk path does it all
+                why_not = f"C build: {type(exc).__name__}: {exc}"
+                print(f"ipv6scan: fast lane not compiled: {why_not}", file=sys.stderr)
+            self.extensions = mypyc_extensions
+        if why_not is not None:
+            for base in bases:
+                for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                    stale = base / "ipv6scan" / "bulk" / f"_lane{suffix}"
+                    if stale.exists():
+                        stale.unlink()
+        return why_not
 
 
-def _write_record(path: Path, hashes: dict[str, str], why_not: str | None) -> None:
+def _write_record(
+    path: Path, hashes: dict[str, str], why_not: str | None, lane_why_not: str | None
+) -> None:
+    lane_source = ROOT / "ipv6scan" / "bulk" / "_lane.c"
+    lane_hash = None if lane_why_not else hashlib.sha256(lane_source.read_bytes()).hexdigest()
     lines = [
         '"""Written by setup.py (not in git): what the last build compiled with mypyc."""',
         "",
@@ -130,6 +164,10 @@ def _write_record(path: Path, hashes: dict[str, str], why_not: str | None) -> No
         "}",
         "# why nothing was compiled, if nothing was",
         f"NOT_COMPILED: str | None = {why_not!r}",
+        "# why the fast lane (bulk/_lane.c) was not compiled, if it was not",
+        f"LANE_NOT_COMPILED: str | None = {lane_why_not!r}",
+        "# sha256 of bulk/_lane.c as it was compiled",
+        f"LANE_SHA256: str | None = {lane_hash!r}",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

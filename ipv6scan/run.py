@@ -164,7 +164,7 @@ async def _scan(
                 assert isinstance(targets, TargetSource)
                 stats = await _fan_out(config, ctx, targets, workers, writer, engine)
             elif bulk:
-                stats = await _bulk(config, ctx, chosen, engine)
+                stats = await _bulk(config, ctx, chosen, engine, writer)
             else:
                 stats = await engine.run(chosen)
         finally:
@@ -177,7 +177,11 @@ async def _scan(
 
 
 async def _bulk(
-    config: ScanConfig, ctx: ScanContext, targets: Iterable[Target], engine: Engine
+    config: ScanConfig,
+    ctx: ScanContext,
+    targets: Iterable[Target],
+    engine: Engine,
+    writer: BatchedResultWriter,
 ) -> ScanStats:
     bulk = DnsOnlyScan(
         ctx,
@@ -186,6 +190,7 @@ async def _bulk(
         in_flight=max(1, config.concurrency // QUERIES_PER_DOMAIN),
         run_whole=engine.run_target,  # a target with systems entries
         on_progress=engine.on_progress,
+        write_lines=writer.write_lines,
     )
     return await bulk.run(targets)
 
@@ -245,7 +250,7 @@ async def run_share(spec: WorkerSpec) -> None:
                         targets_in_flight=max(8, config.concurrency // 4), on_progress=progress,
                         named=config.named_checks)  # fmt: skip
         try:
-            await _bulk(config, ctx, targets, engine)
+            await _bulk(config, ctx, targets, engine, writer)
         finally:
             progress(engine.stats, final=True)
             latency.shutdown()

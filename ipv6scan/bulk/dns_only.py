@@ -11,6 +11,10 @@ NXDOMAIN): on a typical list that spares a quarter of the questions. A target wi
 
 At most `in_flight` domains are in progress (three questions each at most), so memory
 stays flat whatever the list's length.
+
+Given `write_lines`, plain domains go to the fast lane first (bulk/lane.py, in C), which
+writes the lines of the answers it reads completely and hands each other part (D, or
+www.D) back to this path, started again from scratch.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import asyncio
 import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 
+from ipv6scan.bulk.lane import FastLane, Taken, line_prefix
 from ipv6scan.bulk.lookups import BulkLookups
 from ipv6scan.checks.dns import judge_aaaa
 from ipv6scan.context import ScanContext
@@ -31,7 +36,8 @@ from ipv6scan.probes.resolution import Lookup
 
 CHECK = "dns.aaaa"
 QUERIES_PER_DOMAIN = 3  # at most: AAAA D, AAAA www.D, then A www.D if it must decide
-SUBJECT_RULES = 2  # answers a domain waits for: D's AAAA, and whether www.D is a subject
+BARE, WWW = 1, 2  # a domain's parts: D's own verdict; whether www.D is a subject, and its
+BOTH = BARE | WWW
 
 
 def bulk_capable(check_ids: Iterable[str], ctx: ScanContext) -> bool:
@@ -49,6 +55,7 @@ class DnsOnlyScan:
         in_flight: int,
         run_whole: Callable[[Target], Coroutine[object, object, None]],
         on_progress: Callable[[ScanStats], None] | None = None,
+        write_lines: Callable[[bytes], None] | None = None,
     ) -> None:
         resolver = ctx.resolver
         self.ctx = ctx
@@ -62,6 +69,8 @@ class DnsOnlyScan:
         self.in_flight = max(1, in_flight)
         self.run_whole = run_whole  # the engine, for a target this path does not serve
         self.on_progress = on_progress
+        self.write_lines = write_lines  # the sink for whole lines: the fast lane writes those
+        self.lane: FastLane | None = None
         self._busy = 0  # domains (and whole targets) in progress
         self._targets: Iterator[Target] = iter(())
         self._finished: asyncio.Future[None] | None = None
@@ -70,11 +79,17 @@ class DnsOnlyScan:
     async def run(self, targets: Iterable[Target]) -> ScanStats:
         self._targets = iter(targets)
         self._finished = asyncio.get_running_loop().create_future()
+        if self.write_lines is not None:
+            resolver = self.ctx.resolver
+            self.lane = FastLane.open(resolver.servers[0], self.ctx.policy, resolver.timeout,
+                                      self._taken, self.lookups.transport.rcvbuf)  # fmt: skip
         self._fill()
         try:
             await self._finished
         finally:
             self._stopped = True  # cancelled (SIGINT, SIGTERM): start nothing more
+            if self.lane is not None:
+                self.lane.close()
         return self.stats
 
     def _fill(self) -> None:
@@ -95,9 +110,15 @@ class DnsOnlyScan:
                 state = _TargetState(self, target, len(target.domains))
                 if not target.domains:
                     self._target_done()
+                lane = self.lane
+                prefix = line_prefix(target.name, target.sector) if lane is not None else b""
                 for domain in target.domains:
                     self._busy += 1
-                    _Domain(self, state, domain).start()
+                    www = www_name(domain)
+                    if lane is None or not lane.add((state, domain), domain, www, prefix):
+                        _Domain(self, state, domain).start()
+            if self.lane is not None:
+                self.lane.flush()
         except Exception as exc:  # the list itself failed (read error): end the scan with it
             self.fail(exc)
             return
@@ -116,12 +137,37 @@ class DnsOnlyScan:
         self._busy -= 1
         self._fill()
 
-    def _domain_done(self, state: _TargetState) -> None:
+    def _domain_done(self, state: _TargetState, refill: bool = True) -> None:
         self._busy -= 1
         state.left -= 1
         if state.left == 0:
             self._target_done()
-        self._fill()
+        if refill:
+            self._fill()
+
+    def _taken(self, taken: Taken) -> None:
+        """What the fast lane finished: its lines out, its counts up, its domains done or
+        their parts it handed back started here."""
+        lines, done, punted, counts = taken
+        try:
+            if lines:
+                assert self.write_lines is not None
+                self.write_lines(lines)
+        except Exception as exc:  # the sink failed (disk full): the scan cannot go on
+            self.fail(exc)
+            return
+        stats = self.stats
+        by_status = stats.by_status
+        for key, count in zip(_STATUS_KEYS, counts, strict=True):
+            if count:
+                stats.results += count
+                by_status[key] = by_status.get(key, 0) + count
+        for token in done:
+            self._domain_done(token[0], refill=False)
+        for token, parts, started in punted:
+            _Domain(self, token[0], token[1], parts, started).start()
+        if done:
+            self._fill()
 
     def _target_done(self) -> None:
         self.stats.targets_done += 1
@@ -136,6 +182,9 @@ class DnsOnlyScan:
         emit(self.sink, self.stats, subject, CHECK, verdict, started)
 
 
+_STATUS_KEYS = ("pass", "warn", "fail", "error")  # the lane's counts, in its order
+
+
 class _TargetState:
     __slots__ = ("left", "scan", "target")
 
@@ -146,23 +195,37 @@ class _TargetState:
 
 
 class _Domain:
-    """One domain's questions; done when D and www.D are both settled."""
+    """One domain's questions (`parts` of them: the fast lane may have settled the
+    others); done when D and www.D are both settled."""
 
-    __slots__ = ("domain", "left", "scan", "started", "state", "www", "www_aaaa")
+    __slots__ = ("bare", "domain", "left", "scan", "started", "state", "www", "www_aaaa")
 
-    def __init__(self, scan: DnsOnlyScan, state: _TargetState, domain: str) -> None:
+    def __init__(
+        self,
+        scan: DnsOnlyScan,
+        state: _TargetState,
+        domain: str,
+        parts: int = BOTH,
+        started: float | None = None,
+    ) -> None:
         self.scan = scan
         self.state = state
         self.domain = domain
-        self.www = www_name(domain)  # None: too long to exist, so no subject
-        self.started = time.monotonic()
-        self.left = SUBJECT_RULES if self.www is not None else SUBJECT_RULES - 1
+        self.bare = bool(parts & BARE)
+        # None: too long to exist (so no subject), or settled already
+        self.www = www_name(domain) if parts & WWW else None
+        self.started = time.monotonic() if started is None else started
+        self.left = int(self.bare) + int(self.www is not None)
         self.www_aaaa: Lookup | None = None
 
     def start(self) -> None:
         # the names passed the target list's validation: the codec can encode them
+        if self.left == 0:  # nothing left to ask (never from the lane, but never a hang)
+            self.scan._domain_done(self.state)
+            return
         lookups = self.scan.lookups
-        lookups.lookup(self.domain, "AAAA", self._bare)
+        if self.bare:
+            lookups.lookup(self.domain, "AAAA", self._bare)
         if self.www is not None:
             lookups.lookup(self.www, "AAAA", self._www_aaaa)
 

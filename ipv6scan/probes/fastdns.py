@@ -311,23 +311,7 @@ class FastUdpTransport:
             self._drop(channel, (NET_ERROR, "event loop changed"))
         if len(self._channels) >= MAX_CHANNELS:
             return None
-        family = socket.AF_INET6 if server.family == 6 else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_DGRAM)
-        try:
-            sock.setblocking(False)
-            try:  # forced: the plain option is capped by net.core.rmem_max
-                sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, self.rcvbuf)
-            except OSError:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
-            # connected: the kernel drops datagrams from anyone but the resolver, and a
-            # missing route fails here at once
-            sock.connect((server.address, server.port))
-        except OSError:
-            sock.close()
-            raise
-        # what the kernel granted (twice the size asked: its bookkeeping counts too)
-        granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-        window = min(MAX_IN_FLIGHT, max(MIN_WINDOW, granted // ANSWER_TRUESIZE))
+        sock, window = open_udp(server, self.rcvbuf)
         channel = _Channel(loop, sock, label=str(server), window=window)
         loop.add_reader(sock.fileno(), self._readable, channel)
         self._channels[server] = channel
@@ -409,6 +393,28 @@ class FastUdpTransport:
         exchange = tcp_exchange(q, pending.server, pending.timeout, pending.started)
         return await reply_from(exchange, pending.server, pending.qname, pending.rdtype,
                                 pending.started)  # fmt: skip
+
+
+def open_udp(server: DnsServer, rcvbuf: int = RCVBUF) -> tuple[socket.socket, int]:
+    """A non-blocking UDP socket connected to `server`, and its window: how many queries
+    may be in flight on it (see ANSWER_TRUESIZE). Raises OSError (no route, ...)."""
+    family = socket.AF_INET6 if server.family == 6 else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        try:  # forced: the plain option is capped by net.core.rmem_max
+            sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, rcvbuf)
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        # connected: the kernel drops datagrams from anyone but the resolver, and a
+        # missing route fails here at once
+        sock.connect((server.address, server.port))
+    except OSError:
+        sock.close()
+        raise
+    # what the kernel granted (twice the size asked: its bookkeeping counts too)
+    granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    return sock, min(MAX_IN_FLIGHT, max(MIN_WINDOW, granted // ANSWER_TRUESIZE))
 
 
 def _outcome(
