@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Callable, Iterator
 from typing import IO
 
 from ipv6scan.model import Target
+from ipv6scan.names import MAX_NAME_OCTETS
 from ipv6scan.targets.entries import check_domain, check_sector
 from ipv6scan.targets.errors import PathLike, TargetError
 from ipv6scan.targets.seen_names import SeenNames
 
 MAX_LINE_BYTES = 4096  # a plain-list line this long cannot hold a 253-octet name
+# A .txt line that is already a normalised name, alone: names.normalize_hostname's fast
+# case, read from the bytes (6 us a line through the general checks, a fraction here).
+_READY_LINE = re.compile(rb"((?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*)\r?\n?")
 
 
 def iter_plain_targets(path: PathLike, sector: str) -> Iterator[Target]:
@@ -50,31 +55,47 @@ def plain_items(
     header_possible = is_csv  # until the first line that is not blank or a comment
     with fh:
         for number, raw in _numbered_lines(fh):
-            try:
-                if raw is None:
-                    raise ValueError(f"line longer than {MAX_LINE_BYTES} bytes")
-                text = _decode_line(raw, number)
-                if is_csv:
-                    row = _csv_row(text)
-                    if row is None:
-                        continue
-                    skip_header, header_possible = header_possible and _is_header(row), False
-                    domain: str | None = None if skip_header else _csv_domain(row)
-                else:
-                    domain = _txt_domain(text)
-                if domain is None or (keep is not None and not keep(domain)):
+            name = None if is_csv else _ready_name(raw)
+            if name is not None:
+                if keep is not None and not keep(name):
                     continue
-                name = check_domain(domain)
-            except ValueError as exc:
-                header_possible = False
-                yield TargetError(path, number, str(exc))
-                continue
+            else:
+                try:
+                    if raw is None:
+                        raise ValueError(f"line longer than {MAX_LINE_BYTES} bytes")
+                    text = _decode_line(raw, number)
+                    if is_csv:
+                        row = _csv_row(text)
+                        if row is None:
+                            continue
+                        skip_header, header_possible = header_possible and _is_header(row), False
+                        domain: str | None = None if skip_header else _csv_domain(row)
+                    else:
+                        domain = _txt_domain(text)
+                    if domain is None or (keep is not None and not keep(domain)):
+                        continue
+                    name = check_domain(domain)
+                except ValueError as exc:
+                    header_possible = False
+                    yield TargetError(path, number, str(exc))
+                    continue
             first = seen.first(name, file_no, number)
             if first is not None:
                 what = "domain" if first.startswith("line ") else "target name"
                 yield TargetError(path, number, f"duplicate {what} {name!r} (first at {first})")
                 continue
             yield Target(name, sector, (name,), source=path, line=number)
+
+
+def _ready_name(raw: bytes | None) -> str | None:
+    """The name on a .txt line that holds nothing but a name already in its normal form
+    (what check_domain would return unchanged), else None: the general checks decide."""
+    if raw is None or (match := _READY_LINE.fullmatch(raw)) is None:
+        return None
+    name = match.group(1)
+    if len(name) > MAX_NAME_OCTETS or b"xn--" in name or name.rpartition(b".")[2].isdigit():
+        return None  # too long, an A-label to check, or what could read as an IPv4 address
+    return name.decode("ascii")
 
 
 def _numbered_lines(fh: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:

@@ -5,6 +5,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ipv6scan.model import SystemEntry, Target
 from ipv6scan.targets import (
@@ -18,6 +20,8 @@ from ipv6scan.targets import (
     load_yaml_targets,
     validate_files,
 )
+from ipv6scan.targets.entries import check_domain
+from ipv6scan.targets.plain_lists import _ready_name, _txt_domain
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -838,3 +842,37 @@ def test_address_entries_the_fast_reading_leaves_alone(text: str, written: str) 
 def test_text_that_is_no_address_is_not_read_as_one() -> None:
     for text in ("1::2::3", "12345::", "g::1", "fe80::1%eth0", "2001:db8::1/64", "host.example"):
         assert entries._plain_ipv6(text) is None, text
+
+
+# --- a plain line already in normal form skips the general checks ---------------------------
+
+_LINE_PIECES = ["a", "b", "z", "0", "9", "-", ".", "xn--", "A", "_", " ", "#", "\r", "\ufeff",
+                "1", "123", "é", "/", ":", "x" * 63, "y" * 64]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_LINE_PIECES), min_size=1, max_size=12), st.booleans())
+def test_a_ready_line_reads_as_the_general_checks_read_it(pieces: list[str], newline: bool) -> None:
+    raw = ("".join(pieces) + ("\n" if newline else "")).encode("utf-8")
+    ready = _ready_name(raw)
+    if ready is None:
+        return
+    assert ready == check_domain(_txt_domain(raw.decode("utf-8")) or "")
+
+
+@pytest.mark.parametrize(
+    ("line", "ready"),
+    [
+        (b"example.gov.cn\n", "example.gov.cn"),
+        (b"n7.bench.example\r\n", "n7.bench.example"),
+        (b"localhost", "localhost"),
+        (b"Example.com\n", None),  # upper case: normalised by the general path
+        (b"example.com.\n", None),  # the final dot too
+        (b"xn--fiqs8s.cn\n", None),  # an A-label is checked by IDNA
+        (b"198.51.100.7\n", None),  # an address is an error there
+        (b"example.com # ministry\n", None),
+        (b"-bad.example\n", None),
+        (b"a." * 126 + b"ab\n", None),  # 254 octets
+    ],
+)
+def test_only_a_name_in_normal_form_is_ready(line: bytes, ready: str | None) -> None:
+    assert _ready_name(line) == ready
