@@ -175,7 +175,7 @@ typedef struct {
     PyObject *done;   /* list of tokens: domains finished here, nothing handed back */
     PyObject *punted; /* list of (token, parts, started) */
     long counts[4];
-    long sent, received;
+    long sent, received, expired;
 } Lane;
 
 /* ---------------------------------------------------------------- names */
@@ -1161,6 +1161,7 @@ static PyObject *Lane_expire(Lane *self, PyObject *unused) {
         self->exp_head = (self->exp_head + 1) % self->exp_cap;
         self->exp_len--;
         drop_from_outbox(self, qid); /* never sent (the socket stayed full): Python asks */
+        self->expired++;
         if (punt_query(self, qid) < 0)
             return NULL;
     }
@@ -1204,6 +1205,8 @@ static PyObject *Lane_received(Lane *self, void *unused) {
     return PyLong_FromLong(self->received);
 }
 
+static PyObject *Lane_expired(Lane *self, void *unused) { return PyLong_FromLong(self->expired); }
+
 static PyMethodDef Lane_methods[] = {
     {"add", (PyCFunction)Lane_add, METH_VARARGS, "Start a domain: AAAA D and AAAA www.D."},
     {"flush", (PyCFunction)Lane_flush, METH_NOARGS, "Send the questions waiting."},
@@ -1217,6 +1220,7 @@ static PyGetSetDef Lane_getset[] = {
     {"busy", (getter)Lane_busy, NULL, "questions in flight or waiting", NULL},
     {"sent", (getter)Lane_sent, NULL, "queries sent", NULL},
     {"received", (getter)Lane_received, NULL, "datagrams matched to a query", NULL},
+    {"expired", (getter)Lane_expired, NULL, "questions handed back at their deadline", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -71,6 +71,7 @@ class DnsOnlyScan:
         self.on_progress = on_progress
         self.write_lines = write_lines  # the sink for whole lines: the fast lane writes those
         self.lane: FastLane | None = None
+        self.lane_open = True  # False once the lane is failing: new domains skip it
         self._busy = 0  # domains (and whole targets) in progress
         self._targets: Iterator[Target] = iter(())
         self._finished: asyncio.Future[None] | None = None
@@ -110,7 +111,7 @@ class DnsOnlyScan:
                 state = _TargetState(self, target, len(target.domains))
                 if not target.domains:
                     self._target_done()
-                lane = self.lane
+                lane = self.lane if self.lane_open else None
                 prefix = line_prefix(target.name, target.sector) if lane is not None else b""
                 for domain in target.domains:
                     self._busy += 1
@@ -166,6 +167,8 @@ class DnsOnlyScan:
             self._domain_done(token[0], refill=False)
         for token, parts, started in punted:
             _Domain(self, token[0], token[1], parts, started).start()
+        if punted and self.lane_open and self.lane is not None and self.lane.failing():
+            self.lane_open = False  # a silent first resolver: the general path tries the next
         if done:
             self._fill()
 

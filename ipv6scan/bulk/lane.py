@@ -39,6 +39,7 @@ except ImportError:  # not compiled: the general bulk path does it all
 
 LANE_ENV = "IPV6SCAN_LANE"  # "0": never the lane
 SWEEP = 0.02  # s between looks for questions past their deadline
+FAILING_AFTER = 64  # timeouts before the lane may be judged failing (see failing())
 # What the lane writes into a line without escaping must need none in JSON.
 _JSON_PLAIN = re.compile(r"[\x20-\x7e]*").fullmatch
 
@@ -123,6 +124,13 @@ class FastLane:
             return cls(server, policy, timeout, on_taken, rcvbuf)
         except OSError:
             return None
+
+    def failing(self) -> bool:
+        """More of its questions timed out than were answered (after FAILING_AFTER timeouts):
+        its resolver, the first configured, is silent. Each name it hands back then waits
+        one timeout more than on the general path, which goes on to the next resolver."""
+        expired = self.lane.expired
+        return expired >= FAILING_AFTER and expired > self.lane.received
 
     def _readable(self) -> None:
         self.lane.read()

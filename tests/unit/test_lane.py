@@ -177,15 +177,16 @@ class Run:
     scan: DnsOnlyScan
 
 
-def _context(server: DnsServer, policy: AddressPolicy) -> ScanContext:
-    resolver = Resolver(FastUdpTransport(), [server], timeout=TIMEOUT)
+def _context(server: DnsServer | list[DnsServer], policy: AddressPolicy) -> ScanContext:
+    servers = server if isinstance(server, list) else [server]
+    resolver = Resolver(FastUdpTransport(), servers, timeout=TIMEOUT)
     return ScanContext(resolver=resolver, transport=None,  # type: ignore[arg-type]
                        policy=policy, connectivity=Connectivity(True, True),
                        limits=Limits(64, 8), timeout=TIMEOUT)  # fmt: skip
 
 
 async def scan_once(
-    server: DnsServer,
+    server: DnsServer | list[DnsServer],
     targets: list[Target],
     policy: AddressPolicy,
     *,
@@ -659,6 +660,28 @@ async def test_the_lane_answers_clean_domains_itself(monkeypatch: pytest.MonkeyP
     assert len(with_lane.from_lane) == with_lane.stats.results == 2 * count
     assert with_lane.stats.by_status == {"pass": 2 * count}
     assert sum(n for key, n in zone.asked.items() if key[1] == "AAAA") == 4 * count  # both runs
+
+
+async def test_a_silent_first_resolver_closes_the_lane(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lane asks the first resolver only; when it never answers, every name would wait
+    one timeout in the lane and then the Python path's round of resolvers. Once more of
+    the lane's questions time out than are answered, new domains skip it."""
+    count = 150
+    table = {(f"c{i}.clean.test", "AAAA"): R(aaaa(f"c{i}.clean.test", G)) for i in range(count)}
+    zone = Zone(table)
+    targets = [Target(f"c{i}", "sector", (f"c{i}.clean.test",)) for i in range(count)]
+    async with udp_server(lambda wire: None, host="::1") as (silent, _), dns_server(zone) as good:
+        policy = AddressPolicy()
+        with_lane = await scan_once([silent, good], targets, policy, lane=True, env=monkeypatch)
+        python = await scan_once([silent, good], targets, policy, lane=False, env=monkeypatch)
+    assert_same(with_lane, python)
+    assert with_lane.stats.by_status == {"pass": count}  # www.D is NXDOMAIN: one line each
+    assert not with_lane.scan.lane_open
+    assert with_lane.scan.lane is not None
+    lane = with_lane.scan.lane.lane
+    assert lane.received == 0
+    # only the domains started before the first timeouts came back went through it
+    assert lane_module.FAILING_AFTER <= lane.expired <= 2 * IN_FLIGHT < 2 * count
 
 
 # --- random replies ---------------------------------------------------------------------------
