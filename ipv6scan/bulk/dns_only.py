@@ -36,7 +36,7 @@ from ipv6scan.probes.resolution import Lookup
 
 CHECK = "dns.aaaa"
 QUERIES_PER_DOMAIN = 3  # at most: AAAA D, AAAA www.D, then A www.D if it must decide
-BARE, WWW = 1, 2  # a domain's parts: D's own verdict; whether www.D is a subject, and its
+BARE, WWW = 1, 2  # a domain's parts: D's verdict; www.D's (is it a subject, and its verdict)
 BOTH = BARE | WWW
 
 

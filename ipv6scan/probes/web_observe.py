@@ -190,10 +190,12 @@ async def observe_latency(ctx: ScanContext, subject: Subject) -> LatencyObservat
     if first6.hops[0].responded and first4.hops[0].responded:
         # within the engine's deadline even when the last round of samples runs to timeouts
         deadline = time.monotonic() + ctx.timeout * 3
-        for _ in range(opts.latency_samples):
+        for round_no in range(opts.latency_samples):
             if time.monotonic() > deadline:
                 break
-            # alternate the families, so that a burst of load on either path hits both alike
-            await v6.take(ctx, url, port)
-            await v4.take(ctx, url, port)
+            # alternate the families, so that a burst of load on either path hits both alike,
+            # and which goes first, so that neither always follows the other's sample
+            pair = (v6, v4) if round_no % 2 == 0 else (v4, v6)
+            for side in pair:
+                await side.take(ctx, url, port)
     return replace(base, url=url, v6=v6.seen(), v4=v4.seen())

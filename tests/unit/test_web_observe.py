@@ -17,6 +17,7 @@ from ipv6scan.checks.web import (
     judge_parity,
     judge_reachable,
 )
+from ipv6scan.context import ScanContext
 from ipv6scan.model import Status, Subject, Target
 from ipv6scan.observations_web import NO_ADDRESS, NOT_PROBED, TOO_MANY_REDIRECTS
 from ipv6scan.probes import web_observe as wo
@@ -238,3 +239,20 @@ async def test_links_beyond_the_cap_are_counted_not_fetched() -> None:
     assert verdict.evidence["links_found"] == 5 and verdict.evidence["links_dropped"] == 3
     assert verdict.status is Status.PASS, verdict.detail
     assert not any(r[2] == "/missing" for r in seen.requests)
+
+
+async def test_latency_samples_take_turns_at_going_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each round samples both families, and the one that goes first alternates: the side
+    that always followed the other's sample could read slower on a loaded machine."""
+    order: list[str] = []
+    take = wo._Samples.take
+
+    async def recorded(self: wo._Samples, ctx: ScanContext, url: str, port: int) -> None:
+        order.append("6" if ":" in self.address else "4")
+        await take(self, ctx, url, port)
+
+    monkeypatch.setattr(wo._Samples, "take", recorded)
+    async with serve(site_app(Seen())) as port:
+        ctx = context(table(), latency_samples=4)
+        await wo.observe_latency(ctx, subject(port))
+    assert "".join(order) == "64466446"
