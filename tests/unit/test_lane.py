@@ -141,9 +141,11 @@ class Zone:
 
 
 @contextlib.asynccontextmanager
-async def dns_server(zone: Zone) -> AsyncIterator[DnsServer]:
-    """UDP and TCP (for truncated answers) on one port of ::1, else of 127.0.0.1."""
-    for host in ("::1", "127.0.0.1"):
+async def dns_server(
+    zone: Zone, hosts: tuple[str, ...] = ("::1", "127.0.0.1")
+) -> AsyncIterator[DnsServer]:
+    """UDP and TCP (for truncated answers) on one port of the first of `hosts` there is."""
+    for host in hosts:
         for _ in range(10):
             try:
                 tcp_cm = tcp_server(lambda wire: zone.handle(wire, True), host=host)
@@ -642,7 +644,11 @@ async def test_policy_variations_give_the_python_paths_lines(
 # --- the lane really does the work -------------------------------------------------------------
 
 
-async def test_the_lane_answers_clean_domains_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("host", ["::1", "127.0.0.1"])
+async def test_the_lane_answers_clean_domains_itself(
+    host: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over a resolver of either family (the lane's socket follows the resolver's)."""
     count = 100
     table = {}
     for i in range(count):
@@ -650,7 +656,8 @@ async def test_the_lane_answers_clean_domains_itself(monkeypatch: pytest.MonkeyP
         table[(f"www.c{i}.clean.test", "AAAA")] = R(aaaa(f"www.c{i}.clean.test", G2))
     zone = Zone(table)
     targets = [Target(f"c{i}", "sector", (f"c{i}.clean.test",)) for i in range(count)]
-    async with dns_server(zone) as server:
+    async with dns_server(zone, (host,)) as server:
+        assert server.address == host
         with_lane, _ = await compare(server, targets, monkeypatch)
     assert with_lane.scan.lane is not None
     lane = with_lane.scan.lane.lane
