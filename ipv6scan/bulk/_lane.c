@@ -294,6 +294,8 @@ static int skip_record(const uint8_t *w, int pos, int n, int section, int *opt_s
     char text[MAX_NAME];
     int len;
     int owner_at = pos;
+    if (pos >= n)
+        return -1; /* the header counts more records than the message holds */
     if (w[pos] == 0 && section == 2) {
         pos += 1; /* the root: OPT's owner */
     } else {

@@ -333,6 +333,12 @@ def _one_more_answer(wire: bytes) -> bytes:
     return wire[:6] + (count + 1).to_bytes(2, "big") + wire[8:]
 
 
+def _one_more_additional(wire: bytes) -> bytes:
+    """ARCOUNT says one record more than there is: the reader must stop at the end."""
+    count = wire[10] << 8 | wire[11]
+    return wire[:10] + (count + 1).to_bytes(2, "big") + wire[12:]
+
+
 def _edns_v1_do(wire: bytes) -> bytes:
     """The OPT record (last, no options) says EDNS version 1, with the DO bit."""
     assert wire[-11:-8] == b"\x00\x00\x29" and wire[-2:] == b"\x00\x00"
@@ -464,6 +470,7 @@ TABLE.update({
     (d("trailing"), "AAAA"): R(aaaa(d("trailing"), G), edit=lambda wire: wire + b"\x00junk"),
     (d("selfpointer"), "AAAA"): R(aaaa(d("selfpointer"), G), edit=_self_pointer),
     (d("shortcount"), "AAAA"): R(aaaa(d("shortcount"), G), edit=_one_more_answer),
+    (d("shortextra"), "AAAA"): R(aaaa(d("shortextra"), G), edit=_one_more_additional),
     (d("late"), "AAAA"): R(aaaa(d("late"), G), drop=1),
     (d("silent"), "AAAA"): R(drop=-1),
     (www("silent"), "AAAA"): R(drop=-1),
@@ -498,7 +505,7 @@ OTHER_CASES = ["nx", "nodata", "servfail", "refused", "badvers", "nxdata", "chai
                "multihop", "hop9", "hop10", "loop", "selfloop", "loophop", "cnamenx",
                "dupcname", "rootcname", "tc", "edns", "extra", "chclass", "glue", "authaaaa",
                "ttlmax", "ednsv1", "wrongq", "noqr", "trailing", "selfpointer",
-               "shortcount", "late", "silent", "upper",
+               "shortcount", "shortextra", "late", "silent", "upper",
                "upperq", "upperhop", "escaped", "escapedhop", "escapeddot", "plus",
                "underscore", "underscorehop", "elsewhere", "absent"]  # fmt: skip
 # the address cases not in the first target
@@ -545,6 +552,7 @@ EXPECTED = {
     d("selfloop"): "fail", d("loophop"): "fail", d("cnamenx"): "fail", d("tc"): "pass",
     d("edns"): "pass", d("extra"): "pass", d("wrongq"): "error", d("noqr"): "error",
     d("trailing"): "error", d("selfpointer"): "error", d("shortcount"): "error",
+    d("shortextra"): "error",
     d("late"): "pass", d("silent"): "error", d("upper"): "pass",
     d("upperq"): "pass", d("upperhop"): "pass", d("escaped"): "pass",
     d("escapedhop"): "pass", d("escapeddot"): "pass", d("elsewhere"): "fail", www("wwwa"): "fail",
@@ -568,8 +576,8 @@ PYTHON_WRITES = [d(c) for c in (
     "dupes", "mapped", "compat", "dotted", "nat64", "sixtofour", "mixed-doc", "big", "huge",
     "servfail", "refused", "badvers", "eleven", "unfinished-fail", "hop10", "loop", "selfloop",
     "loophop", "dupcname", "rootcname", "tc", "edns", "extra", "chclass", "wrongq", "noqr",
-    "trailing", "selfpointer", "shortcount", "late", "silent", "escaped", "escapedhop",
-    "escapeddot", "plus")] + [
+    "trailing", "selfpointer", "shortcount", "shortextra", "late", "silent", "escaped",
+    "escapedhop", "escapeddot", "plus")] + [
     www("wwwfail"), www("tcwww"), www("mapped"), "Global.Lane.TEST", "Mixed.Lane.TEST",
     "global.lane.test.", "bücher.lane.test", r"a\032b.lane.test"]  # fmt: skip
 
