@@ -60,9 +60,8 @@ def _module(path: str) -> str:
     return path.removesuffix(".py").replace("/", ".")
 
 
-def _artefacts(base: Path) -> list[Path]:
-    """The extension files a build of COMPILED puts under `base`, for every suffix."""
-    modules = [GROUP + "__mypyc", *map(_module, COMPILED), LANE.name]
+def _artefacts(base: Path, modules: list[str]) -> list[Path]:
+    """The extension files a build of `modules` puts under `base`, for every suffix."""
     return [
         base.joinpath(*module.split(".")).with_name(module.rpartition(".")[2] + suffix)
         for module in modules
@@ -122,8 +121,9 @@ class BuildExt(build_ext):
             hashes = {}
             print(f"ipv6scan: installing pure Python, not compiled: {why_not}", file=sys.stderr)
             # a half build must not ship, nor an earlier in-place .so shadow the sources
-            for path in (path for base in bases for path in _artefacts(base)):
-                if path.exists() and LANE.name.rpartition(".")[2] not in path.name:
+            mypyc_modules = [GROUP + "__mypyc", *map(_module, COMPILED)]
+            for path in (path for base in bases for path in _artefacts(base, mypyc_modules)):
+                if path.exists():
                     print(f"ipv6scan: removing {path}", file=sys.stderr)
                     path.unlink()
         for base in bases:
@@ -141,19 +141,17 @@ class BuildExt(build_ext):
                 why_not = f"C build: {type(exc).__name__}: {exc}"
                 print(f"ipv6scan: fast lane not compiled: {why_not}", file=sys.stderr)
             self.extensions = mypyc_extensions
-        if why_not is not None:
-            for base in bases:
-                for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-                    stale = base / "ipv6scan" / "bulk" / f"_lane{suffix}"
-                    if stale.exists():
-                        stale.unlink()
+        if why_not is not None:  # nor may an earlier in-place build of it stay
+            for path in (path for base in bases for path in _artefacts(base, [LANE.name])):
+                if path.exists():
+                    path.unlink()
         return why_not
 
 
 def _write_record(
     path: Path, hashes: dict[str, str], why_not: str | None, lane_why_not: str | None
 ) -> None:
-    lane_source = ROOT / "ipv6scan" / "bulk" / "_lane.c"
+    lane_source = ROOT / LANE.sources[0]
     lane_hash = None if lane_why_not else hashlib.sha256(lane_source.read_bytes()).hexdigest()
     lines = [
         '"""Written by setup.py (not in git): what the last build compiled with mypyc."""',
