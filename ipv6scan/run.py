@@ -203,25 +203,14 @@ async def _fan_out(
     writer: BatchedResultWriter,
     engine: Engine,
 ) -> ScanStats:
-    """The bulk path over `workers` processes (bulk/workers.py); their lines go to the
-    end of results.jsonl through a descriptor of our own (O_APPEND: each write at the end)."""
+    """The bulk path over `workers` processes (bulk/workers.py); their whole lines go to
+    the end of results.jsonl as they come (the writer's descriptor is O_APPEND)."""
     share = dataclasses.replace(config, concurrency=max(16, config.concurrency // workers))
     specs = [
         WorkerSpec(share, ctx.connectivity, list(source.paths), source.sector, (k, workers))
         for k in range(workers)
     ]
-    fd = os.open(writer.path, os.O_WRONLY | os.O_APPEND)
-    try:
-        return await fan_out(specs, lambda lines: _write_all(fd, lines), engine.stats,
-                             engine.on_progress)  # fmt: skip
-    finally:
-        os.close(fd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+    return await fan_out(specs, writer.write_lines, engine.stats, engine.on_progress)
 
 
 async def run_share(spec: WorkerSpec) -> None:

@@ -46,9 +46,8 @@ class BatchedResultWriter:
         """Whole lines already encoded (the fast lane's), each ending in a newline: out at
         once, after the lines before them."""
         self.flush()
-        while data and self._fd >= 0:
-            written = os.write(self._fd, data)
-            data = data[written:]
+        if self._fd >= 0:
+            _write_all(self._fd, data)
 
     def flush(self) -> None:
         if self._pending is not None:
@@ -58,9 +57,7 @@ class BatchedResultWriter:
             return
         data = ("\n".join(self._lines) + "\n").encode("utf-8")
         self._lines, self._size = [], 0
-        while data:  # a regular file takes it whole; loop only for the exotic partial write
-            written = os.write(self._fd, data)
-            data = data[written:]
+        _write_all(self._fd, data)
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -75,3 +72,10 @@ class BatchedResultWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    # a regular file takes it whole; the loop is for a pipe's or the exotic partial write
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
