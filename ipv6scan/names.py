@@ -58,12 +58,7 @@ def normalize_hostname(text: str) -> str:
     name = name.lower()
     if name.endswith("."):
         name = name[:-1]
-    if (
-        _PLAIN_NAME.fullmatch(name)
-        and "xn--" not in name
-        and len(name) <= MAX_NAME_OCTETS
-        and not name.rpartition(".")[2].isdigit()
-    ):
+    if is_normal_name(name):
         return name
     if not name:
         raise InvalidName(text, "empty name")
@@ -76,6 +71,17 @@ def normalize_hostname(text: str) -> str:
         # s2); refusing it catches mistyped addresses such as 192.0.2.999.
         raise InvalidName(text, f"last label {labels[-1]!r} is all digits (not a top-level domain)")
     return result
+
+
+def is_normal_name(name: str) -> bool:
+    """`name` is what normalize_hostname returns for it, with no more checks to make:
+    lower-case LDH labels, no A-label to check, not too long, not an IPv4 look-alike."""
+    return (
+        _PLAIN_NAME.fullmatch(name) is not None
+        and "xn--" not in name
+        and len(name) <= MAX_NAME_OCTETS
+        and not name.rpartition(".")[2].isdigit()
+    )
 
 
 def www_name(domain: str) -> str | None:
