@@ -746,6 +746,17 @@ static int queue_ask(Lane *self, int domain, int part, int qtype) {
 
 static int flush_out(Lane *self);
 
+/* The wire form of the name a part asks now: the end of its chain, else its own name. */
+static const uint8_t *asked_wire(const Domain *d, int part, int *len) {
+    const Chase *ch = d->chase[part - 1];
+    if (ch) {
+        *len = ch->wire_len;
+        return ch->wire;
+    }
+    *len = part == PART_BARE ? d->wire_len : d->wwwwire_len;
+    return part == PART_BARE ? d->wire : d->wwwwire;
+}
+
 /* Questions from the backlog into the outbox while the window has room. */
 static int start_waiting(Lane *self) {
     while (self->bl_len && self->in_flight < self->window) {
@@ -775,9 +786,8 @@ static int start_waiting(Lane *self) {
         self->exp_len++;
         /* dnswire.encode_query: RD, one question, an OPT with payload 1232 */
         uint8_t *q = self->out[self->n_out];
-        const Chase *ch = d->chase[ask.part - 1];
-        const uint8_t *wire = ch ? ch->wire : ask.part == PART_BARE ? d->wire : d->wwwwire;
-        int wlen = ch ? ch->wire_len : ask.part == PART_BARE ? d->wire_len : d->wwwwire_len;
+        int wlen;
+        const uint8_t *wire = asked_wire(d, ask.part, &wlen);
         static const uint8_t opt[] = {0, 0, 0x29, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
         uint8_t head[12] = {qid >> 8, qid & 0xFF, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1};
         memcpy(q, head, 12);
@@ -895,8 +905,8 @@ static int on_datagram(Lane *self, const uint8_t *w, int n, int truncated) {
     const char *name = part == PART_BARE ? d->name : d->www;
     Chase *ch = d->chase[part - 1];
     const char *asked = ch ? ch->current : name;
-    const uint8_t *qwire = ch ? ch->wire : part == PART_BARE ? d->wire : d->wwwwire;
-    int qwire_len = ch ? ch->wire_len : part == PART_BARE ? d->wire_len : d->wwwwire_len;
+    int qwire_len;
+    const uint8_t *qwire = asked_wire(d, part, &qwire_len);
     Outcome o;
     int step = truncated ? -1 : read_reply(w, n, qwire, qwire_len, qtype, name, asked, ch, &o);
     if (step < 0)

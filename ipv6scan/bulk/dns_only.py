@@ -28,7 +28,7 @@ from ipv6scan.bulk.lookups import BulkLookups
 from ipv6scan.checks.dns import judge_aaaa
 from ipv6scan.context import ScanContext
 from ipv6scan.engine import ScanStats, Sink, emit, internal_error, www_exists, www_settled
-from ipv6scan.model import Subject, Target
+from ipv6scan.model import Status, Subject, Target
 from ipv6scan.names import www_name
 from ipv6scan.probes.dns_observe import classify
 from ipv6scan.probes.fastdns import FastUdpTransport
@@ -185,7 +185,8 @@ class DnsOnlyScan:
         emit(self.sink, self.stats, subject, CHECK, verdict, started)
 
 
-_STATUS_KEYS = ("pass", "warn", "fail", "error")  # the lane's counts, in its order
+# the lane's counts, in its order (ST_PASS... in _lane.c)
+_STATUS_KEYS = tuple(str(s) for s in (Status.PASS, Status.WARN, Status.FAIL, Status.ERROR))
 
 
 class _TargetState:
