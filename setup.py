@@ -30,7 +30,10 @@ COMPILED = [
     "ipv6scan/probes/resolution.py",
     "ipv6scan/probes/dns_observe.py",
     "ipv6scan/bulk/lookups.py",
+    "ipv6scan/bulk/window.py",
     "ipv6scan/bulk/dns_only.py",
+    # the net.ping-only bulk path: each address's start and its echoes' verdict
+    "ipv6scan/bulk/ping_only.py",
     # net.ping's echoes: packing, sending, matching and pacing, tens of thousands a second
     "ipv6scan/probes/icmp.py",
     "ipv6scan/probes/icmp_socket.py",

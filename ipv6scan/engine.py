@@ -80,7 +80,7 @@ class Engine:
         jobs = [
             self._run_check(subject, check)
             for subject in subjects
-            for check in self._checks_for(subject)
+            for check in self.checks_for(subject)
         ]
         if len(jobs) == 1:
             await jobs[0]  # no task and no gather for the common one-check target
@@ -104,21 +104,7 @@ class Engine:
                 www = www_name(domain)
                 if www is not None and await self._exists(www):
                     out.append(Subject("host", www, target))
-        for entry in target.systems:
-            name, port = entry.value, None
-            if entry.kind == "resolver" and "#" in name:
-                name, port_text = name.rsplit("#", 1)
-                port = int(port_text)
-            out.append(
-                Subject(
-                    entry.kind,
-                    name,
-                    target,
-                    entry.tier,
-                    port,
-                    entry.checks or default_checks(entry.tier, entry.kind),
-                )
-            )
+        out.extend(system_subjects(target))
         return out
 
     def _prefetch_www(self, domains: Sequence[str]) -> None:
@@ -143,7 +129,7 @@ class Engine:
         a = await resolver.lookup(host, "A")
         return www_exists(aaaa, a)
 
-    def _checks_for(self, subject: Subject) -> list[Check]:
+    def checks_for(self, subject: Subject) -> list[Check]:
         chosen = [c for c in self.checks if subject.kind in c.subject_kinds]
         if subject.tier == "services":
             if self.named is None:
@@ -159,11 +145,7 @@ class Engine:
             observation = await self._observe(subject, check)
             verdict = check.judge(observation)
         except TimeoutError:
-            verdict = Verdict(
-                Status.ERROR,
-                f"The check ran out of time ({self.check_deadline:g} s).",
-                {"deadline_s": self.check_deadline},
-            )
+            verdict = deadline_verdict(self.check_deadline)
         except Exception as exc:  # a bug or a surprise in a probe is a result, not a crash
             verdict = internal_error(exc)
         emit(self.sink, self.stats, subject, check.id, verdict, started)
@@ -181,6 +163,19 @@ class Engine:
             self.deadlines.finish(deadline)
 
 
+def system_subjects(target: Target) -> list[Subject]:
+    """The subjects of a target's systems entries, in list order."""
+    out: list[Subject] = []
+    for entry in target.systems:
+        name, port = entry.value, None
+        if entry.kind == "resolver" and "#" in name:
+            name, port_text = name.rsplit("#", 1)
+            port = int(port_text)
+        checks = entry.checks or default_checks(entry.tier, entry.kind)
+        out.append(Subject(entry.kind, name, target, entry.tier, port, checks))
+    return out
+
+
 def www_exists(aaaa: Lookup, a: Lookup) -> bool:
     """www.D is a subject of its own when it has an A, an AAAA or a CNAME."""
     settled = www_settled(aaaa)
@@ -196,6 +191,12 @@ def www_settled(aaaa: Lookup) -> bool | None:
     if aaaa.rcode == "NXDOMAIN" and aaaa.error is None:
         return False
     return None
+
+
+def deadline_verdict(seconds: float) -> Verdict:
+    return Verdict(
+        Status.ERROR, f"The check ran out of time ({seconds:g} s).", {"deadline_s": seconds}
+    )
 
 
 def internal_error(exc: Exception) -> Verdict:

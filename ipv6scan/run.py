@@ -18,6 +18,7 @@ from typing import Any
 
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.bulk.dns_only import QUERIES_PER_DOMAIN, DnsOnlyScan, bulk_capable
+from ipv6scan.bulk.ping_only import PingOnlyScan, ping_bulk_capable
 from ipv6scan.bulk.workers import PROGRESS, WorkerSpec, fan_out, worker_count
 from ipv6scan.checks.registry import Check
 from ipv6scan.collector import tuned_collector
@@ -156,15 +157,17 @@ async def _scan(
         )
         try:
             chosen = sharded(targets, config.shard)
-            bulk = use_bulk_path(config, ctx)
+            path = bulk_path(config, ctx)
             workers = 1
-            if bulk and isinstance(targets, TargetSource):
+            if path == DNS_PATH and isinstance(targets, TargetSource):
                 workers = worker_count(targets.paths)
             if workers > 1:
                 assert isinstance(targets, TargetSource)
                 stats = await _fan_out(config, ctx, targets, workers, writer, engine)
-            elif bulk:
+            elif path == DNS_PATH:
                 stats = await _bulk(config, ctx, chosen, engine, writer)
+            elif path == PING_PATH:
+                stats = await _ping_bulk(ctx, chosen, engine)
             else:
                 stats = await engine.run(chosen)
         finally:
@@ -191,6 +194,19 @@ async def _bulk(
         run_whole=engine.run_target,  # a target with systems entries
         on_progress=engine.on_progress,
         write_lines=writer.write_lines,
+    )
+    return await bulk.run(targets)
+
+
+async def _ping_bulk(ctx: ScanContext, targets: Iterable[Target], engine: Engine) -> ScanStats:
+    bulk = PingOnlyScan(
+        ctx,
+        engine.sink,
+        engine.stats,
+        check_deadline=engine.check_deadline,
+        wanted=lambda subject: bool(engine.checks_for(subject)),
+        run_whole=engine.run_target,  # a target with domains, host names or URLs
+        on_progress=engine.on_progress,
     )
     return await bulk.run(targets)
 
@@ -246,12 +262,19 @@ async def run_share(spec: WorkerSpec) -> None:
 
 
 ENGINE_ENV = "IPV6SCAN_ENGINE"  # "general": never the bulk path, for A/B tests and benchmarks
+DNS_PATH, PING_PATH = "dns", "ping"
 
 
-def use_bulk_path(config: ScanConfig, ctx: ScanContext) -> bool:
+def bulk_path(config: ScanConfig, ctx: ScanContext) -> str | None:
+    """Which bulk path serves this scan (bulk/), or None for the engine."""
     if os.environ.get(ENGINE_ENV, "").lower() == "general":
-        return False
-    return bulk_capable((c.id for c in config.checks), ctx)
+        return None
+    check_ids = [c.id for c in config.checks]
+    if bulk_capable(check_ids, ctx):
+        return DNS_PATH
+    if ping_bulk_capable(check_ids, ctx):
+        return PING_PATH
+    return None
 
 
 def open_icmp(rate: float) -> object:

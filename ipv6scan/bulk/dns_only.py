@@ -25,6 +25,7 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator
 
 from ipv6scan.bulk.lane import FastLane, Taken, line_prefix
 from ipv6scan.bulk.lookups import BulkLookups
+from ipv6scan.bulk.window import WindowedScan
 from ipv6scan.checks.dns import judge_aaaa
 from ipv6scan.context import ScanContext
 from ipv6scan.engine import ScanStats, Sink, emit, internal_error, www_exists, www_settled
@@ -45,7 +46,7 @@ def bulk_capable(check_ids: Iterable[str], ctx: ScanContext) -> bool:
     return set(check_ids) == {CHECK} and isinstance(ctx.resolver.transport, FastUdpTransport)
 
 
-class DnsOnlyScan:
+class DnsOnlyScan(WindowedScan):
     def __init__(
         self,
         ctx: ScanContext,
@@ -57,6 +58,7 @@ class DnsOnlyScan:
         on_progress: Callable[[ScanStats], None] | None = None,
         write_lines: Callable[[bytes], None] | None = None,
     ) -> None:
+        super().__init__(stats, run_whole, on_progress)
         resolver = ctx.resolver
         self.ctx = ctx
         transport = resolver.transport
@@ -65,17 +67,11 @@ class DnsOnlyScan:
             transport, resolver.servers, timeout=resolver.timeout, attempts=resolver.attempts
         )
         self.sink = sink
-        self.stats = stats
         self.in_flight = max(1, in_flight)
-        self.run_whole = run_whole  # the engine, for a target this path does not serve
-        self.on_progress = on_progress
         self.write_lines = write_lines  # the sink for whole lines: the fast lane writes those
         self.lane: FastLane | None = None
         self.lane_open = True  # False once the lane is failing: new domains skip it
-        self._busy = 0  # domains (and whole targets) in progress
         self._targets: Iterator[Target] = iter(())
-        self._finished: asyncio.Future[None] | None = None
-        self._stopped = False
 
     async def run(self, targets: Iterable[Target]) -> ScanStats:
         self._targets = iter(targets)
@@ -95,8 +91,6 @@ class DnsOnlyScan:
 
     def _fill(self) -> None:
         """Start targets until `in_flight` domains are in progress or the list ends."""
-        finished = self._finished
-        assert finished is not None
         try:
             while self._busy < self.in_flight and not self._stopped:
                 target = next(self._targets, None)
@@ -104,9 +98,7 @@ class DnsOnlyScan:
                     self._stopped = True
                     break
                 if target.systems:
-                    self._busy += 1
-                    task = asyncio.ensure_future(self.run_whole(target))
-                    task.add_done_callback(self._whole_done)
+                    self._start_whole(target)
                     continue
                 state = _TargetState(self, target, len(target.domains))
                 if not target.domains:
@@ -123,20 +115,7 @@ class DnsOnlyScan:
         except Exception as exc:  # the list itself failed (read error): end the scan with it
             self.fail(exc)
             return
-        if self._stopped and self._busy == 0 and not finished.done():
-            finished.set_result(None)
-
-    def fail(self, exc: BaseException) -> None:
-        self._stopped = True
-        if self._finished is not None and not self._finished.done():
-            self._finished.set_exception(exc)
-
-    def _whole_done(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            self.fail(exc)
-            return
-        self._busy -= 1
-        self._fill()
+        self._done_if_idle()
 
     def _domain_done(self, state: _TargetState, refill: bool = True) -> None:
         self._busy -= 1
@@ -171,11 +150,6 @@ class DnsOnlyScan:
             self.lane_open = False  # a silent first resolver: the general path tries the next
         if done:
             self._fill()
-
-    def _target_done(self) -> None:
-        self.stats.targets_done += 1
-        if self.on_progress:
-            self.on_progress(self.stats)
 
     def judge(self, subject: Subject, lookup: Lookup, started: float) -> None:
         try:

@@ -604,7 +604,8 @@ class IcmpProber:
             responder = source[0]
             if "%" in responder:
                 responder = responder.split("%", 1)[0]  # drop a link-local zone id
-            rtt_ms = round(max(0, received_ns - echo[3]) / 1e6, 3)
+            # to the microsecond, in integers: round(x, 3) formats the float to decimal
+            rtt_ms = (max(0, received_ns - echo[3]) + 500) // 1000 / 1000
             code_or_none = None if kind == icmp.ECHO_REPLY else code
             record(series, echo[1], EchoOutcome(_KIND[kind], responder, rtt_ms, code_or_none))
         if freed:

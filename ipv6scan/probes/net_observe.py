@@ -85,14 +85,19 @@ def _guard(ctx: ScanContext, address: str) -> str:
     return str(address)
 
 
+def address_target(ctx: ScanContext, address: str) -> NetTarget:
+    """What a net check may send to for an address subject: no look-up, so no await."""
+    found = ctx.policy.classify(address)
+    if found.version != 6:
+        return NetTarget(address, "address", ipv4_only=True)
+    if not found.is_global:
+        return NetTarget(address, "address", not_probed=(found,))
+    return NetTarget(address, "address", addresses=(_cleared(found.address, ctx.policy),))
+
+
 async def net_target(ctx: ScanContext, subject: Subject) -> NetTarget:
     if subject.kind == "address":
-        found = ctx.policy.classify(subject.name)
-        if found.version != 6:
-            return NetTarget(subject.name, "address", ipv4_only=True)
-        if not found.is_global:
-            return NetTarget(subject.name, "address", not_probed=(found,))
-        return NetTarget(subject.name, "address", addresses=(_cleared(found.address, ctx.policy),))
+        return address_target(ctx, subject.name)
     aaaa = await addresses(ctx, subject.name, "AAAA")
     good = aaaa.global_
     return NetTarget(
@@ -153,7 +158,11 @@ def _describe(outcome: EchoOutcome) -> str:
     return outcome.kind
 
 
-async def _ping_one(ctx: ScanContext, prober: IcmpProber, address: str) -> PingResult:
+def start_ping(
+    ctx: ScanContext, prober: IcmpProber, address: str
+) -> asyncio.Future[tuple[EchoOutcome, ...]]:
+    """net.ping's echoes to one address, under the scan's options; the prober's future
+    holds their outcomes (ping_result() reads them). OutOfScope for a non-global one."""
     address = _guard(ctx, address)
     options = ctx.options
     if prober.rate != options.ping_rate:
@@ -161,14 +170,18 @@ async def _ping_one(ctx: ScanContext, prober: IcmpProber, address: str) -> PingR
     # No Limits slot: holding one of --concurrency's slots across the 0.2 s of a ping's
     # spacing capped a scan at ~1,300 addresses/s. The prober's rate bounds the whole
     # scan's echoes instead, and the per-destination bound still holds, in the prober.
-    return await ping(
-        prober,
+    return prober.ping(
         address,
-        timeout=ctx.timeout,
         count=options.ping_count,
         interval=options.ping_interval,
+        timeout=ctx.timeout,
         per_destination=ctx.limits.per_destination,
     )
+
+
+async def _ping_one(ctx: ScanContext, prober: IcmpProber, address: str) -> PingResult:
+    outcomes = await start_ping(ctx, prober, address)
+    return ping_result(str(address), outcomes)
 
 
 async def observe_ping(ctx: ScanContext, subject: Subject) -> PingObservation:

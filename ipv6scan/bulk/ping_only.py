@@ -1,0 +1,251 @@
+"""net.ping-only scans on the bulk path: address entries in, net.ping results out, no task
+per address.
+
+`--checks net.ping` over an operator's address plan. The engine gives each address a
+coroutine, a task (its target's gather), a deadline entry and an await of the prober's
+future: as much CPU as the echoes themselves. Here each address's series goes to the
+prober at once, and the prober's future calls back to judge it (judge_ping) and write
+its line (emit), as the engine would. A target that is not addresses only (domains,
+host names, URLs: they need look-ups first) goes to the engine whole.
+
+At most `window` addresses are in progress, so memory stays flat whatever the list's
+length, and a few hundred start per turn of the loop, so the first echoes go out (and
+their replies are read) while the list is still being read.
+
+Every address gets the engine's check deadline from its start. They all last as long,
+so they fall due in the order they started: one FIFO and one timer serve the scan, and
+a series past its deadline is cancelled and reported as the engine reports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+
+from ipv6scan.bulk.window import WindowedScan
+from ipv6scan.checks.net import judge_ping
+from ipv6scan.context import CheckOptions, ScanContext
+from ipv6scan.engine import ScanStats, Sink, deadline_verdict, emit, internal_error, system_subjects
+from ipv6scan.model import Subject, Target, Verdict
+from ipv6scan.observations_net import EchoOutcome, NetTarget, PingObservation
+from ipv6scan.probes.icmp_socket import IcmpProber
+from ipv6scan.probes.net_observe import address_target, ping_result, start_ping
+
+CHECK = "net.ping"
+STARTS_PER_TURN = 256  # then the loop sends, reads replies, and comes back for more
+MIN_WINDOW, MAX_WINDOW = 64, 16_384
+_TIMER_SLACK = 0.001  # the loop's timers are millisecond ones: one may fire a little early
+
+Outcomes = asyncio.Future[tuple[EchoOutcome, ...]]
+
+
+def ping_bulk_capable(check_ids: Iterable[str], ctx: ScanContext) -> bool:
+    """The ping bulk path serves exactly --checks net.ping, once the raw socket is open
+    and the scanner has IPv6 (else the engine's verdicts come without sending anything)."""
+    return set(check_ids) == {CHECK} and isinstance(ctx.icmp, IcmpProber) and ctx.connectivity.ipv6
+
+
+def window_for(options: CheckOptions) -> int:
+    """Addresses in progress at once: what the echo rate starts while a series lasts (its
+    spacing, and half a second for the answers), so that the rate, not the window, is
+    the bound, and no series waits in the prober's queue anywhere near its deadline."""
+    starts_per_second = options.ping_rate / options.ping_count
+    lasts = (options.ping_count - 1) * options.ping_interval + 0.5
+    return int(min(MAX_WINDOW, max(MIN_WINDOW, starts_per_second * lasts)))
+
+
+def addresses_only(target: Target) -> bool:
+    return not target.domains and all(entry.kind == "address" for entry in target.systems)
+
+
+class PingOnlyScan(WindowedScan):
+    def __init__(
+        self,
+        ctx: ScanContext,
+        sink: Sink,
+        stats: ScanStats,
+        *,
+        check_deadline: float,
+        wanted: Callable[[Subject], bool],
+        run_whole: Callable[[Target], Coroutine[object, object, None]],
+        on_progress: Callable[[ScanStats], None] | None = None,
+        window: int | None = None,
+    ) -> None:
+        super().__init__(stats, run_whole, on_progress)
+        assert isinstance(ctx.icmp, IcmpProber)  # ping_bulk_capable() made sure
+        self.ctx = ctx
+        self.prober: IcmpProber = ctx.icmp
+        self.sink = sink
+        self.check_deadline = check_deadline
+        self.wanted = wanted  # does net.ping apply to this subject (the entry's own checks)
+        self.window = window_for(ctx.options) if window is None else max(1, window)
+        self._work: Iterator[Target | tuple[_TargetState, Subject]] = iter(())
+        self._deadlines: deque[tuple[float, Outcomes]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._abandoned = False  # the scan was cancelled or failed: write nothing more
+        self._fill_soon = False  # a _fill is due on the next turn of the loop
+
+    async def run(self, targets: Iterable[Target]) -> ScanStats:
+        self._loop = asyncio.get_running_loop()
+        self._finished = self._loop.create_future()
+        self._work = self._items(targets)
+        self._fill()
+        try:
+            await self._finished
+        finally:  # finished: every series is done; else (cancelled, failed) stop the rest
+            self._stopped = True
+            self._abandon()
+            if self._timer is not None:
+                self._timer.cancel()
+        return self.stats
+
+    def _items(self, targets: Iterable[Target]) -> Iterator[Target | tuple[_TargetState, Subject]]:
+        """Each target served here as its addresses, one by one; any other target whole."""
+        for target in targets:
+            if not addresses_only(target):
+                yield target
+                continue
+            subjects = [s for s in system_subjects(target) if self.wanted(s)]
+            state = _TargetState(target, len(subjects))
+            if not subjects:
+                self._target_done()
+            for subject in subjects:
+                yield state, subject
+
+    def _fill(self) -> None:
+        """Start addresses until `window` are in progress or the list ends; a few hundred
+        a turn, then again on the next turn of the loop."""
+        assert self._loop is not None
+        try:
+            for _ in range(STARTS_PER_TURN):
+                if self._busy >= self.window or self._stopped:
+                    break
+                item = next(self._work, None)
+                if item is None:
+                    self._stopped = True
+                    break
+                if isinstance(item, Target):
+                    self._start_whole(item)
+                else:
+                    self._start(*item)
+            else:  # a turn's worth started: more on the next turn, once
+                if not self._fill_soon:
+                    self._fill_soon = True
+                    self._loop.call_soon(self._fill_next_turn)
+                return
+        except Exception as exc:  # the list itself failed (read error): end the scan with it
+            self.fail(exc)
+            return
+        self._done_if_idle()
+
+    def _fill_next_turn(self) -> None:
+        self._fill_soon = False
+        self._fill()
+
+    def _start(self, state: _TargetState, subject: Subject) -> None:
+        started = time.monotonic()
+        target = address_target(self.ctx, subject.name)
+        if not target.addresses:  # IPv4, or not global: the verdict needs no echo
+            try:
+                verdict = judge_ping(PingObservation(target, True))
+            except Exception as exc:
+                verdict = internal_error(exc)
+            self._emit(state, subject, verdict, started)
+            return
+        try:
+            future = start_ping(self.ctx, self.prober, target.addresses[0])
+        except Exception as exc:  # a bug is a result, as in the engine
+            self._emit(state, subject, internal_error(exc), started)
+            return
+        self._busy += 1
+        future.add_done_callback(_Series(self, state, subject, target, started).done)
+        assert self._loop is not None
+        at = self._loop.time() + self.check_deadline  # the loop's clock: its timer fires
+        self._deadlines.append((at, future))
+        if self._timer is None:
+            self._timer = self._loop.call_at(at, self._expire)
+
+    def _emit(
+        self, state: _TargetState, subject: Subject, verdict: Verdict, started: float
+    ) -> None:
+        try:
+            emit(self.sink, self.stats, subject, CHECK, verdict, started)
+        except Exception as exc:  # the sink failed (disk full): the scan cannot go on
+            self.fail(exc)
+            return
+        state.left -= 1
+        if state.left == 0:
+            self._target_done()
+
+    def _series_done(self) -> None:
+        self._busy -= 1
+        queue = self._deadlines
+        while queue and queue[0][1].done():  # finished series leave from the front
+            queue.popleft()
+        if not self._fill_soon:
+            self._fill()
+
+    def _expire(self) -> None:
+        """Cancel the series past the check deadline; their callbacks report it."""
+        assert self._loop is not None
+        self._timer = None
+        now = self._loop.time() + _TIMER_SLACK
+        queue = self._deadlines
+        while queue and (queue[0][1].done() or queue[0][0] <= now):
+            queue.popleft()[1].cancel()  # a no-op on a finished one
+        if queue:
+            self._timer = self._loop.call_at(queue[0][0], self._expire)
+
+    def _abandon(self) -> None:
+        """The scan was cancelled (SIGINT, SIGTERM) or failed: unfinished series stop,
+        unwritten, as the engine's cancelled tasks would."""
+        self._abandoned = True
+        for _, future in self._deadlines:
+            future.cancel()
+        self._deadlines.clear()
+
+
+class _TargetState:
+    __slots__ = ("left", "target")
+
+    def __init__(self, target: Target, left: int) -> None:
+        self.target = target
+        self.left = left  # addresses not yet written
+
+
+class _Series:
+    """One address's echoes in the prober; `done` is its future's callback."""
+
+    __slots__ = ("scan", "started", "state", "subject", "target")
+
+    def __init__(
+        self,
+        scan: PingOnlyScan,
+        state: _TargetState,
+        subject: Subject,
+        target: NetTarget,
+        started: float,
+    ) -> None:
+        self.scan = scan
+        self.state = state
+        self.subject = subject
+        self.target = target
+        self.started = started
+
+    def done(self, future: Outcomes) -> None:
+        scan = self.scan
+        if scan._abandoned:
+            return
+        try:
+            if future.cancelled():  # by _expire: the only one that cancels a running scan's
+                verdict = deadline_verdict(scan.check_deadline)
+            else:
+                result = ping_result(str(self.target.addresses[0]), future.result())
+                verdict = judge_ping(PingObservation(self.target, True, None, (result,)))
+        except Exception as exc:  # a bug is a result, as in the engine
+            verdict = internal_error(exc)
+        scan._emit(self.state, self.subject, verdict, self.started)
+        scan._series_done()
