@@ -167,7 +167,7 @@ async def _scan(
             elif path == DNS_PATH:
                 stats = await _bulk(config, ctx, chosen, engine, writer)
             elif path == PING_PATH:
-                stats = await _ping_bulk(ctx, chosen, engine)
+                stats = await _ping_bulk(ctx, chosen, engine, writer)
             else:
                 stats = await engine.run(chosen)
         finally:
@@ -198,7 +198,9 @@ async def _bulk(
     return await bulk.run(targets)
 
 
-async def _ping_bulk(ctx: ScanContext, targets: Iterable[Target], engine: Engine) -> ScanStats:
+async def _ping_bulk(
+    ctx: ScanContext, targets: Iterable[Target], engine: Engine, writer: BatchedResultWriter
+) -> ScanStats:
     bulk = PingOnlyScan(
         ctx,
         engine.sink,
@@ -207,6 +209,7 @@ async def _ping_bulk(ctx: ScanContext, targets: Iterable[Target], engine: Engine
         wanted=lambda subject: bool(engine.checks_for(subject)),
         run_whole=engine.run_target,  # a target with domains, host names or URLs
         on_progress=engine.on_progress,
+        write_line=writer.write_line,
     )
     return await bulk.run(targets)
 

@@ -76,7 +76,7 @@ def _undecided_target(
 # ------------------------------------------------------------------ net.ping
 
 
-def _median(values: tuple[float, ...]) -> float:
+def median(values: tuple[float, ...]) -> float:
     """statistics.median's value, without its overhead: a ping scan takes one per address."""
     ordered = sorted(values)
     middle = len(ordered) // 2
@@ -91,7 +91,7 @@ def _ping_evidence(r: PingResult) -> dict[str, Any]:
         "sent": r.sent,
         "received": r.received,
         "rtt_ms": [round(x, 3) for x in r.rtts_ms],
-        "median_ms": round(_median(r.rtts_ms), 3) if r.rtts_ms else None,
+        "median_ms": round(median(r.rtts_ms), 3) if r.rtts_ms else None,
     }
     if r.errors:
         row["errors"] = list(r.errors)
@@ -125,7 +125,7 @@ def judge_ping(obs: PingObservation) -> Verdict:
             f"{untested[0].scanner_error} (the scanner's side).",
             evidence,
         )
-    medians = ", ".join(f"{r.address} ({_median(r.rtts_ms):.1f} ms)" for r in answered if r.rtts_ms)
+    medians = ", ".join(f"{r.address} ({median(r.rtts_ms):.1f} ms)" for r in answered if r.rtts_ms)
     return Verdict(
         Status.PASS,
         f"ICMPv6 echo answered by {_addresses(len(answered))}: {medians}.",

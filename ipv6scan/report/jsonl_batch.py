@@ -33,7 +33,10 @@ class BatchedResultWriter:
         self._pending: asyncio.Handle | None = None
 
     def write(self, result: CheckResult) -> None:
-        line = result.to_line()
+        self.write_line(result.to_line())
+
+    def write_line(self, line: str) -> None:
+        """One line already encoded as CheckResult.to_line writes it, without its newline."""
         self._lines.append(line)
         self._size += len(line) + 1
         if self._size >= self.max_bytes:
