@@ -293,7 +293,7 @@ class _Series:
         scan = self.scan
         if scan._abandoned:
             return
-        if scan.write_line is not None and not future.cancelled():
+        if scan.write_line is not None and not future.cancelled() and not future.exception():
             rtts = answered(future.result())
             if rtts is not None:  # every echo answered: the common case, written directly
                 scan._pass(self.state, self.subject, str(self.target.addresses[0]), rtts,
