@@ -5,8 +5,10 @@ per address.
 coroutine, a task (its target's gather), a deadline entry and an await of the prober's
 future: as much CPU as the echoes themselves. Here each address's series goes to the
 prober at once, and the prober's future calls back to judge it (judge_ping) and write
-its line (emit), as the engine would. A target that is not addresses only (domains,
-host names, URLs: they need look-ups first) goes to the engine whole.
+its line (emit), as the engine would. An address whose every echo was answered, the
+common case, is written by answered_line(): the same bytes, without the objects in
+between. A target that is not addresses only (domains, host names, URLs: they need
+look-ups first) goes to the engine whole.
 
 At most `window` addresses are in progress, so memory stays flat whatever the list's
 length, and a few hundred start per turn of the loop, so the first echoes go out (and
