@@ -38,7 +38,7 @@ from ipv6scan.probes.net_observe import address_target, ping_result, start_ping
 
 CHECK = "net.ping"
 STARTS_PER_TURN = 256  # then the loop sends, reads replies, and comes back for more
-MIN_WINDOW, MAX_WINDOW = 64, 16_384
+MAX_WINDOW = 16_384
 _TIMER_SLACK = 0.001  # the loop's timers are millisecond ones: one may fire a little early
 
 Outcomes = asyncio.Future[tuple[EchoOutcome, ...]]
@@ -50,13 +50,14 @@ def ping_bulk_capable(check_ids: Iterable[str], ctx: ScanContext) -> bool:
     return set(check_ids) == {CHECK} and isinstance(ctx.icmp, IcmpProber) and ctx.connectivity.ipv6
 
 
-def window_for(options: CheckOptions) -> int:
-    """Addresses in progress at once: what the echo rate starts while a series lasts (its
-    spacing, and half a second for the answers), so that the rate, not the window, is
-    the bound, and no series waits in the prober's queue anywhere near its deadline."""
+def window_for(options: CheckOptions, timeout: float) -> int:
+    """Addresses in progress at once: what the echo rate starts while a series lasts at
+    most (its spacing, then `timeout` for the last answer). The rate, not the window, is
+    then the bound, and a series waits for the rate no longer than a series lasts: well
+    within the check deadline (8 timeouts), however low an operator sets the rate."""
     starts_per_second = options.ping_rate / options.ping_count
-    lasts = (options.ping_count - 1) * options.ping_interval + 0.5
-    return int(min(MAX_WINDOW, max(MIN_WINDOW, starts_per_second * lasts)))
+    lasts = (options.ping_count - 1) * options.ping_interval + timeout
+    return int(min(MAX_WINDOW, max(1.0, starts_per_second * lasts)))
 
 
 def addresses_only(target: Target) -> bool:
@@ -84,7 +85,7 @@ class PingOnlyScan(WindowedScan):
         self.sink = sink
         self.check_deadline = check_deadline
         self.wanted = wanted  # does net.ping apply to this subject (the entry's own checks)
-        self.window = window_for(ctx.options) if window is None else max(1, window)
+        self.window = window_for(ctx.options, ctx.timeout) if window is None else max(1, window)
         self.write_line = write_line  # given: an answered address's line is written directly
         self._work: Iterator[Target | tuple[_TargetState, Subject]] = iter(())
         self._deadlines: deque[tuple[float, Outcomes]] = deque()

@@ -299,10 +299,30 @@ def test_only_address_only_targets_are_served_here() -> None:
 
 
 def test_the_window_follows_the_echo_rate() -> None:
-    # the rate's starts over a series' life: 20,000/s of 3 echoes 0.1 s apart -> ~4,667
-    assert window_for(CheckOptions()) == 4666
-    assert window_for(CheckOptions(ping_rate=10.0)) == 64  # never below the floor
-    assert window_for(CheckOptions(ping_rate=1e7)) == 16_384  # nor above the cap
+    # the rate's starts over a series' life: 20,000/s of 3 echoes, 0.1 s apart, the last
+    # waiting 5 s at most -> 6,667 starts/s x 5.2 s, capped
+    assert window_for(CheckOptions(), timeout=5.0) == 16_384
+    assert window_for(CheckOptions(), timeout=1.0) == 8_000
+    assert window_for(CheckOptions(ping_rate=3.0), timeout=1.0) == 1  # never below one
+    assert window_for(CheckOptions(ping_rate=1e7), timeout=1.0) == 16_384  # nor above the cap
+
+
+async def test_a_slow_echo_rate_keeps_every_address_within_its_deadline(
+    prober: Callable[..., IcmpProber],
+) -> None:
+    # Given an operator's low rate (IPV6SCAN_PING_RATE=30) and twenty addresses that
+    # answer: 60 echoes take 2 s in all, twice the check deadline
+    addresses = [f"2001:db8:4::{i:x}" for i in range(1, 21)]
+    target = (Target("Slow", "operator", systems=tuple(map(entry, addresses))),)
+    ctx = dataclasses.replace(
+        context(prober(), timeout=0.2), options=CheckOptions(ping_interval=0.01, ping_rate=30.0)
+    )
+    results: list[CheckResult] = []
+    scan, _ = bulk_scan(ctx, results, deadline=1.0)
+    await asyncio.wait_for(scan.run(target), 10)
+    # Then no address waited for the rate long enough to run out of time: the window
+    # holds what the rate starts, not the whole list
+    assert [str(r.status) for r in results] == ["pass"] * 20
 
 
 def test_net_ping_alone_takes_the_ping_bulk_path(
