@@ -1,23 +1,26 @@
-"""The checks' deadlines (engine.py): what an asyncio.timeout per check does, with one
-timer and one FIFO for a whole scan."""
+"""The checks' deadlines (engine.py, bulk/ping_only.py): what an asyncio.timeout per check
+does, with one timer and one FIFO for a whole scan."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from typing import Any
 
 _TIMER_SLACK = 0.001  # the loop's timers are millisecond ones: one may fire a little early
 
 
-class _Deadline:
-    """One check's deadline: the task it runs in, and whether the deadline cancelled it."""
+class Deadline:
+    """One check's deadline: what it cancels (the task the check runs in, or the future of
+    a check that runs in none), and whether the deadline cancelled it."""
 
     __slots__ = ("at", "cancelling", "done", "expired", "settled", "task")
 
-    def __init__(self, at: float, task: asyncio.Task[object]) -> None:
+    def __init__(self, at: float, task: asyncio.Future[Any]) -> None:
         self.at = at
         self.task = task
-        self.cancelling = task.cancelling()  # cancellations asked before this check began
+        # cancellations asked before this check began (a plain future counts none)
+        self.cancelling = task.cancelling() if isinstance(task, asyncio.Task) else 0
         self.done = False
         self.expired = False  # it cancelled the task
         self.settled = False  # and that cancellation was taken back
@@ -32,30 +35,35 @@ class Deadlines:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._queue: deque[_Deadline] = deque()
+        self._queue: deque[Deadline] = deque()
         self._timer: asyncio.TimerHandle | None = None
 
-    def start(self) -> _Deadline:
-        task = asyncio.current_task()
+    def start(self, future: asyncio.Future[Any] | None = None) -> Deadline:
+        """The deadline of the check running in the current task; or, given `future` (a
+        check that no task awaits, as on the ping bulk path), the deadline cancels that."""
+        task = asyncio.current_task() if future is None else future
         if task is None:
             raise RuntimeError("a check's deadline needs a task")
         loop = asyncio.get_running_loop()
-        deadline = _Deadline(loop.time() + self.seconds, task)
+        deadline = Deadline(loop.time() + self.seconds, task)
         self._queue.append(deadline)
         if self._timer is None:
             self._timer = loop.call_at(deadline.at, self._expire)
         return deadline
 
     @staticmethod
-    def settle(deadline: _Deadline) -> bool:
+    def settle(deadline: Deadline) -> bool:
         """True when the deadline cancelled the task and nobody else did meanwhile: the
         cancellation is the deadline's to turn into a TimeoutError (asyncio.timeout's rule)."""
         if not deadline.expired or deadline.settled:
             return False
         deadline.settled = True
-        return deadline.task.uncancel() <= deadline.cancelling
+        task = deadline.task
+        if not isinstance(task, asyncio.Task):
+            return True  # a future's cancellation is not counted: nothing to take back
+        return task.uncancel() <= deadline.cancelling
 
-    def finish(self, deadline: _Deadline) -> None:
+    def finish(self, deadline: Deadline) -> None:
         self.settle(deadline)  # a check that swallowed the cancellation: take it back
         deadline.done = True
         queue = self._queue
@@ -77,3 +85,14 @@ class Deadlines:
                 deadline.task.cancel()
         if queue:
             self._timer = loop.call_at(queue[0].at, self._expire)
+
+    def cancel_all(self) -> None:
+        """The scan is over (cancelled, failed): cancel every check still running, and
+        the timer."""
+        for deadline in self._queue:
+            if not deadline.done:
+                deadline.task.cancel()
+        self._queue.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from json.encoder import encode_basestring  # json_text's own (model.json_encoder)
 
 from ipv6scan.bulk.window import WindowedScan
 from ipv6scan.checks.net import judge_ping, median
 from ipv6scan.context import CheckOptions, ScanContext
+from ipv6scan.deadlines import Deadline, Deadlines
 from ipv6scan.engine import ScanStats, Sink, deadline_verdict, emit, internal_error, system_subjects
 from ipv6scan.model import Status, Subject, Target, Verdict
 from ipv6scan.observations_net import REPLY, EchoOutcome, NetTarget, PingObservation
@@ -39,7 +39,6 @@ from ipv6scan.probes.net_observe import address_target, ping_result, start_ping
 CHECK = "net.ping"
 STARTS_PER_TURN = 256  # then the loop sends, reads replies, and comes back for more
 MAX_WINDOW = 16_384
-_TIMER_SLACK = 0.001  # the loop's timers are millisecond ones: one may fire a little early
 
 Outcomes = asyncio.Future[tuple[EchoOutcome, ...]]
 
@@ -84,12 +83,11 @@ class PingOnlyScan(WindowedScan):
         self.prober: IcmpProber = ctx.icmp
         self.sink = sink
         self.check_deadline = check_deadline
+        self.deadlines = Deadlines(check_deadline)  # the engine's: one FIFO, one timer
         self.wanted = wanted  # does net.ping apply to this subject (the entry's own checks)
         self.window = window_for(ctx.options, ctx.timeout) if window is None else max(1, window)
         self.write_line = write_line  # given: an answered address's line is written directly
         self._work: Iterator[Target | tuple[_TargetState, Subject]] = iter(())
-        self._deadlines: deque[tuple[float, Outcomes]] = deque()
-        self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._abandoned = False  # the scan was cancelled or failed: write nothing more
         self._fill_soon = False  # a _fill is due on the next turn of the loop
@@ -103,9 +101,8 @@ class PingOnlyScan(WindowedScan):
             await self._finished
         finally:  # finished: every series is done; else (cancelled, failed) stop the rest
             self._stopped = True
-            self._abandon()
-            if self._timer is not None:
-                self._timer.cancel()
+            self._abandoned = True  # unfinished series stop unwritten, as the engine's would
+            self.deadlines.cancel_all()
         return self.stats
 
     def _items(self, targets: Iterable[Target]) -> Iterator[Target | tuple[_TargetState, Subject]]:
@@ -167,12 +164,8 @@ class PingOnlyScan(WindowedScan):
             self._emit(state, subject, internal_error(exc), started)
             return
         self._busy += 1
-        future.add_done_callback(_Series(self, state, subject, target, started).done)
-        assert self._loop is not None
-        at = self._loop.time() + self.check_deadline  # the loop's clock: its timer fires
-        self._deadlines.append((at, future))
-        if self._timer is None:
-            self._timer = self._loop.call_at(at, self._expire)
+        deadline = self.deadlines.start(future)
+        future.add_done_callback(_Series(self, state, subject, target, started, deadline).done)
 
     def _emit(
         self, state: _TargetState, subject: Subject, verdict: Verdict, started: float
@@ -207,30 +200,8 @@ class PingOnlyScan(WindowedScan):
 
     def _series_done(self) -> None:
         self._busy -= 1
-        queue = self._deadlines
-        while queue and queue[0][1].done():  # finished series leave from the front
-            queue.popleft()
         if not self._fill_soon:
             self._fill()
-
-    def _expire(self) -> None:
-        """Cancel the series past the check deadline; their callbacks report it."""
-        assert self._loop is not None
-        self._timer = None
-        now = self._loop.time() + _TIMER_SLACK
-        queue = self._deadlines
-        while queue and (queue[0][1].done() or queue[0][0] <= now):
-            queue.popleft()[1].cancel()  # a no-op on a finished one
-        if queue:
-            self._timer = self._loop.call_at(queue[0][0], self._expire)
-
-    def _abandon(self) -> None:
-        """The scan was cancelled (SIGINT, SIGTERM) or failed: unfinished series stop,
-        unwritten, as the engine's cancelled tasks would."""
-        self._abandoned = True
-        for _, future in self._deadlines:
-            future.cancel()
-        self._deadlines.clear()
 
 
 _PASS = str(Status.PASS)
@@ -276,7 +247,7 @@ class _TargetState:
 class _Series:
     """One address's echoes in the prober; `done` is its future's callback."""
 
-    __slots__ = ("scan", "started", "state", "subject", "target")
+    __slots__ = ("deadline", "scan", "started", "state", "subject", "target")
 
     def __init__(
         self,
@@ -285,15 +256,18 @@ class _Series:
         subject: Subject,
         target: NetTarget,
         started: float,
+        deadline: Deadline,
     ) -> None:
         self.scan = scan
         self.state = state
         self.subject = subject
         self.target = target
         self.started = started
+        self.deadline = deadline
 
     def done(self, future: Outcomes) -> None:
         scan = self.scan
+        scan.deadlines.finish(self.deadline)
         if scan._abandoned:
             return
         if scan.write_line is not None and not future.cancelled() and not future.exception():
@@ -304,7 +278,7 @@ class _Series:
                 scan._series_done()
                 return
         try:
-            if future.cancelled():  # by _expire: the only one that cancels a running scan's
+            if future.cancelled():  # by its deadline: nothing else cancels a running scan's
                 verdict = deadline_verdict(scan.check_deadline)
             else:
                 result = ping_result(str(self.target.addresses[0]), future.result())
