@@ -32,9 +32,9 @@ from ipv6scan.context import CheckOptions, ScanContext
 from ipv6scan.deadlines import Deadline, Deadlines
 from ipv6scan.engine import ScanStats, Sink, deadline_verdict, emit, internal_error, system_subjects
 from ipv6scan.model import Status, Subject, Target, Verdict
-from ipv6scan.observations_net import REPLY, EchoOutcome, NetTarget, PingObservation
+from ipv6scan.observations_net import EchoOutcome, NetTarget, PingObservation
 from ipv6scan.probes.icmp_socket import IcmpProber
-from ipv6scan.probes.net_observe import address_target, ping_result, start_ping
+from ipv6scan.probes.net_observe import address_target, answered, ping_result, start_ping
 
 CHECK = "net.ping"
 STARTS_PER_TURN = 256  # then the loop sends, reads replies, and comes back for more
@@ -205,16 +205,6 @@ class PingOnlyScan(WindowedScan):
 
 
 _PASS = str(Status.PASS)
-
-
-def answered(outcomes: tuple[EchoOutcome, ...]) -> list[float] | None:
-    """The round-trip times when every echo was answered, else None."""
-    rtts: list[float] = []
-    for outcome in outcomes:
-        if outcome.kind != REPLY or outcome.rtt_ms is None:
-            return None
-        rtts.append(outcome.rtt_ms)
-    return rtts
 
 
 def answered_line(subject: Subject, address: str, rtts: list[float], duration_ms: float) -> str:

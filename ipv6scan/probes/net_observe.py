@@ -32,8 +32,6 @@ from ipv6scan.probes.dns_observe import addresses
 from ipv6scan.probes.icmp_socket import IcmpProber, RawSocketDenied
 
 MAX_NET_ADDRESSES = 8  # of one host's AAAA set: enough for any real host, bounded for odd ones
-PING_COUNT = 3
-PING_INTERVAL = 0.1  # s between the echoes to one address, as ping -i would space them
 TRACE_PROBES_PER_HOP = 3
 TRACE_WINDOW = 8  # hops probed at once: fast, yet a near destination gets few echoes
 TRACE_MAX_WINDOWS = 4  # so a trace waits at most four timeouts, whatever trace_max_hops is
@@ -113,28 +111,22 @@ async def net_target(ctx: ScanContext, subject: Subject) -> NetTarget:
 # ------------------------------------------------------------------ net.ping
 
 
-async def ping(
-    prober: IcmpProber,
-    address: str,
-    *,
-    timeout: float,
-    count: int = PING_COUNT,
-    interval: float = PING_INTERVAL,
-    per_destination: int = 0,
-) -> PingResult:
-    """`count` echoes `interval` apart; every one waits up to `timeout`. The prober paces
-    and spaces them itself: no task or sleep here per echo."""
-    outcomes = await prober.ping(
-        address, count=count, interval=interval, timeout=timeout, per_destination=per_destination
-    )
-    return ping_result(address, outcomes)
+def answered(outcomes: Sequence[EchoOutcome]) -> list[float] | None:
+    """The round-trip times when every echo was answered, else None."""
+    rtts: list[float] = []
+    for outcome in outcomes:
+        if outcome.kind != REPLY or outcome.rtt_ms is None:
+            return None
+        rtts.append(outcome.rtt_ms)
+    return rtts
 
 
 def ping_result(address: str, outcomes: Sequence[EchoOutcome]) -> PingResult:
     """What `outcomes` (one per echo sent, in order) say of `address`."""
+    every = answered(outcomes)
+    if every is not None:  # the common case, nothing to list
+        return PingResult(address, sent=len(every), received=len(every), rtts_ms=tuple(every))
     rtts = tuple(o.rtt_ms for o in outcomes if o.kind == REPLY and o.rtt_ms is not None)
-    if len(rtts) == len(outcomes):  # every echo answered: the common case, nothing to list
-        return PingResult(address, sent=len(outcomes), received=len(rtts), rtts_ms=rtts)
     errors = tuple(dict.fromkeys(_describe(o) for o in outcomes if o.kind != REPLY))
     scanner = next((o for o in outcomes if o.kind in SCANNER_SIDE), None)
     return PingResult(

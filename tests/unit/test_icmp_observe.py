@@ -85,7 +85,7 @@ async def test_host_pings_every_global_address_only() -> None:
     prober = await with_prober(ctx)
     obs = await net_observe.observe_ping(ctx, Subject("host", "core1.example.test", TARGET))
     assert sorted({d for d, _ in prober.sent}) == ["2001:db8::1", "2001:db8::2"]
-    assert len(prober.sent) == 2 * net_observe.PING_COUNT
+    assert len(prober.sent) == 2 * ctx.options.ping_count
     assert [c.category for c in obs.target.not_probed] == ["loopback", "unique-local"]
     assert judge_ping(obs).status is Status.PASS
 

@@ -30,7 +30,7 @@ from ipv6scan.observations_net import (
 )
 from ipv6scan.probes import icmp, icmp_socket
 from ipv6scan.probes.icmp_socket import IcmpProber, RawSocketDenied, open_raw_socket
-from ipv6scan.probes.net_observe import ping, trace
+from ipv6scan.probes.net_observe import ping_result, trace
 
 DEST = "2001:db8::99"
 
@@ -66,7 +66,7 @@ async def test_many_pings_in_flight_to_loopback_all_complete() -> None:
 @needs_raw
 async def test_ping_of_loopback_counts_replies() -> None:
     async with IcmpProber.open() as prober:
-        result = await ping(prober, "::1", timeout=2, count=3, interval=0.01)
+        result = ping_result("::1", await prober.ping("::1", count=3, interval=0.01, timeout=2))
     assert (result.sent, result.received, result.scanner_error) == (3, 3, None)
     assert all(rtt >= 0 for rtt in result.rtts_ms)
 
@@ -316,7 +316,7 @@ async def test_send_errors_are_the_scanners_side(
     prober = scripted(lambda packet, hop, dest: [], send_error=code)
     outcome = await prober.echo(DEST, timeout=1)
     assert outcome.kind == kind and outcome.error
-    result = await ping(prober, DEST, timeout=1, count=2, interval=0)
+    result = ping_result(DEST, await prober.ping(DEST, count=2, interval=0, timeout=1))
     assert result.received == 0 and result.scanner_error
     traced = await trace(prober, DEST, max_hops=5, timeout=1)
     assert traced.scanner_error and not traced.reached

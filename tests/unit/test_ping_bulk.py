@@ -21,13 +21,7 @@ from scapy.layers.inet6 import ICMPv6DestUnreach
 
 from ipv6scan import run
 from ipv6scan.addresses import AddressPolicy
-from ipv6scan.bulk.ping_only import (
-    PingOnlyScan,
-    addresses_only,
-    answered,
-    answered_line,
-    window_for,
-)
+from ipv6scan.bulk.ping_only import PingOnlyScan, addresses_only, answered_line, window_for
 from ipv6scan.checks import registry
 from ipv6scan.checks.net import judge_ping
 from ipv6scan.context import CheckOptions, Limits, ScanContext
@@ -36,7 +30,7 @@ from ipv6scan.model import CheckResult, Subject, SystemEntry, Target
 from ipv6scan.observations import Connectivity
 from ipv6scan.observations_net import REPLY, TIMEOUT, EchoOutcome, NetTarget, PingObservation
 from ipv6scan.probes.icmp_socket import IcmpProber
-from ipv6scan.probes.net_observe import ping_result
+from ipv6scan.probes.net_observe import answered, ping_result
 from tests.unit.test_icmp_observe import StubResolver
 from tests.unit.test_icmp_socket import ScriptedSocket, echo_reply, error_quoting
 
