@@ -84,6 +84,7 @@ def scan(
     concurrency: int = 256,
     env: dict[str, str] | None = None,
     scan_phase_only: bool = False,
+    extra: tuple[str, ...] = (),
 ) -> ScanRun:
     """`ipv6scan scan` in the client namespace; peak RSS from wait4(), the scan phase from
     watching results.jsonl grow to the expected number of lines. `scan_phase_only`: stop
@@ -91,7 +92,7 @@ def scan(
     db = out.parent / f"{out.name}.db"
     argv = [sys.executable, "-m", "ipv6scan", "scan", str(targets), "--out", str(out),
             "--resolver", resolver, "--checks", checks, "--quiet", "--timeout", "2",
-            "--concurrency", str(concurrency), "--db", str(db)]  # fmt: skip
+            "--concurrency", str(concurrency), "--db", str(db), *extra]  # fmt: skip
     for prefix in allow:
         argv += ["--allow-prefix", prefix]
     out.mkdir(parents=True, exist_ok=True)

@@ -1,3 +1,3 @@
-from ipv6scan.cli import main
+from ipv6scan.entry import main
 
 raise SystemExit(main())

@@ -221,11 +221,14 @@ def parse_prefix(value: str | IPNetwork) -> IPNetwork:
     raise ValueError(f"prefix {value!r} has host bits set; did you mean {loose}?")
 
 
-def _check_rfc6052_prefix(prefix: IPNetwork) -> None:
+def dns64_prefix(value: str | IPNetwork) -> IPv6Network:
+    """An RFC 6052 prefix (IPv6, one of its lengths); ValueError otherwise."""
+    prefix = parse_prefix(value)
     if not isinstance(prefix, IPv6Network) or prefix.prefixlen not in RFC6052_LENGTHS:
         raise ValueError(
             f"{prefix} is not an RFC 6052 prefix (IPv6, length one of {RFC6052_LENGTHS})"
         )
+    return prefix
 
 
 _LOW56 = (1 << 56) - 1
@@ -247,7 +250,7 @@ def extract_ipv4(addr: IPv6Address, prefix: IPv6Network) -> IPv4Address:
     Lenient by design: the u octet and suffix bits are skipped, not checked,
     so an oddly synthesised address still yields the IPv4 it stands for.
     """
-    _check_rfc6052_prefix(prefix)
+    prefix = dns64_prefix(prefix)
     if addr not in prefix:
         raise ValueError(f"{addr} is not inside {prefix}")
     if prefix.prefixlen == 96:
@@ -259,8 +262,7 @@ def extract_ipv4(addr: IPv6Address, prefix: IPv6Network) -> IPv4Address:
 def synthesize(ipv4: IPv4Address | str, prefix: IPv6Network | str) -> IPv6Address:
     """The RFC 6052 address for `ipv4` under `prefix` (u octet and suffix zero)."""
     v4 = IPv4Address(ipv4)
-    net = parse_prefix(prefix)
-    _check_rfc6052_prefix(net)
+    net = dns64_prefix(prefix)
     base = int(net.network_address)
     if net.prefixlen == 96:
         return IPv6Address(base | int(v4))
@@ -379,9 +381,7 @@ class AddressPolicy:
     def __post_init__(self) -> None:
         # Normalise here so a policy built by hand is as safe as from_strings.
         allow = tuple(parse_prefix(p) for p in self.allow)
-        dns64 = tuple(dict.fromkeys(parse_prefix(p) for p in self.dns64_prefixes))
-        for prefix in dns64:
-            _check_rfc6052_prefix(prefix)
+        dns64 = tuple(dict.fromkeys(dns64_prefix(p) for p in self.dns64_prefixes))
         object.__setattr__(self, "allow", allow)
         object.__setattr__(self, "dns64_prefixes", dns64)
         # the same prefixes as integers, for the fast path of classify()
@@ -396,11 +396,11 @@ class AddressPolicy:
         """A policy from --allow-prefix values; ValueError names a bad one."""
         if isinstance(allow, str):  # one CIDR would otherwise be read character by character
             raise TypeError("from_strings takes an iterable of CIDR strings, not one string")
-        return cls(allow=tuple(allow))
+        return cls(allow=tuple(parse_prefix(p) for p in allow))
 
     def with_dns64(self, prefixes: Iterable[IPv6Network | str]) -> AddressPolicy:
         """A copy whose DNS64 prefixes are `prefixes` (replaced, not merged)."""
-        return dataclasses.replace(self, dns64_prefixes=tuple(prefixes))
+        return dataclasses.replace(self, dns64_prefixes=tuple(map(dns64_prefix, prefixes)))
 
     def classify(self, addr: str | IPAddress) -> AddressClass:
         if type(addr) is str:
@@ -476,6 +476,13 @@ class AddressPolicy:
 
     def is_global(self, addr: str | IPAddress) -> bool:
         return self.classify(addr).is_global
+
+    def not_probed(self, addr: str | IPAddress) -> str | None:
+        """The scope rule every probe obeys (INTERFACE.md, "Scope"): "not probed: <class>"
+        for an address that is neither global nor inside an --allow-prefix (then not one
+        packet goes to it), None for one that may be probed."""
+        klass = self.classify(addr)
+        return None if klass.is_global else f"not probed: {klass.category}"
 
     def _allowing_prefix(self, ip: IPAddress) -> str | None:
         # The most specific allow prefix, so evidence names the narrowest reason.

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from ipv6scan import history
 from ipv6scan.collector import tuned_collector
+from ipv6scan.finish import FinishOptions, Outputs, finish
 from ipv6scan.milestones import Milestone, evaluate
-from ipv6scan.report.jsonl import ResultWriter, read_results
-from ipv6scan.report.outputs import RESULTS, OutputFiles
-from ipv6scan.report.summary_json import read_fields, write_summary
+from ipv6scan.report.jsonl import read_results
+from ipv6scan.report.summary_json import read_fields
 from ipv6scan.report.workspace import Workspace
 from ipv6scan.scoring import DEFAULT_PROFILE, Profile
+from ipv6scan.scoring.summary import with_scanner
 
 if TYPE_CHECKING:
     from ipv6scan.diff import Diff
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 # a scan's command line imports this module, and its scan should not wait for them.
 
 DB_NAME = "ipv6scan.db"
+RESULTS = "results.jsonl"
 CARRIED = ("scanner", "milestones", "trends", "run")  # what a re-render keeps from the scan
 
 
@@ -57,16 +59,19 @@ class Recording:
     db: Path
     target_files: tuple[str, ...]
     shard: tuple[int, int] | None = None
+    history_key: str | None = None  # history_key.for_scan; None: schema 1's key only (tests)
     profile: Profile = DEFAULT_PROFILE
     milestones: tuple[Milestone, ...] = ()
     today: dt.date | None = None  # the scan date for milestones; default: the start's date
     fail_on_regression: bool = False
+    keep_runs: int | None = None  # --keep-runs: the history's last N runs are kept
 
 
 @dataclass
 class Finished:
     summary: dict[str, Any]
     gate: list[str] = field(default_factory=list)  # --fail-on-regression findings
+    gate_passed: list[str] = field(default_factory=list)  # what the gate said, not failing
     notes: list[str] = field(default_factory=list)  # for stderr, not failures
 
 
@@ -79,69 +84,114 @@ def finish_scan(
     started: str,
     complete: bool = True,
     on_step: Callable[[str], None] | None = None,
+    outputs: Outputs | None = None,
 ) -> Finished:
-    """Score, record and write a finished scan in memory that does not grow with it: the
-    target rows wait in a work directory in `out`, removed at the end. The returned
-    summary keeps its headline numbers; its target rows are gone by then. `on_step`
-    hears of each step as it starts (for the terminal: a big run takes minutes)."""
+    """Score, record and write a finished scan: one pass over results.jsonl (finish.stage)
+    writes the files and hands the history each result and target row as it goes; memory
+    does not grow with the run. The returned summary keeps its headline numbers, not its
+    target rows. `on_step` hears of each step as it starts (for the terminal: a big run
+    takes minutes). `outputs`: which files besides results.jsonl (default: all)."""
     step = on_step or (lambda _what: None)
-    with tuned_collector(), Workspace(out) as work:
-        files = OutputFiles(out, work)
-        step("scoring the results, writing junit.xml")
-        summary = files.score(rec.profile)  # and junit.xml, in the same pass
-        if scanner is not None:
-            summary["scanner"] = scanner
-        done = Finished(summary)
-        step(f"recording the run in {rec.db}")
-        earlier = _record(conn, rec, out, started, complete, done)
-        step("writing summary.json, results.csv and report.html")
-        files.write(summary, lang)
+    done = Finished({})
+    names = frozenset(m.target for m in rec.milestones if m.target)
+    options = FinishOptions(rec.profile, lang, outputs or Outputs(), scanner, names)
+    with tuned_collector():
+        step(f"reading the results once: scores, files, and the run recorded in {rec.db}")
+        earlier, recorder = _begin(conn, rec, out, started, complete, done)
+
+        def amend(summary: dict[str, Any], watched: list[dict[str, Any]]) -> None:
+            done.summary = summary
+            step("writing summary.json and report.html")
+            _record(conn, rec, started, earlier, recorder, summary, watched, done)
+
+        try:
+            finish(out / RESULTS, out, options, recorder, amend)
+        except BaseException:
+            if recorder is not None:
+                recorder.abort()
+            raise
         if rec.fail_on_regression and not done.gate:
             if earlier:
                 step("comparing with the previous run")
-            _gate(conn, rec, files.results, earlier, done, work)
+            with Workspace(out) as work:
+                _gate(conn, rec, out / RESULTS, earlier, done, work)
+        if rec.keep_runs is not None and recorder is not None and "run" in done.summary:
+            _keep(conn, rec, done)
     return done
 
 
-def _record(
+def _keep(conn: sqlite3.Connection, rec: Recording, done: Finished) -> None:
+    """--keep-runs: this history's older runs go, with what only they used."""
+    assert rec.keep_runs is not None
+    lineage = history.Lineage(rec.history_key, history.run_key(rec.target_files, rec.shard))
+    try:
+        gone = history.prune(conn, lineage, rec.keep_runs)
+    except (sqlite3.Error, history.HistoryError) as exc:
+        done.notes.append(f"history: --keep-runs {rec.keep_runs} failed in {rec.db}: {exc}")
+        return
+    if gone:
+        done.notes.append(f"history: {gone} older run(s) removed from {rec.db} (--keep-runs)")
+
+
+def _begin(
     conn: sqlite3.Connection,
     rec: Recording,
     out: Path,
     started: str,
     complete: bool,
     done: Finished,
-) -> list[history.Run]:
-    """Milestones, the history record and trends; the earlier runs to compare with."""
-    summary = done.summary
+) -> tuple[list[history.Run], history.Recorder | None]:
+    """The earlier runs to compare with, and the run's recorder (None: the history failed,
+    which the notes say; the scan's own files matter more than its history)."""
     key = history.run_key(rec.target_files, rec.shard)
     try:
-        earlier = history.previous_runs(conn, key, limit=history.TREND_RUNS - 1)
-        today = rec.today or dt.date.fromisoformat(started[:10])
-        names = [m.target for m in rec.milestones if m.target]
-        past = history.summaries(conn, earlier, names)
-        summary["milestones"] = evaluate(rec.milestones, summary, today, past)
-        run_id = history.record_run(
-            conn,
-            started=started,
-            finished=timestamp(rec.today),
-            out_dir=out,
-            target_files=rec.target_files,
-            key=key,
-            complete=complete,
-            summary=summary,
-            results=read_results(out / RESULTS),
+        earlier = history.previous_runs(
+            conn, history.Lineage(rec.history_key, key), limit=history.TREND_RUNS - 1
         )
+        recorder = history.Recorder(conn, started=started, out_dir=out,
+                                    target_files=rec.target_files, key=key, complete=complete,
+                                    history_key=rec.history_key)  # fmt: skip
+    except (sqlite3.Error, history.HistoryError) as exc:
+        _history_failed(rec, done, exc)
+        return [], None
+    return earlier, recorder
+
+
+def _history_failed(rec: Recording, done: Finished, exc: Exception) -> None:
+    done.notes.append(f"history: run not recorded in {rec.db}: {exc}")
+    if rec.fail_on_regression:
+        done.gate.append("cannot compare with the previous run: the history failed")
+
+
+def _record(
+    conn: sqlite3.Connection,
+    rec: Recording,
+    started: str,
+    earlier: list[history.Run],
+    recorder: history.Recorder | None,
+    summary: dict[str, Any],
+    watched: list[dict[str, Any]],
+    done: Finished,
+) -> None:
+    """Milestones, then the run's summary recorded, then the run and its trends."""
+    today = rec.today or dt.date.fromisoformat(started[:10])
+    try:
+        past = history.summaries(conn, earlier, [m.target for m in rec.milestones if m.target])
+    except (sqlite3.Error, history.HistoryError):
+        past = []
+    summary["milestones"] = evaluate(rec.milestones, {**summary, "targets": watched}, today, past)
+    if recorder is None:
+        return
+    try:
+        run_id = recorder.finish(summary, timestamp(rec.today))
         run = history.get_run(conn, run_id)
         previous = earlier[-1].id if earlier else None
-        summary["run"] = {"id": run_id, "started": started, "db": str(rec.db), "previous": previous}
+        summary["run"] = {"id": run_id, "started": started, "db": str(rec.db), "previous": previous,
+                          "history": rec.history_key}  # fmt: skip
         summary["trends"] = history.trends(conn, run)
     except (sqlite3.Error, history.HistoryError) as exc:
-        # the scan's own files matter more than its history: write them, say what failed
-        done.notes.append(f"history: run not recorded in {rec.db}: {exc}")
-        if rec.fail_on_regression:
-            done.gate.append("cannot compare with the previous run: the history failed")
-        return []
-    return earlier
+        _history_failed(rec, done, exc)
+        done.gate_passed.clear()
 
 
 def _gate(
@@ -154,8 +204,9 @@ def _gate(
 ) -> None:
     """--fail-on-regression: this run against the previous complete one."""
     if not earlier:
-        done.notes.append(
-            f"no earlier complete run of these target files in {rec.db}; nothing to compare"
+        done.gate_passed.append(
+            f"no earlier complete run of history {rec.history_key or 'of these target files'} "
+            f"in {rec.db}: nothing to compare; the gate passes"
         )
         return
     from ipv6scan.diff import compare
@@ -166,18 +217,22 @@ def _gate(
 
 
 def report_dir(directory: Path, out: Path, lang: str, profile: Profile = DEFAULT_PROFILE) -> None:
-    """report.html from DIR/results.jsonl, scored again (with `profile`); what only the
-    scan knew (its connectivity, milestones, trends, run) comes from DIR/summary.json."""
-    from ipv6scan.report.html import write_html
-
+    """report.html from DIR/results.jsonl, scored again (with `profile`) in one pass; what
+    only the scan knew (its connectivity, milestones, trends, run) comes from
+    DIR/summary.json. Only `out` is written: DIR may be another's, or read-only."""
     results = directory / RESULTS
     if not results.is_file():
         raise AuditInputError(f"{results}: no results.jsonl in {directory}")
+    carried = read_fields(directory / "summary.json", CARRIED)
+
+    def amend(summary: dict[str, Any], _watched: list[dict[str, Any]]) -> None:
+        summary.update(carried)
+        with_scanner(summary, carried.get("scanner"))
+
+    only_report = Outputs(summary=False, report=True, junit=False, csv=False)
+    options = FinishOptions(profile, lang, only_report, report_file=out)
     # scratch files beside the report: that directory is written anyway; DIR may not be
-    with Workspace(Path(os.path.abspath(out)).parent) as work:
-        summary = work.score(results, profile)
-        summary.update(read_fields(directory / "summary.json", CARRIED))
-        write_html(read_results(results), summary, lang, out)
+    finish(results, Path(os.path.abspath(out)).parent, options, amend=amend)
 
 
 def report_run(
@@ -188,8 +243,9 @@ def report_run(
     which: str,
     profile: Profile | None = None,
 ) -> history.Run:
-    """Re-render a recorded run into DIR: results.jsonl, summary.json and report.html (or
-    --out). Without a profile the summary is the recorded one; with one, it is rescored."""
+    """Render a recorded run's report.html into DIR (or --out): that one file, never DIR's
+    results or summary, which belong to DIR's own scan. Without a profile the summary is
+    the recorded one; with one, it is rescored."""
     from ipv6scan.report.html import write_html
 
     if not db.is_file():
@@ -200,24 +256,24 @@ def report_run(
             run = history.get_run(conn, which)
         except history.HistoryError as exc:
             raise AuditInputError(f"{db}: {exc}") from None
-        directory.mkdir(parents=True, exist_ok=True)
-        results = directory / RESULTS
-        with ResultWriter(results) as writer:
-            for result in history.load_results(conn, run.id):
-                writer.write(result)
-        with Workspace(directory) as work:
+        target = out or directory / "report.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # the run's results go to scratch beside the report, never over DIR's results.jsonl
+        with Workspace(Path(os.path.abspath(target)).parent) as work:
+            spooled = work.spool(history.load_results(conn, run.id))
+            results = spooled.results
             if profile is None:
                 rows = work.rows()
                 for text in history.target_row_texts(conn, run.id):
                     rows.append_text(text)
                 summary = {**run.summary, "targets": rows}
             else:
-                summary = work.score(results, profile)
+                summary = work.score(spooled, profile)
                 summary.update({k: run.summary[k] for k in CARRIED if k in run.summary})
+                with_scanner(summary, run.summary.get("scanner"))
             summary["run"] = {"id": run.id, "started": run.started, "db": str(db)}
             summary["trends"] = history.trends(conn, run)
-            write_summary(summary, directory / "summary.json")
-            write_html(read_results(results), summary, lang, out or directory / "report.html")
+            write_html(read_results(results), summary, lang, target)
     finally:
         conn.close()
     return run
@@ -236,6 +292,13 @@ def diff_dirs(old: Path, new: Path, profile: Profile = DEFAULT_PROFILE) -> Diff:
     from ipv6scan.diff import compare
 
     return compare(result_dir(old), result_dir(new), profile)
+
+
+def ensure_results(out: Path) -> None:
+    """An interrupted scan may stop before its first result: an empty results.jsonl then,
+    so that every file is written and says so, instead of a scan that left nothing."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / RESULTS).touch(exist_ok=True)
 
 
 def stored_targets(files: Sequence[str]) -> tuple[str, ...]:

@@ -1,6 +1,7 @@
 """Command line: arguments into a frozen config, then one of the commands.
 
-Exit codes (INTERFACE.md): 0 finished, 1 a requested gate failed, 2 bad usage or input.
+Exit codes (INTERFACE.md): 0 finished, 1 a requested gate failed, 2 bad usage or input,
+3 ipv6scan itself failed (crash.py), 130 interrupted (SIGINT or SIGTERM, interrupts.py).
 """
 
 from __future__ import annotations
@@ -14,24 +15,30 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-from ipv6scan import __version__, audit
+from ipv6scan import __version__, audit, history_key, outdir
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks import registry
 from ipv6scan.context import ping_rate_from
+from ipv6scan.crash import report_crash
+from ipv6scan.finish.outputs import Outputs, OutputsError
 from ipv6scan.history import HistoryError, open_db
+from ipv6scan.interrupts import sigterm_as_sigint
 from ipv6scan.milestones import Milestone, MilestoneErrors, load_milestones
 from ipv6scan.model import SECTORS
 from ipv6scan.names import parse_resolver
 from ipv6scan.probes.dns import DnsServer
 from ipv6scan.progress import Progress, Steps
 from ipv6scan.report.i18n import LOCALES
-from ipv6scan.run import ScanConfig, scan, use_fast_loop
+from ipv6scan.run import NoResolverConfigured, ScanConfig, scan, use_fast_loop
+from ipv6scan.scanjob import scanner_facts
 from ipv6scan.scoring import DEFAULT_PROFILE, Profile
 from ipv6scan.scoring.profile_yaml import ProfileError, load_profile
 from ipv6scan.targets import ListReader, TargetSource, iter_targets, validate_files
 
-EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 LANGS = tuple(LOCALES)  # as report.html has them; that module (jinja2) loads after a scan
 
 
@@ -55,6 +62,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _positive_float_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1000000: {text!r}")
     return value
 
 
@@ -97,6 +114,13 @@ def _resolver(text: str) -> DnsServer:
     return DnsServer(address, port)
 
 
+def _outputs(text: str) -> Outputs:
+    try:
+        return Outputs.parse(text)
+    except OutputsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -111,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scan", help="scan target lists and write results to --out")
     p.add_argument("targets", nargs="+", metavar="TARGETS", help="target lists (.yaml, .txt, .csv)")
-    p.add_argument("--out", required=True, type=Path, help="output directory (created if missing)")
+    p.add_argument("--out", type=Path, help="output directory (created if missing; default: "
+                   "reports/LIST/DATE-TIME/, with a `latest` link beside it)")  # fmt: skip
     p.add_argument(
         "--resolver",
         action="append",
@@ -130,6 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         default=5.0,
         help="per-probe timeout in seconds (default 5)",
+    )
+    p.add_argument(
+        "--attempts",
+        type=_positive_int,
+        default=3,
+        metavar="N",
+        help="tries per probe before a failure is final (default 3)",
     )
     p.add_argument(
         "--checks",
@@ -153,7 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on-regression",
         action="store_true",
         help="exit 1 when a (subject, check) went from pass to warn or fail, or a target's "
-        "score fell, against the previous run of the same target files in --db",
+        "score fell, against the previous run of the same history in --db",
+    )
+    p.add_argument(
+        "--history-key",
+        metavar="KEY",
+        help="the history this run continues in --db (default: the target lists' names, "
+        "the plain lists' sector and the checks)",
     )
     p.add_argument(
         "--db",
@@ -174,6 +212,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--shard", type=_shard, metavar="K/N", help="scan only shard K of N")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--outputs", type=_outputs, metavar="LIST",  # docs/outputs.md
+                   help="files besides results.jsonl: summary,report,junit,csv,xlsx, all "
+                   "(default: all but xlsx) or none")  # fmt: skip
+    p.add_argument("--keep-runs", type=_positive_int, metavar="N",
+                   help="keep only this history's last N runs in --db")  # fmt: skip
+    p.add_argument("--broker", metavar="URL",
+                   help="scan on workers through this broker (redis://HOST:PORT/DB)")  # fmt: skip
+    p.add_argument(
+        "--vantage",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --broker: scan from this vantage point's workers (repeatable)",
+    )
+
+    p = sub.add_parser("worker", help="serve scan shards from a broker until SIGTERM")
+    p.add_argument("--broker", required=True, metavar="URL", help="redis://HOST:PORT/DB")
+    p.add_argument("--vantage", metavar="NAME", help="the vantage point this worker scans from")
+    p.add_argument(
+        "--resolver",
+        action="append",
+        type=_resolver,
+        default=[],
+        help="recursive resolver ADDR[#PORT]; repeatable (default: /etc/resolv.conf)",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=256,
+        help="probes in flight at once (default 256)",
+    )
+    p.add_argument("--destination-rate", type=float, default=100.0, metavar="N",
+                   help="probes a second to one destination (an IPv6 /64 or an IPv4 address) "
+                   "from all workers together; 0: no shared budget (default 100)")  # fmt: skip
+    p.add_argument("--echo-rate", type=_positive_float_rate, metavar="N",
+                   help="ICMPv6 echo requests a second from all workers together (net.ping, "
+                   "net.trace); each worker takes its share (default: its own rate)")  # fmt: skip
+    p.add_argument("--loglevel", default="WARNING", help=argparse.SUPPRESS)  # Celery's log
 
     p = sub.add_parser("validate", help="check target lists; exit 2 with file:line errors")
     p.add_argument("targets", nargs="+", metavar="TARGETS")
@@ -204,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=LANGS, default=None, help="report language")
     p.add_argument("--profile", type=Path, metavar="FILE", help="YAML scoring profile")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--partial", action="store_true",
+                   help="merge shards even when one is missing or given twice")  # fmt: skip
 
     p = sub.add_parser(
         "demo", help="Linux, root: bring up the namespace lab, scan it, tear it down"
@@ -265,6 +343,10 @@ def _checks(text: str | None) -> tuple[registry.Check, ...]:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    if args.vantage and not args.broker:
+        raise UsageError("--vantage needs --broker: vantage points are workers' places")
+    if args.broker:  # before anything is written: a broker out of reach is bad input
+        _check_broker(args)
     checks = _checks(args.checks)
     try:
         AddressPolicy.from_strings(args.allow_prefix)
@@ -274,8 +356,17 @@ def cmd_scan(args: argparse.Namespace) -> int:
         ping_rate = ping_rate_from(os.environ)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    dated = args.out is None  # reports/LIST/DATE-TIME/ (docs/outputs.md)
+    if dated:
+        args.out = outdir.default_out(args.targets)
+    _out_dir(args.out)
     lists = ListReader()  # each YAML list read once: validation, milestones, scan
     _validate(args.targets, args.sector, lists)
+    try:
+        key = history_key.for_scan(args.history_key, args.targets, args.sector, checks,
+                                   args.shard, lists)  # fmt: skip
+    except ValueError as exc:
+        raise UsageError(f"--history-key: {exc}") from None
     # the total only feeds the progress line: another pass over a big plain list is not
     # worth it when nobody watches (CI, cron, --quiet)
     total = _count(args.targets, args.sector, lists) if Progress.wanted(args.quiet) else None
@@ -293,6 +384,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         resolvers=tuple(args.resolver),
         concurrency=args.concurrency,
         timeout=args.timeout,
+        attempts=args.attempts,
         allow_prefixes=tuple(args.allow_prefix),
         lang=lang,
         shard=args.shard,
@@ -305,37 +397,44 @@ def cmd_scan(args: argparse.Namespace) -> int:
     scanner: dict[str, object] = {}
     started = audit.timestamp(args.today)
     try:
-        _stats, connectivity = asyncio.run(
-            scan(config, TargetSource(tuple(args.targets), args.sector, lists), total)
-        )
-        scanner = {
-            "ipv6": connectivity.ipv6,
-            "ipv4": connectivity.ipv4,
-            "dns64_prefixes": list(connectivity.dns64_prefixes),
-            "notes": list(connectivity.notes),
-        }
+        source = TargetSource(tuple(args.targets), args.sector, lists)
+        if args.broker:  # on workers (distributed/): results.jsonl as a local scan leaves it
+            scanner = _through_broker(args, config, source, history)
+        else:
+            _stats, connectivity = asyncio.run(scan(config, source, total))
+            scanner = scanner_facts(connectivity)  # as the API's scans (scanjob) have it
     except (KeyboardInterrupt, asyncio.CancelledError):
         interrupted = True  # Ctrl-C or SIGTERM: finished lines are on disk; summarise them
-    except RuntimeError as exc:
+    except NoResolverConfigured as exc:
         history.close()
         raise UsageError(str(exc)) from None
     del lists  # scanned: the lists' memory goes back before scoring and reports
+    if interrupted:  # perhaps before the first result: an empty results.jsonl, scored as such
+        audit.ensure_results(args.out)
     recording = audit.Recording(
         db=db,
         target_files=audit.stored_targets(args.targets),
+        history_key=key,
         shard=args.shard,
         profile=profile,
         milestones=tuple(milestones),
         today=args.today,
         fail_on_regression=args.fail_on_regression,
+        keep_runs=args.keep_runs,
     )
     try:
         steps = Steps() if Progress.wanted(args.quiet) else None
-        done = audit.finish_scan(
-            history, recording, args.out, lang, scanner or None, started, not interrupted, steps
-        )
+        done = audit.finish_scan(history, recording, args.out, lang, scanner or None, started,
+                                 not interrupted, steps, args.outputs)  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"interrupted while writing the files: {args.out / 'results.jsonl'} holds every "
+              f"finished result; `ipv6scan report {args.out}` writes the report from it",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_INTERRUPTED
     finally:
         history.close()
+    if dated:
+        outdir.link_latest(args.out)
     for note in done.notes:
         print(f"note: {note}", file=sys.stderr)
     summary = done.summary
@@ -348,15 +447,28 @@ def cmd_scan(args: argparse.Namespace) -> int:
         )
     if interrupted:
         print("interrupted: the files hold the results finished so far", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     failed = False
     if args.fail_under is not None and (overall is None or overall < args.fail_under):
-        print(f"gate: overall score {overall} is below {args.fail_under:g}", file=sys.stderr)
+        if overall is None:
+            print(f"gate: the scan is not scored, so --fail-under {args.fail_under:g} fails",
+                  file=sys.stderr)  # fmt: skip
+        else:
+            print(f"gate: overall score {overall} is below {args.fail_under:g}", file=sys.stderr)
         failed = True
+    for line in done.gate_passed:
+        print(f"gate: {line}", file=sys.stderr)
     for line in done.gate:
         print(f"gate: {line}", file=sys.stderr)
         failed = True
     return EXIT_GATE if failed else EXIT_OK
+
+
+def _out_dir(path: Path) -> None:
+    """--out must be a directory we can write (or create), checked before any scan."""
+    problem = outdir.problem(path)
+    if problem is not None:
+        raise UsageError(f"--out {path}: {problem}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -394,8 +506,9 @@ def cmd_merge(args: argparse.Namespace) -> int:
     from ipv6scan.run import write_outputs
 
     profile = _profile(args.profile)
+    _out_dir(args.out)
     try:
-        stats = merge.merge_results(args.dirs, args.out)
+        stats = merge.merge_results(args.dirs, args.out, partial=args.partial)
     except merge.MergeError as exc:
         raise UsageError(str(exc)) from None
     lang = args.lang or default_lang()
@@ -421,10 +534,68 @@ COMMANDS["diff"] = cmd_diff
 COMMANDS["merge"] = cmd_merge
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _distributed() -> ModuleType:
+    """The distributed commands, or exit 2 when Celery is not installed."""
     try:
-        return COMMANDS[args.command](args)
-    except UsageError as exc:
-        print(f"ipv6scan: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        from ipv6scan.distributed import commands
+    except ImportError as exc:
+        raise UsageError(f"distributed scans need the 'distributed' extra "
+                         f"(pip install 'ipv6scan[distributed]'): {exc}") from None  # fmt: skip
+    return commands
+
+
+def _check_broker(args: argparse.Namespace) -> None:
+    commands = _distributed()
+    try:
+        commands.check_request(args)
+    except (ValueError, commands.coordinator.BrokerError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _through_broker(
+    args: argparse.Namespace, config: ScanConfig, source: TargetSource, history: Any
+) -> dict[str, Any]:
+    commands = _distributed()
+    try:
+        return commands.scan_through_broker(args, config, source)  # type: ignore[no-any-return]
+    except (ValueError, commands.coordinator.BrokerError) as exc:
+        history.close()
+        raise UsageError(str(exc)) from None
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    try:
+        return _distributed().cmd_worker(args)  # type: ignore[no-any-return]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+COMMANDS["worker"] = cmd_worker
+
+
+def _crash_dir(args: argparse.Namespace | None) -> Path | None:
+    """Where a crash file goes: the command's output directory, when there is one."""
+    if args is None:
+        return None
+    if args.command == "report":
+        where = args.out.parent if args.out is not None else args.dir
+    else:
+        where = getattr(args, "out", None)
+    return where if isinstance(where, Path) and where.is_dir() else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args: argparse.Namespace | None = None
+    with sigterm_as_sigint():
+        try:
+            args = build_parser().parse_args(argv)
+            return COMMANDS[args.command](args)
+        except UsageError as exc:
+            print(f"ipv6scan: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:  # before the scan began, or outside one: nothing half-done
+            print("ipv6scan: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except Exception as exc:  # a bug, a full disk: exit 3 and a crash file, never a traceback
+            return report_crash(exc, sys.argv if argv is None else ["ipv6scan", *argv],
+                                _crash_dir(args))  # fmt: skip

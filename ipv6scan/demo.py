@@ -59,8 +59,9 @@ def run_demo(out: Path, *, lang: str, quiet: bool = False) -> int:
             status = json.loads(line)["status"]
             counts[status] = counts.get(status, 0) + 1
     tally = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    score = summary["overall"]["score"]
     print(
         f"demo finished in {time.monotonic() - started:.1f} s: {tally}; overall score "
-        f"{summary['overall']['score']}; report: {out / 'report.html'}"
+        f"{'not scored' if score is None else score}; report: {out / 'report.html'}"
     )
     return 0

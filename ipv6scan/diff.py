@@ -4,6 +4,12 @@ A decided status getting worse (pass -> warn or fail, warn -> fail) is a regress
 is a target score that fell; the reverse is an improvement. A transition from or to `error`
 or `skip` says nothing about the site, so it is listed apart as "changed, undecided". Scores
 of both runs are computed here with one profile, so a changed profile cannot fake a change.
+
+An intermittent result (checks/intermittent.py: a `warn` only because some tries failed
+before a later one succeeded) is compared as the `pass` it would be without those tries:
+a result that became intermittent is listed apart, under "intermittent", never as a
+regression, and diff's target scores count it as a pass, so intermittence alone never
+makes a score fall. A result that was intermittent and now fails has regressed from pass.
 """
 
 from __future__ import annotations
@@ -12,12 +18,13 @@ import contextlib
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ipv6scan.model import CheckResult
+from ipv6scan.checks.intermittent import is_intermittent, steady_status
+from ipv6scan.model import CheckResult, Status
 from ipv6scan.report.grouping import TargetIndex
 from ipv6scan.report.jsonl import read_results
 from ipv6scan.report.workspace import Workspace
@@ -39,9 +46,10 @@ class Change:
     old: str | None  # None: the result appeared
     new: str | None  # None: the result disappeared
     detail: str = ""  # the newer result's detail, else the older one's
+    old_intermittent: bool = False  # the older result was an intermittent warn
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "target": self.target,
             "tier": self.tier,
             "subject": self.subject,
@@ -50,12 +58,16 @@ class Change:
             "new": self.new,
             "detail": self.detail,
         }
+        if self.old_intermittent:
+            out["old_intermittent"] = True
+        return out
 
     def line(self) -> str:
         where = f"{self.target} / {self.subject} / {self.check}"
         if self.tier != "services":
             where = f"{self.target} / {self.tier} / {self.subject} / {self.check}"
-        text = f"{where}: {self.old or '-'} -> {self.new or '-'}"
+        old = f"{self.old} (intermittent)" if self.old_intermittent else self.old or "-"
+        text = f"{where}: {old} -> {self.new or '-'}"
         return f"{text}  ({self.detail})" if self.detail else text
 
 
@@ -87,6 +99,7 @@ class Diff:
     regressed: list[Change] = field(default_factory=list)
     improved: list[Change] = field(default_factory=list)
     undecided: list[Change] = field(default_factory=list)
+    intermittent: list[Change] = field(default_factory=list)  # became intermittent: no regression
     appeared: list[Change] = field(default_factory=list)
     disappeared: list[Change] = field(default_factory=list)
     scores: list[ScoreChange] = field(default_factory=list)  # targets whose score changed
@@ -101,8 +114,13 @@ class Diff:
         return bool(self.regressed or self.fell)
 
     def gate(self) -> list[str]:
-        """--fail-on-regression's findings: pass -> warn or fail, and scores that fell."""
-        lines = [f"regressed: {c.line()}" for c in self.regressed if c.old == "pass"]
+        """--fail-on-regression's findings: pass -> warn or fail, and scores that fell. An
+        intermittent result counts as the pass it would be without its failed tries."""
+        lines = [
+            f"regressed: {c.line()}"
+            for c in self.regressed
+            if c.old == "pass" or c.old_intermittent
+        ]
         return lines + [f"score fell: {s.line()}" for s in self.fell]
 
     def to_json(self) -> dict[str, Any]:
@@ -111,6 +129,7 @@ class Diff:
             "regressed": [c.to_json() for c in self.regressed],
             "improved": [c.to_json() for c in self.improved],
             "changed_undecided": [c.to_json() for c in self.undecided],
+            "intermittent": [c.to_json() for c in self.intermittent],
             "appeared": [c.to_json() for c in self.appeared],
             "disappeared": [c.to_json() for c in self.disappeared],
             "scores": [
@@ -126,6 +145,7 @@ class Diff:
             ("Regressed", self.regressed),
             ("Improved", self.improved),
             ("Changed, undecided", self.undecided),
+            ("Intermittent (not regressions)", self.intermittent),
             ("Appeared", self.appeared),
             ("Disappeared", self.disappeared),
         ):
@@ -140,6 +160,8 @@ class Diff:
         parts.append(f"Overall score: {self.overall.line().split(': ', 1)[1]}")
         verdict = "regression" if self.has_regression else "no regression"
         counts = f"{len(self.regressed)} regressed, {len(self.improved)} improved"
+        if self.intermittent:
+            counts += f", {len(self.intermittent)} intermittent"
         parts.append(f"{verdict}: {counts}, {len(self.fell)} target score(s) fell")
         return "\n".join(parts)
 
@@ -153,6 +175,7 @@ PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
 CREATE TABLE before (
     target TEXT, tier TEXT, subject TEXT, check_id TEXT, status TEXT, detail TEXT,
+    intermittent INTEGER,
     PRIMARY KEY (target, tier, subject, check_id)
 ) WITHOUT ROWID;
 CREATE TABLE old_scores (name TEXT PRIMARY KEY, score REAL) WITHOUT ROWID;
@@ -190,9 +213,17 @@ def _statuses(conn: sqlite3.Connection, old: Path, new: Path) -> Diff:
     with conn:
         # a repeated key keeps its last status, as a dict would
         conn.executemany(
-            "INSERT OR REPLACE INTO before VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO before VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
-                (r.target, r.tier, r.subject, r.check, str(r.status), r.detail)
+                (
+                    r.target,
+                    r.tier,
+                    r.subject,
+                    r.check,
+                    str(r.status),
+                    r.detail,
+                    is_intermittent(r.status, r.evidence),
+                )
                 for r in read_results(old)
             ),
         )
@@ -201,25 +232,33 @@ def _statuses(conn: sqlite3.Connection, old: Path, new: Path) -> Diff:
         key = (r.target, r.tier, r.subject, r.check)
         status = str(r.status)
         # taken out as it is matched: a second new result of the key has appeared
-        previous = conn.execute(f"DELETE FROM before WHERE {_KEY} RETURNING status", key).fetchall()
+        previous = conn.execute(
+            f"DELETE FROM before WHERE {_KEY} RETURNING status, intermittent", key
+        ).fetchall()
         if not previous:
             diff.appeared.append(Change(*key, None, status, r.detail))
             continue
-        was = previous[0][0]
-        if was == status:
+        was, was_intermittent = previous[0][0], bool(previous[0][1])
+        now_intermittent = is_intermittent(status, r.evidence)
+        if was == status and was_intermittent == now_intermittent:
             continue
-        change = Change(*key, was, status, r.detail)
-        if was not in RANK or status not in RANK:
+        change = Change(*key, was, status, r.detail, was_intermittent)
+        steady_was = str(Status.PASS) if was_intermittent else was
+        if now_intermittent:
+            diff.intermittent.append(change)
+        elif was not in RANK or status not in RANK:
             diff.undecided.append(change)
-        elif RANK[status] < RANK[was]:
+        elif RANK[status] < RANK[steady_was]:
             diff.regressed.append(change)
         else:
             diff.improved.append(change)
     diff.disappeared = [
-        Change(*key, was, None, detail)
-        for *key, was, detail in conn.execute("SELECT * FROM before")
+        Change(target, tier, subject, check, was, None, detail, bool(was_intermittent))
+        for target, tier, subject, check, was, detail, was_intermittent in conn.execute(
+            "SELECT * FROM before"
+        )
     ]
-    for name in ("regressed", "improved", "undecided", "appeared", "disappeared"):
+    for name in ("regressed", "improved", "undecided", "intermittent", "appeared", "disappeared"):
         setattr(diff, name, _sort(getattr(diff, name)))
     return diff
 
@@ -230,12 +269,12 @@ def _scores(
     """Target scores of both runs with one profile; the changed ones, and the overall."""
     old_total, new_total = SummaryBuilder(profile), SummaryBuilder(profile)
     with conn:
-        for row in scored_rows(old.groups(), profile):
+        for row in scored_rows(_steady(old.groups()), profile):
             old_total.add(row)
             conn.execute(
                 "INSERT OR REPLACE INTO old_scores VALUES (?, ?)", (row["name"], row["score"])
             )
-    for row in scored_rows(new.groups(), profile):
+    for row in scored_rows(_steady(new.groups()), profile):
         new_total.add(row)
         found = conn.execute(
             "SELECT score FROM old_scores WHERE name = ?", (row["name"],)
@@ -244,3 +283,26 @@ def _scores(
             diff.scores.append(ScoreChange(row["name"], found[0][0], row["score"]))
     diff.scores.sort(key=lambda s: (not s.fell, s.target))
     diff.overall = ScoreChange("overall", old_total.overall_score(), new_total.overall_score())
+
+
+def _steady(groups: Iterable[list[CheckResult]]) -> Iterator[list[CheckResult]]:
+    """Each target's results with an intermittent result scored as the pass it would be
+    without its failed tries: diff's scores (and the gate's "score fell") see no
+    intermittence. summary.json keeps scoring it as the warn it is."""
+    for group in groups:
+        yield [
+            r
+            if not is_intermittent(r.status, r.evidence)
+            else CheckResult(
+                r.target,
+                r.sector,
+                r.tier,
+                r.subject,
+                r.check,
+                Status(steady_status(r.status, r.evidence)),
+                r.detail,
+                r.evidence,
+                r.duration_ms,
+            )
+            for r in group
+        ]

@@ -20,6 +20,7 @@ from ipv6scan.model import CheckResult, Status, Subject, Target, Verdict
 from ipv6scan.names import www_name
 from ipv6scan.probes.resolution import Lookup
 from ipv6scan.tiers import DOMAIN_OPT_IN_FAMILIES, default_checks
+from ipv6scan.window import TICKET, Ticket, Window
 
 Sink = Callable[[CheckResult], None]
 # www.D look-ups of one target in flight at once: all of a usual target's, a bounded
@@ -59,14 +60,15 @@ class Engine:
         self.stats = ScanStats()
 
     async def run(self, targets: Iterable[Target]) -> ScanStats:
-        slots = asyncio.Semaphore(self.targets_in_flight)
+        # a target whose probes retry steps out of the window meanwhile (window.py)
+        window = Window(self.targets_in_flight)
         running: set[asyncio.Task[None]] = set()
         for target in targets:
-            await slots.acquire()
-            task = asyncio.create_task(self.run_target(target))
+            ticket = await window.enter()
+            task = asyncio.create_task(self._run_in_window(target, ticket))
             running.add(task)
-            task.add_done_callback(lambda t: (running.discard(t), slots.release()))
-            if not slots.locked():
+            task.add_done_callback(running.discard)
+            if not window.full:
                 # Room for more: acquire() will not yield, so yield here. Each target's
                 # first probes go out while the next targets start (the ICMP pacing's
                 # bucket would otherwise sit full while the window of targets fills).
@@ -74,6 +76,13 @@ class Engine:
         if running:
             await asyncio.gather(*running)
         return self.stats
+
+    async def _run_in_window(self, target: Target, ticket: Ticket) -> None:
+        TICKET.set(ticket)  # this task's context: its checks' tries find their ticket
+        try:
+            await self.run_target(target)
+        finally:
+            ticket.leave()
 
     async def run_target(self, target: Target) -> None:
         subjects = await self.subjects(target)

@@ -1,9 +1,13 @@
 """The run history: every scan recorded in one SQLite file (`--db`), for trends, milestones,
 regression gates and re-rendering a report without scanning again.
 
-Runs are compared with runs of the same target files (as written on the command line) and
-the same shard: their `run_key`. An interrupted scan is recorded but marked incomplete, and
-never serves as the run to compare with.
+Runs are compared with earlier runs of the same history: their `history_key`
+(history_key.py: the target lists' identity, the plain lists' sector, the checks, the shard;
+or --history-key). Runs recorded before that key existed (schema 1) have none; they are
+found by `run_key`, the target files as written on the command line and the shard, as they
+were then, and join the new run's history once it continues theirs (record_run). An
+interrupted scan is recorded but marked incomplete, and never serves as the run to compare
+with.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ipv6scan import history_store as store
 from ipv6scan.model import CheckResult, json_loads, json_text
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 TREND_RUNS = 30  # runs in summary.json's trends, the current one included
 TREND_TARGETS = 2000  # more targets than this: per-target trends are left out (size)
 
@@ -29,35 +34,15 @@ CREATE TABLE IF NOT EXISTS runs (
     finished TEXT NOT NULL,
     out_dir TEXT NOT NULL,
     target_files TEXT NOT NULL,     -- JSON list, as given on the command line
-    run_key TEXT NOT NULL,          -- which runs compare: sorted target files and shard
+    run_key TEXT NOT NULL,          -- schema 1's key: sorted target files and shard
     complete INTEGER NOT NULL,      -- 0: interrupted
     overall_score REAL,
     profile TEXT,
-    summary TEXT NOT NULL           -- summary.json without target rows (see target_scores)
+    summary TEXT NOT NULL,          -- summary.json without target rows (history_store)
+    history_key TEXT                -- which runs compare (history_key.py); NULL: schema 1's
 );
 CREATE INDEX IF NOT EXISTS runs_by_key ON runs (run_key, id);
-CREATE TABLE IF NOT EXISTS results (
-    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    target TEXT NOT NULL,
-    sector TEXT NOT NULL,
-    tier TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    check_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    evidence TEXT NOT NULL,         -- JSON
-    duration_ms REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS results_by_run ON results (run_id);
-CREATE TABLE IF NOT EXISTS target_scores (
-    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    target TEXT NOT NULL,
-    sector TEXT NOT NULL,
-    score REAL,
-    stage TEXT NOT NULL,
-    row TEXT NOT NULL,              -- the target's summary.json row, JSON
-    PRIMARY KEY (run_id, target)
-);
+CREATE INDEX IF NOT EXISTS runs_by_history ON runs (history_key, id);
 CREATE TABLE IF NOT EXISTS sector_scores (
     run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
     sector TEXT NOT NULL,
@@ -66,6 +51,17 @@ CREATE TABLE IF NOT EXISTS sector_scores (
     PRIMARY KEY (run_id, sector)
 );
 """
+
+# schema 1 -> 2, in place: the runs recorded before keep their run_key and are still found by
+# it (previous_runs); ADD COLUMN rewrites no row, however big the database is.
+MIGRATE_1_TO_2 = """
+ALTER TABLE runs ADD COLUMN history_key TEXT;
+CREATE INDEX IF NOT EXISTS runs_by_history ON runs (history_key, id);
+"""
+
+
+# schema 2 -> 3, in place: each run's results and target rows are stored again as
+# history_store keeps them (what changed), and the full tables go (history_store.py)
 
 
 class HistoryError(Exception):
@@ -83,10 +79,24 @@ class Run:
     complete: bool
     overall_score: float | None
     summary: dict[str, Any]
+    history_key: str | None = None  # None: recorded by schema 1, found by run_key
+
+    @property
+    def lineage(self) -> Lineage:
+        return Lineage(self.history_key, self.run_key)
 
     @property
     def date(self) -> dt.date:
         return dt.date.fromisoformat(self.started[:10])
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Which runs are the same history: those with `key`, and the schema-1 runs (no key)
+    whose `legacy` run_key matches, recorded before keys existed."""
+
+    key: str | None
+    legacy: str
 
 
 def run_key(target_files: Sequence[str], shard: tuple[int, int] | None) -> str:
@@ -102,15 +112,135 @@ def open_db(path: Path) -> sqlite3.Connection:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
             with conn:
-                conn.executescript(SCHEMA)
+                conn.executescript(SCHEMA + store.TABLES)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        elif version in (1, 2):
+            _migrate(conn)
         elif version != SCHEMA_VERSION:
             conn.close()
-            raise HistoryError(f"{path}: history schema {version}; this ipv6scan reads 1")
+            raise HistoryError(
+                f"{path}: history schema {version}; this ipv6scan reads 1 to {SCHEMA_VERSION}"
+            )
         conn.execute("SELECT 1 FROM runs LIMIT 1").fetchall()
     except sqlite3.Error as exc:
         raise HistoryError(f"{path}: cannot use as history database: {exc}") from None
     return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Schema 1 or 2 to 3 in one transaction (executescript would commit on its own), so
+    that two scans opening the same old database at once migrate it once: the second
+    waits, then sees version 3. A failure leaves the database as it was."""
+    previous = conn.isolation_level
+    conn.isolation_level = None  # transactions by hand: BEGIN IMMEDIATE takes the write lock
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 1:
+            for statement in MIGRATE_1_TO_2.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        if version in (1, 2):
+            store.migrate_results(conn)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.isolation_level = previous
+
+
+class Recorder:
+    """One run recorded as the finish stage makes it (finish.RunSink): the run's row first,
+    its results and target rows as they come, its summary at the end; all in one
+    transaction, so that a run is recorded whole or not at all."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        started: str,
+        out_dir: Path,
+        target_files: Sequence[str],
+        key: str,
+        complete: bool,
+        history_key: str | None = None,
+    ) -> None:
+        self.conn = conn
+        self.key = key
+        self.history_key = history_key
+        if conn.in_transaction:
+            conn.commit()
+        # texts go in under random keys: a page cache of 32 MB saves a quarter of the cost
+        conn.execute(f"PRAGMA cache_size = -{store.CACHE_KIB}")
+        conn.execute("BEGIN IMMEDIATE")  # the write lock now, not halfway through
+        try:
+            cur = conn.execute(
+                "INSERT INTO runs (started, finished, out_dir, target_files, run_key, complete,"
+                " overall_score, profile, summary, history_key)"
+                " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, '{}', ?)",
+                (started, started, str(out_dir),
+                 json.dumps(list(target_files), ensure_ascii=False), key, int(complete),
+                 history_key),
+            )  # fmt: skip
+        except BaseException:
+            conn.rollback()
+            raise
+        self.run_id = int(cur.lastrowid or 0)
+        self._writer = store.RunWriter(conn, self.run_id)
+        self.error: sqlite3.Error | None = None  # the first failure; the rest is skipped
+
+    def result(self, r: CheckResult, evidence: str | None = None) -> None:
+        if self.error is None:
+            try:
+                self._writer.result(r, evidence)
+            except sqlite3.Error as exc:
+                self.error = exc
+
+    def row(self, row: Mapping[str, Any], text: str) -> None:
+        if self.error is None:
+            try:
+                self._writer.row(row, text)
+            except sqlite3.Error as exc:
+                self.error = exc
+
+    def drop_rows(self) -> None:
+        if self.error is None:
+            self._writer.drop_rows()
+
+    def finish(self, summary: Mapping[str, Any], finished: str) -> int:
+        """Store the summary (without rows and trends) and commit; the run's id."""
+        try:
+            if self.error is not None:
+                raise self.error
+            self._writer.close()
+            stored = {k: v for k, v in summary.items() if k not in ("targets", "trends")}
+            self.conn.execute(
+                "UPDATE runs SET finished = ?, overall_score = ?, profile = ?, summary = ?"
+                " WHERE id = ?",
+                (finished, (summary.get("overall") or {}).get("score"),
+                 json.dumps(summary.get("profile"), ensure_ascii=False),
+                 json.dumps(stored, ensure_ascii=False), self.run_id),
+            )  # fmt: skip
+            store.write_aggregates(self.conn, self.run_id, summary)
+            if self.history_key is not None:
+                # schema-1 runs this run continues (same run_key) join its history for good:
+                # from now on the lists may move and still find them
+                self.conn.execute(
+                    "UPDATE runs SET history_key = ? WHERE history_key IS NULL AND run_key = ?",
+                    (self.history_key, self.key),
+                )
+            self.conn.commit()
+        except BaseException:
+            self.abort()
+            raise
+        return self.run_id
+
+    def abort(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.rollback()
 
 
 def record_run(
@@ -124,61 +254,21 @@ def record_run(
     complete: bool,
     summary: Mapping[str, Any],
     results: Iterable[CheckResult],
+    history_key: str | None = None,
 ) -> int:
-    """Store one run in one transaction; results and target rows (a list or a spool) are
-    streamed, never held in memory."""
-    rows = summary.get("targets") or []
-    stored = {k: v for k, v in summary.items() if k not in ("targets", "trends")}
-    with conn:
-        cur = conn.execute(
-            "INSERT INTO runs (started, finished, out_dir, target_files, run_key, complete,"
-            " overall_score, profile, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                started,
-                finished,
-                str(out_dir),
-                json.dumps(list(target_files), ensure_ascii=False),
-                key,
-                int(complete),
-                summary.get("overall", {}).get("score"),
-                json.dumps(summary.get("profile"), ensure_ascii=False),
-                json.dumps(stored, ensure_ascii=False),
-            ),
-        )
-        run_id = int(cur.lastrowid or 0)
-        conn.executemany(
-            "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    run_id,
-                    r.target,
-                    r.sector,
-                    r.tier,
-                    r.subject,
-                    r.check,
-                    str(r.status),
-                    r.detail,
-                    json_text(dict(r.evidence)),
-                    r.duration_ms,
-                )
-                for r in results
-            ),
-        )
-        conn.executemany(
-            "INSERT OR REPLACE INTO target_scores VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                (run_id, t["name"], t["sector"], t["score"], t["stage"], text)
-                for t, text in _with_texts(rows)
-            ),
-        )
-        conn.executemany(
-            "INSERT INTO sector_scores VALUES (?, ?, ?, ?)",
-            (
-                (run_id, name, s.get("score"), s.get("targets", 0))
-                for name, s in (summary.get("sectors") or {}).items()
-            ),
-        )
-    return run_id
+    """Store one run whose results and summary are already made (tests, merges); results
+    and target rows (a list or a spool) are streamed, never held in memory."""
+    recorder = Recorder(conn, started=started, out_dir=out_dir, target_files=target_files,
+                        key=key, complete=complete, history_key=history_key)  # fmt: skip
+    try:
+        for r in results:
+            recorder.result(r)
+        for row, text in _with_texts(summary.get("targets") or []):
+            recorder.row(row, text)
+    except BaseException:
+        recorder.abort()
+        raise
+    return recorder.finish(summary, finished)
 
 
 def _with_texts(rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Mapping[str, Any], str]]:
@@ -190,7 +280,8 @@ def _with_texts(rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Mapping[str
 
 
 _RUN_COLUMNS = (
-    "id, started, finished, out_dir, target_files, run_key, complete, overall_score, summary"
+    "id, started, finished, out_dir, target_files, run_key, complete, overall_score, summary,"
+    " history_key"
 )
 
 
@@ -205,6 +296,7 @@ def _run(row: Sequence[Any]) -> Run:
         complete=bool(row[6]),
         overall_score=row[7],
         summary=json.loads(row[8]),
+        history_key=row[9],
     )
 
 
@@ -224,50 +316,26 @@ def get_run(conn: sqlite3.Connection, which: str | int) -> Run:
 
 
 def previous_runs(
-    conn: sqlite3.Connection, key: str, before: int | None = None, limit: int = 1
+    conn: sqlite3.Connection, lineage: Lineage, before: int | None = None, limit: int = 1
 ) -> list[Run]:
-    """The last `limit` complete runs with `key` (before run id `before`), oldest first."""
+    """The last `limit` complete runs of `lineage` (before run id `before`), oldest first."""
     rows = conn.execute(
-        f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_key = ? AND complete = 1 AND id < ?"
-        " ORDER BY id DESC LIMIT ?",
-        (key, before if before is not None else 2**62, limit),
+        f"SELECT {_RUN_COLUMNS} FROM runs"
+        " WHERE (history_key = ? OR (history_key IS NULL AND run_key = ?))"
+        " AND complete = 1 AND id < ? ORDER BY id DESC LIMIT ?",
+        (lineage.key, lineage.legacy, before if before is not None else 2**62, limit),
     ).fetchall()
     return [_run(r) for r in reversed(rows)]
 
 
 def load_results(conn: sqlite3.Connection, run_id: int) -> Iterator[CheckResult]:
-    cur = conn.execute(
-        "SELECT target, sector, tier, subject, check_id, status, detail, evidence, duration_ms"
-        " FROM results WHERE run_id = ? ORDER BY rowid",
-        (run_id,),
-    )
-    for row in cur:
-        yield CheckResult.from_json(
-            {
-                "target": row[0],
-                "sector": row[1],
-                "tier": row[2],
-                "subject": row[3],
-                "check": row[4],
-                "status": row[5],
-                "detail": row[6],
-                "evidence": json_loads(row[7]),
-                "duration_ms": row[8],
-            }
-        )
+    return store.load_results(conn, run_id)
 
 
 def target_rows(
     conn: sqlite3.Connection, run_id: int, names: Iterable[str]
 ) -> list[dict[str, Any]]:
-    rows = []
-    for name in names:
-        found = conn.execute(
-            "SELECT row FROM target_scores WHERE run_id = ? AND target = ?", (run_id, name)
-        ).fetchone()
-        if found:
-            rows.append(json_loads(found[0]))
-    return rows
+    return store.named_rows(conn, run_id, names)
 
 
 def all_target_rows(conn: sqlite3.Connection, run_id: int) -> Iterator[dict[str, Any]]:
@@ -278,9 +346,38 @@ def all_target_rows(conn: sqlite3.Connection, run_id: int) -> Iterator[dict[str,
 
 def target_row_texts(conn: sqlite3.Connection, run_id: int) -> Iterator[str]:
     """The same rows as stored: one line of JSON each, for a spool of rows."""
-    cur = conn.execute("SELECT row FROM target_scores WHERE run_id = ? ORDER BY rowid", (run_id,))
-    for (row,) in cur:
-        yield str(row)
+    return store.row_texts(conn, run_id)
+
+
+def prune(conn: sqlite3.Connection, lineage: Lineage, keep: int) -> int:
+    """Keep the last `keep` runs of a history (complete or not), delete its older ones and
+    whatever only they referred to; the number of runs deleted. One transaction: a nightly
+    job may run it while scans record theirs (they wait for the lock)."""
+    if keep < 1:
+        raise HistoryError(f"--keep-runs takes at least 1, got {keep}")
+    if conn.in_transaction:
+        conn.commit()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        ids = [
+            run_id
+            for (run_id,) in conn.execute(
+                "SELECT id FROM runs WHERE (history_key = ? OR"
+                " (history_key IS NULL AND run_key = ?)) ORDER BY id DESC",
+                (lineage.key, lineage.legacy),
+            )
+        ][keep:]
+        for run_id in ids:
+            for table in ("run_results", "run_targets", "sector_scores", "tier_scores"):
+                conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+            conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        if ids:
+            store.sweep(conn)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return len(ids)
 
 
 def summaries(
@@ -292,8 +389,8 @@ def summaries(
 
 
 def trends(conn: sqlite3.Connection, run: Run, limit: int = TREND_RUNS) -> dict[str, Any]:
-    """Scores over the last `limit` complete runs with the run's key, ending with the run."""
-    runs = [*previous_runs(conn, run.run_key, run.id, limit - 1), run]
+    """Scores over the last `limit` complete runs of the run's history, ending with it."""
+    runs = [*previous_runs(conn, run.lineage, run.id, limit - 1), run]
     ids = [r.id for r in runs]
     marks = ",".join("?" * len(ids))
     when = {r.id: r.started for r in runs}
@@ -310,21 +407,14 @@ def trends(conn: sqlite3.Connection, run: Run, limit: int = TREND_RUNS) -> dict[
         "sectors": sectors,
         "targets": {},
     }
-    (count,) = conn.execute(
-        "SELECT COUNT(*) FROM target_scores WHERE run_id = ?", (run.id,)
-    ).fetchone()
+    found = conn.execute("SELECT count FROM run_targets WHERE run_id = ?", (run.id,)).fetchone()
+    count = found[0] if found else 0
     if count > TREND_TARGETS:
         out["targets_omitted"] = count
         return out
-    current = {
-        name
-        for (name,) in conn.execute("SELECT target FROM target_scores WHERE run_id = ?", (run.id,))
-    }
-    for run_id, name, score in conn.execute(
-        f"SELECT run_id, target, score FROM target_scores WHERE run_id IN ({marks})"
-        " ORDER BY run_id, target",
-        ids,
-    ):
+    scores = sorted(store.target_scores(conn, ids), key=lambda s: (s[0], s[1]))
+    current = {name for run_id, name, _score in scores if run_id == run.id}
+    for run_id, name, score in scores:
         if name in current:
             out["targets"].setdefault(name, []).append([when[run_id], score])
     return out

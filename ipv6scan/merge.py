@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,8 @@ def _records(path: Path, stats: MergeStats) -> Iterator[tuple[bytes, str]]:
                 key = (
                     "\x00".join(str(row[k]) for k in KEY_FIELDS) if isinstance(row, dict) else None
                 )
+                if key is not None and row.get("vantage") is not None:  # one per vantage point
+                    key += "\x00" + str(row["vantage"])
             except (ValueError, KeyError):
                 key = None
             if key is None or "status" not in row:
@@ -103,9 +106,12 @@ class _Written:
         self._conn.close()
 
 
-def merge_results(dirs: Sequence[Path], out: Path) -> MergeStats:
-    """Write out/results.jsonl from the directories' files, each result once."""
+def merge_results(dirs: Sequence[Path], out: Path, *, partial: bool = False) -> MergeStats:
+    """Write out/results.jsonl from the directories' files, each result once. Unless
+    `partial`, a set of `--shard` directories must hold each shard of one K/N once."""
     check_dirs(dirs, out)
+    if not partial:
+        check_shards(dirs)
     out.mkdir(parents=True, exist_ok=True)
     with Workspace(out) as work:
         written = _Written(work)
@@ -137,6 +143,43 @@ def _merge(dirs: Sequence[Path], out: Path, written: _Written) -> MergeStats:
         if batch:
             sink.write("\n".join(batch) + "\n")
     return stats
+
+
+# history_key.for_scan ends a sharded scan's key (summary.json's run.history) so
+_SHARD_SUFFIX = re.compile(r" \[shard (\d+)/(\d+)\]$")
+
+
+def shard_of(d: Path) -> tuple[int, int] | None:
+    """The --shard K/N a result directory was scanned with, or None when it says none."""
+    run = read_fields(d / "summary.json", ["run"]).get("run")
+    history = run.get("history") if isinstance(run, dict) else None
+    found = _SHARD_SUFFIX.search(history) if isinstance(history, str) else None
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+def check_shards(dirs: Sequence[Path]) -> None:
+    """A merge of shards is whole: one N, each K of 1..N once. Raises MergeError naming
+    the missing or doubled shard; directories with no shard are not checked."""
+    shards = {d: shard_of(d) for d in dirs}
+    sharded = {d: s for d, s in shards.items() if s is not None}
+    if not sharded:
+        return
+    if len(sharded) != len(shards):
+        plain = ", ".join(str(d) for d, s in shards.items() if s is None)
+        raise MergeError(f"{plain}: not a shard, beside shards (use --partial to merge anyway)")
+    counts = {n for _k, n in sharded.values()}
+    if len(counts) > 1:
+        raise MergeError(f"shards of different N: {sorted(counts)} (use --partial to merge anyway)")
+    n = counts.pop()
+    seen: dict[int, Path] = {}
+    for d, (k, _n) in sharded.items():
+        if k in seen:
+            raise MergeError(f"shard {k}/{n} twice: {seen[k]} and {d} (use --partial to merge "
+                             "anyway)")  # fmt: skip
+        seen[k] = d
+    missing = [f"{k}/{n}" for k in range(1, n + 1) if k not in seen]
+    if missing:
+        raise MergeError(f"shard {', '.join(missing)} missing (use --partial to merge anyway)")
 
 
 def scanner_info(dirs: Sequence[Path]) -> dict[str, Any]:

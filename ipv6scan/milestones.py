@@ -22,6 +22,7 @@ from typing import Any
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from ipv6scan.model import SECTORS, TIERS
+from ipv6scan.safetext import quote
 from ipv6scan.scoring.profile_yaml import known_checks
 from ipv6scan.scoring.stages import STAGES, rank
 from ipv6scan.targets import (
@@ -37,8 +38,8 @@ from ipv6scan.targets import (
 
 METRICS = ("score", "pass_share", "stage_share")
 STATES = ("met", "on-track", "behind", "not-assessed")
-KEYS = ("name", "metric", "sector", "tier", "target", "check", "stage", "at_least", "by")
-KEYS += ("from", "start")
+KEYS: tuple[str, ...] = ("name", "metric", "sector", "tier", "target", "check", "stage")
+KEYS += ("at_least", "by", "from", "start")
 HISTORY_POINTS = 30  # per milestone in summary.json, the current run included
 
 
@@ -103,7 +104,7 @@ class _Walker(YamlWalker):
     def choice(self, node: Node, what: str, allowed: Sequence[str]) -> str | None:
         text = self.string(node, what)
         if text is not None and text not in allowed:
-            self.error(node, f"unknown {what} {text!r}; expected one of {', '.join(allowed)}")
+            self.error(node, f"unknown {what} {quote(text)}; expected one of {', '.join(allowed)}")
             return None
         return text
 
@@ -136,7 +137,7 @@ class _Walker(YamlWalker):
     def target(self, node: Node) -> str | None:
         name = self.string(node, "target")
         if name is not None and self.target_names is not None and name not in self.target_names:
-            self.error(node, f"unknown target {name!r}: no target of that name in the lists")
+            self.error(node, f"unknown target {quote(name)}: no target of that name in the lists")
             return None
         return name
 
@@ -145,12 +146,12 @@ class _Walker(YamlWalker):
         metric = v.get("metric")
         needs = {"pass_share": "check", "stage_share": "stage"}.get(str(metric))
         if needs and needs not in f:
-            self.error(node, f"metric {metric} needs {needs!r}")
+            self.error(node, f"metric {metric} needs {quote(needs)}")
         refused = {"score": ("check", "stage"), "pass_share": ("stage",)}
         refused["stage_share"] = ("check", "tier")
         for key in refused.get(str(metric), ()):
             if key in f:
-                self.error(f[key][0], f"metric {metric} does not take {key!r}")
+                self.error(f[key][0], f"metric {metric} does not take {quote(key)}")
         if "target" in f and "sector" in f:
             self.error(f["sector"][0], "give target or sector, not both")
         if "start" in f and "from" not in f:
@@ -171,7 +172,9 @@ class _Walker(YamlWalker):
             if m is None:
                 continue
             if m.name in seen:
-                self.error(item, f"duplicate milestone name {m.name!r} (first at {seen[m.name]})")
+                self.error(
+                    item, f"duplicate milestone name {quote(m.name)} (first at {seen[m.name]})"
+                )
                 continue
             seen[m.name] = m.source
             out.append(m)
@@ -236,7 +239,7 @@ def value_of(m: Milestone, summary: Mapping[str, Any]) -> float | None:
         return _num(_dict(tiers.get(m.tier)).get("score") if m.tier else group.get("score"))
     if m.metric == "pass_share":
         picked = [tiers.get(m.tier)] if m.tier else list(tiers.values())
-        counts = [_dict(_dict(_dict(t).get("checks")).get(m.check)) for t in picked]
+        counts = [_dict(_dict(_dict(t).get("checks")).get(m.check or "")) for t in picked]
         passed = sum(int(c.get("pass", 0)) for c in counts)
         decided = sum(int(c.get(s, 0)) for c in counts for s in ("pass", "warn", "fail"))
         return round(100 * passed / decided, 1) if decided else None

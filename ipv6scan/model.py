@@ -18,6 +18,8 @@ from enum import StrEnum
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
+from ipv6scan.safetext import scrub
+
 
 def json_encoder(*, sort_keys: bool = False) -> Callable[[Any], str]:
     """`json.dumps(value, ensure_ascii=False, default=str[, sort_keys=True])` as a function,
@@ -34,6 +36,7 @@ def json_encoder(*, sort_keys: bool = False) -> Callable[[Any], str]:
 # spends on a result before this.
 json_text = json_encoder()
 
+_fast_loads: Callable[[str | bytes], Any] | None
 try:  # a compiled decoder, 3.5 times as fast on a results line (the `fast` extra)
     from orjson import loads as _fast_loads
 except ImportError:  # pragma: no cover - without the extra: json's own
@@ -58,7 +61,9 @@ def json_loads(data: str | bytes) -> Any:
                 return _fast_loads(raw)
             except ValueError:
                 pass
-    return json.loads(data)
+    value = json.loads(data)
+    # a JSON-escaped lone surrogate ("\\udcff") parses, but no UTF-8 writer takes it
+    return scrub(value) if ("\\u" in data if isinstance(data, str) else b"\\u" in data) else value
 
 
 class Status(StrEnum):
@@ -76,7 +81,7 @@ def _status(value: object) -> Status:
     """Status(value) without Enum's call in the common case: results.jsonl is read back
     line by line, several times, after a scan."""
     found = _STATUS.get(value) if type(value) is str else None
-    return found if found is not None else Status(value)
+    return found if found is not None else Status(str(value))
 
 
 SECTORS = ("government", "operator", "enterprise")
@@ -131,6 +136,7 @@ class CheckResult:
     detail: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
     duration_ms: float = 0.0
+    vantage: str | None = None  # scans through a broker with vantage points (distributed/)
 
     def __init__(
         self,
@@ -143,14 +149,15 @@ class CheckResult:
         detail: str,
         evidence: Mapping[str, Any] | None = None,
         duration_ms: float = 0.0,
+        vantage: str | None = None,
     ) -> None:
         self.__dict__.update(target=target, sector=sector, tier=tier, subject=subject,
                              check=check, status=status, detail=detail,
                              evidence={} if evidence is None else evidence,
-                             duration_ms=duration_ms)  # fmt: skip
+                             duration_ms=duration_ms, vantage=vantage)  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "target": self.target,
             "sector": self.sector,
             "tier": self.tier,
@@ -161,6 +168,9 @@ class CheckResult:
             "evidence": dict(self.evidence),
             "duration_ms": round(self.duration_ms, 3),
         }
+        if self.vantage is not None:  # last, and only when set: a local scan's bytes stay
+            data["vantage"] = self.vantage
+        return data
 
     def to_line(self) -> str:
         return json_text(self.to_json())
@@ -177,7 +187,12 @@ class CheckResult:
             detail=str(data.get("detail", "")),
             evidence=dict(data.get("evidence") or {}),
             duration_ms=float(data.get("duration_ms", 0.0)),
+            vantage=_vantage(data.get("vantage")),
         )
+
+
+def _vantage(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 SUBJECT_KINDS = ("domain", "host", "address", "url", "resolver")

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import idna
 
+from ipv6scan.safetext import quote
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 MAX_LABEL_OCTETS = 63
@@ -37,7 +39,7 @@ class InvalidName(ValueError):
         self.name = name
         self.reason = reason
         self.what = what
-        super().__init__(f"invalid {what} {name!r}: {reason}")
+        super().__init__(f"invalid {what} {quote(name)}: {reason}")
 
     def __reduce__(self) -> tuple[type[InvalidName], tuple[str, str, str]]:
         return type(self), (self.name, self.reason, self.what)  # picklable across processes
@@ -98,7 +100,8 @@ def _label_to_ascii(text: str, label: str) -> str:
         try:
             label = idna.alabel(label).decode("ascii")
         except (idna.IDNAError, UnicodeError) as exc:
-            raise InvalidName(text, f"label {label!r} is not a valid IDN label: {exc}") from None
+            reason = f"label {quote(label)} is not a valid IDN label: {exc}"
+            raise InvalidName(text, reason) from None
     if len(label) > MAX_LABEL_OCTETS:
         raise InvalidName(
             text, f"label '{label[:16]}...' is {len(label)} octets, longer than {MAX_LABEL_OCTETS}"
@@ -106,10 +109,12 @@ def _label_to_ascii(text: str, label: str) -> str:
     if not _LDH.fullmatch(label):
         bad = next(ch for ch in label if not _LDH.fullmatch(ch))
         raise InvalidName(
-            text, f"character {bad!r} in label {label!r} (only letters, digits and '-' allowed)"
+            text,
+            f"character {quote(bad)} in label {quote(label)} "
+            "(only letters, digits and '-' allowed)",
         )
     if label.startswith("-") or label.endswith("-"):
-        raise InvalidName(text, f"label {label!r} starts or ends with '-'")
+        raise InvalidName(text, f"label {quote(label)} starts or ends with '-'")
     if label.startswith("xn--"):
         # An A-label must decode and re-encode to itself; anything else is punycode garbage.
         try:
@@ -117,7 +122,7 @@ def _label_to_ascii(text: str, label: str) -> str:
                 raise idna.IDNAError("does not round-trip")
         except (idna.IDNAError, UnicodeError) as exc:
             raise InvalidName(
-                text, f"label {label!r} is not a valid IDNA A-label ({exc})"
+                text, f"label {quote(label)} is not a valid IDNA A-label ({exc})"
             ) from None
     return label
 
@@ -170,7 +175,7 @@ def parse_resolver(text: str) -> tuple[str, int]:
     port = DEFAULT_DNS_PORT
     if sep:
         if not port_text.isdecimal() or not port_text.isascii() or not 0 < int(port_text) < 65536:
-            raise InvalidName(text, f"port {port_text!r} is not a number 1-65535", "resolver")
+            raise InvalidName(text, f"port {quote(port_text)} is not a number 1-65535", "resolver")
         port = int(port_text)
     return str(addr), port
 
@@ -196,7 +201,7 @@ def normalize_url(text: str) -> str:
         raise InvalidName(text, str(exc), what="URL") from None
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
-        raise InvalidName(text, f"scheme {parts.scheme!r} is not http or https", what="URL")
+        raise InvalidName(text, f"scheme {quote(parts.scheme)} is not http or https", what="URL")
     if "@" in parts.netloc:
         raise InvalidName(text, "credentials (user@) do not belong in a target list", what="URL")
     host_text, port = _split_hostport(text, parts.netloc)
@@ -207,7 +212,7 @@ def normalize_url(text: str) -> str:
         else:
             host = f"[{addr}]" if addr.version == 6 else str(addr)
     except InvalidName as exc:
-        raise InvalidName(text, f"host {host_text!r}: {exc.reason}", what="URL") from None
+        raise InvalidName(text, f"host {quote(host_text)}: {exc.reason}", what="URL") from None
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         host = f"{host}:{port}"
     query = f"?{parts.query}" if parts.query else ""
@@ -229,7 +234,7 @@ def _split_hostport(text: str, netloc: str) -> tuple[str, int | None]:
     if not port_text and rest in ("", ":"):  # RFC 3986 allows an empty port after the colon
         return host, None
     if rest[0] != ":" or not (port_text.isascii() and port_text.isdecimal()):
-        raise InvalidName(text, f"bad port {rest!r}", what="URL")
+        raise InvalidName(text, f"bad port {quote(rest)}", what="URL")
     if not 0 < int(port_text) < 65536:
         raise InvalidName(text, f"port {port_text} is not in 1-65535", what="URL")
     return host, int(port_text)

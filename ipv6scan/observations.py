@@ -20,6 +20,18 @@ class Connectivity:
     dns64_prefixes: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     resolvers_answered: bool = True  # False: no configured resolver answered the preflight
+    # resolvers the preflight will not use, each with what it answered (preflight.py)
+    unusable_resolvers: tuple[tuple[str, str], ...] = ()
+    resolvers_usable: bool = True  # False: not one configured resolver is usable
+
+    @property
+    def no_resolver_detail(self) -> str | None:
+        """Why every recursive look-up fails, naming each resolver and what it answered;
+        None while a resolver is usable."""
+        if self.resolvers_usable:
+            return None
+        said = "; ".join(f"{server} {what}" for server, what in self.unusable_resolvers)
+        return f"no usable resolver: {said or 'none configured'}"
 
 
 @dataclass(frozen=True, init=False)
@@ -63,6 +75,8 @@ class NsAnswer:
     has_soa: bool
     error: str | None = None
     elapsed_ms: float = 0.0
+    attempts: int = 1  # queries sent (probes/tries.py)
+    failed_attempts: int = 0  # of them, unanswered or refused
 
     @property
     def good(self) -> bool:
@@ -98,3 +112,9 @@ class ResolverAnswer:
     answers: tuple[str, ...] = field(default_factory=tuple)
     error: str | None = None
     elapsed_ms: float = 0.0
+    not_probed: str | None = None  # "not probed: <class>": out of scope, nothing was sent
+    # why the scanner could not pick a name known to have AAAA (no usable resolver of its
+    # own): an empty answer then says nothing about the probed resolver
+    qname_unverified: str | None = None
+    attempts: int = 1  # queries sent (probes/tries.py)
+    failed_attempts: int = 0  # of them, unanswered or refused

@@ -61,6 +61,8 @@ class SmtpAttempt:
     complete: bool = True  # False: the timeout cut a multi-line greeting
     elapsed_ms: float = 0.0
     error: str | None = None
+    attempts: int = 1  # tries made (probes/tries.py)
+    failed_attempts: int = 0  # of them, refused, reset, closed or unanswered
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ class PingResult:
     rtts_ms: tuple[float, ...] = ()
     errors: tuple[str, ...] = ()  # what came back instead of replies (unreachable codes, ...)
     scanner_error: str | None = None  # set when our side could not send: not a finding
+    attempts: int = 1  # series sent (probes/tries.py): the counts above are the last one's
+    failed_attempts: int = 0  # of them, series with no echo answered
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ class TcpProbe:
     outcome: str  # OPEN, REFUSED, RESET, TIMEOUT, NO_PATH, ERROR or NOT_PROBED
     ms: float | None = None  # connect time when open
     error: str | None = None
+    attempts: int = 1  # tries made (probes/tries.py)
+    failed_attempts: int = 0  # of them, refused, reset or unanswered
 
     @property
     def family(self) -> int:
@@ -100,6 +102,13 @@ class Fetch:
     links_total: int = 0  # distinct links on the page (at most html_links.MAX_LINKS)
     links_more: bool = False  # more than MAX_LINKS: links_total is a floor
     certificate: Certificate | None = None
+    # (kind, URL) of the sub-resources a page (or a STYLE fetch's style sheet) declares,
+    # what breaks the page first, up to the resources cap (probes/html_resources.py)
+    resources: tuple[tuple[str, str], ...] = ()
+    resources_total: int = 0  # distinct ones declared (at most html_resources.MAX_RESOURCES)
+    resources_more: bool = False  # more than MAX_RESOURCES: resources_total is a floor
+    attempts: int = 1  # tries made (probes/tries.py)
+    failed_attempts: int = 0  # of them, refused, reset or unanswered
 
     @property
     def family(self) -> int:
@@ -246,3 +255,27 @@ class LatencyObservation:
     samples: int = 5
     pass_ratio: float = 0.2
     warn_ratio: float = 1.0
+    # the first fetch over each family (tried as any fetch, probes/tries.py); the samples
+    # themselves are never tried again: a retry would time the retry, not the path
+    first: tuple[Chain, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResourceResult:
+    """One sub-resource of the home page, fetched over IPv6 (web.resources)."""
+
+    url: str
+    kind: str  # html_resources.KINDS: stylesheet, script, font, frame, icon, image, ...
+    chain: Chain | None  # None: not fetched (the check's time ran out)
+    via: str | None = None  # the page's own style sheet that declared it; None: the page
+
+
+@dataclass(frozen=True)
+class ResourcesObservation:
+    site: Site
+    home: Chain | None  # the home page over IPv6 (web.http's)
+    results: tuple[ResourceResult, ...] = ()
+    found: int = 0  # distinct sub-resources the home page declares
+    dropped: int = 0  # beyond the cap, not fetched (style sheets' url() included)
+    found_more: bool = False  # more than html_resources.MAX_RESOURCES: found is a floor
+    threshold: float = 0.9

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from ipv6scan.addresses import dns64_prefixes_from_ipv4only
 from ipv6scan.observations import Connectivity
-from ipv6scan.probes.dns import DnsServer, DnsTransport
+from ipv6scan.probes.dns import DnsReply, DnsServer, DnsTransport
 from ipv6scan.probes.resolution import Resolver
 
 # Route look-ups only: connect() on a UDP socket sends nothing, it asks the kernel for a route.
-ROUTE_PROBES = {socket.AF_INET6: "2001:4860:4860::8888", socket.AF_INET: "8.8.8.8"}
+ROUTE_PROBES: dict[int, str] = {socket.AF_INET6: "2001:4860:4860::8888", socket.AF_INET: "8.8.8.8"}
 
 
 def system_resolvers(path: str = "/etc/resolv.conf") -> list[DnsServer]:
@@ -53,18 +53,56 @@ def has_route(family: int, candidates: Sequence[str]) -> bool:
     return False
 
 
-async def _answers_over(
-    transport: DnsTransport, servers: Sequence[DnsServer], family: int, timeout: float
-) -> bool | None:
-    """True when a resolver of that family answers, False when none does, None when none is
-    configured for that family."""
-    candidates = [s for s in servers if s.family == family]
-    if not candidates:
-        return None
-    replies = await asyncio.gather(
-        *(transport.query(s, ".", "NS", recursion=True, timeout=timeout) for s in candidates)
-    )
-    return any(r.answered for r in replies)
+# What every recursive resolver knows (RFC 7050, RFC 8880): the well-known name and the
+# root. A resolver that denies them denies everything, and would make every site look
+# IPv4-only.
+VETTING_QUESTIONS: tuple[tuple[str, str], ...] = (
+    ("ipv4only.arpa", "AAAA"),
+    ("ipv4only.arpa", "A"),
+    (".", "NS"),
+)
+IPV4ONLY_ADDRESSES = frozenset({"192.0.0.170", "192.0.0.171"})
+DENIALS = frozenset({"NXDOMAIN", "REFUSED"})
+VETTING_TRIES = 2  # a question left unanswered is asked once more, as the Resolver would
+
+
+def resolver_problem(replies: Sequence[DnsReply]) -> str | None:
+    """Why a resolver cannot be trusted, from its replies to VETTING_QUESTIONS (in order),
+    as "answered NXDOMAIN for ipv4only.arpa A"; None when it can. SERVFAIL is no reason:
+    a resolver may fail one name and serve the rest, and each look-up will say so."""
+    for (qname, rdtype), reply in zip(VETTING_QUESTIONS, replies, strict=True):
+        what = f"{qname} {rdtype}"
+        if not reply.answered:
+            return f"did not answer {what} ({reply.error or reply.rcode})"
+        if reply.rcode in DENIALS:
+            return f"answered {reply.rcode} for {what}"
+        if (qname, rdtype) == ("ipv4only.arpa", "A"):
+            found = {rr.data for rr in reply.answers if rr.rdtype == "A"}
+            if found - IPV4ONLY_ADDRESSES:  # a resolver that rewrites answers
+                listed = ", ".join(sorted(found)[:3])
+                return f"answered {what} with {listed}, not 192.0.0.170/171"
+    return None
+
+
+async def _ask(
+    transport: DnsTransport, server: DnsServer, qname: str, rdtype: str, timeout: float
+) -> DnsReply:
+    reply = await transport.query(server, qname, rdtype, recursion=True, timeout=timeout)
+    for _ in range(VETTING_TRIES - 1):
+        if reply.answered:
+            break
+        reply = await transport.query(server, qname, rdtype, recursion=True, timeout=timeout)
+    return reply
+
+
+async def vet_resolvers(
+    transport: DnsTransport, servers: Sequence[DnsServer], timeout: float
+) -> list[tuple[DnsServer, tuple[DnsReply, ...]]]:
+    """Each resolver's replies to VETTING_QUESTIONS, every question asked at once."""
+    jobs = [_ask(transport, s, q, t, timeout) for s in servers for q, t in VETTING_QUESTIONS]
+    replies = await asyncio.gather(*jobs)
+    n = len(VETTING_QUESTIONS)
+    return [(s, tuple(replies[i * n : (i + 1) * n])) for i, s in enumerate(servers)]
 
 
 async def check_connectivity(
@@ -73,39 +111,60 @@ async def check_connectivity(
     timeout: float,
     allow_prefixes: Sequence[str] = (),
 ) -> Connectivity:
+    """The scanner's paths, and which resolvers it may use: a resolver that answered over
+    a family proves that path; a family with none answering falls back on a route look-up."""
+    vetted = await vet_resolvers(transport, servers, timeout)
+    unusable = tuple(
+        (str(server), problem)
+        for server, replies in vetted
+        if (problem := resolver_problem(replies)) is not None
+    )
     notes = []
     paths = {}
     any_answered = False
     for family, label, fam in ((6, "IPv6", socket.AF_INET6), (4, "IPv4", socket.AF_INET)):
-        answered = await _answers_over(transport, servers, family, timeout)
-        any_answered = any_answered or bool(answered)
+        mine = [replies for server, replies in vetted if server.family == family]
+        answered = any(r.answered for replies in mine for r in replies)
+        any_answered = any_answered or answered
         if answered:
             paths[family] = True
             notes.append(f"a resolver answered over {label}")
         else:
             paths[family] = has_route(fam, route_candidates(fam, allow_prefixes))
-            why = (
-                "no resolver of that family" if answered is None else "its resolvers did not answer"
-            )
+            why = "its resolvers did not answer" if mine else "no resolver of that family"
             notes.append(f"{label}: {why}; kernel route {'found' if paths[family] else 'missing'}")
+    notes += [f"resolver {server} not used: it {what}" for server, what in unusable]
     return Connectivity(
-        ipv6=paths[6], ipv4=paths[4], notes=tuple(notes), resolvers_answered=any_answered
+        ipv6=paths[6],
+        ipv4=paths[4],
+        notes=tuple(notes),
+        resolvers_answered=any_answered,
+        unusable_resolvers=unusable,
+        resolvers_usable=len(unusable) < len(servers),
     )
 
 
-def silent_resolvers_warning(
-    connectivity: Connectivity, servers: Sequence[DnsServer], timeout: float
-) -> str | None:
-    """What to tell the operator at once when no resolver answered the preflight: the
-    scan goes on (address entries need none), but each name look-up will wait out its
-    timeouts, and a list of 100,000 names would take hours to give only errors."""
-    if connectivity.resolvers_answered:
-        return None
-    listed = ", ".join(str(s) for s in servers)
-    return (
-        f"warning: no resolver answered a test question within {timeout:g} s ({listed}); "
-        "every name look-up will time out. Check --resolver, or stop the scan (Ctrl-C)."
-    )
+def usable_servers(
+    servers: Sequence[DnsServer], connectivity: Connectivity
+) -> tuple[DnsServer, ...]:
+    """The resolvers the scan asks: those the preflight did not reject."""
+    rejected = {server for server, _ in connectivity.unusable_resolvers}
+    return tuple(s for s in servers if str(s) not in rejected)
+
+
+def resolver_warning(connectivity: Connectivity) -> str | None:
+    """The one line for stderr about the resolvers, said at once: with none usable every
+    check that needs DNS is `error` (address entries still run), and the score is null."""
+    detail = connectivity.no_resolver_detail
+    if detail is not None:
+        return (
+            f"error: {detail}. Every check that needs DNS is reported as error and the "
+            "scan is not scored; use --resolver with a working recursive resolver."
+        )
+    if connectivity.unusable_resolvers:
+        listed = "; ".join(f"{s} {what}" for s, what in connectivity.unusable_resolvers)
+        return f"warning: resolvers not used: {listed}"
+    return None
 
 
 async def discover_dns64(resolver: Resolver) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ import signal
 import sys
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,28 +20,35 @@ from ipv6scan.addresses import AddressPolicy
 from ipv6scan.bulk.dns_only import QUERIES_PER_DOMAIN, DnsOnlyScan, bulk_capable
 from ipv6scan.bulk.ping_only import PingOnlyScan, ping_bulk_capable
 from ipv6scan.bulk.workers import PROGRESS, WorkerSpec, fan_out, worker_count
+from ipv6scan.checks.net import NO_RAW_SOCKET
 from ipv6scan.checks.registry import Check
 from ipv6scan.collector import tuned_collector
 from ipv6scan.context import CheckOptions, Limits, ScanContext
 from ipv6scan.engine import Engine, ScanStats
+from ipv6scan.finish import FinishOptions, Outputs, finish
+from ipv6scan.interrupts import forwarded
 from ipv6scan.model import Target
 from ipv6scan.observations import Connectivity
 from ipv6scan.preflight import (
     check_connectivity,
     discover_dns64,
-    silent_resolvers_warning,
+    resolver_warning,
     system_resolvers,
+    usable_servers,
 )
 from ipv6scan.probes import latency
 from ipv6scan.probes.dns import DnspythonTransport, DnsServer
 from ipv6scan.probes.fastdns import recursive_transport
 from ipv6scan.probes.resolution import Resolver
+from ipv6scan.probes.tries import deadline_extra
 from ipv6scan.progress import Progress
 from ipv6scan.report.jsonl_batch import BatchedResultWriter
-from ipv6scan.report.outputs import OutputFiles
-from ipv6scan.report.workspace import Workspace
 from ipv6scan.scoring import DEFAULT_PROFILE, Profile
 from ipv6scan.targets import TargetSource, iter_targets
+
+
+class NoResolverConfigured(Exception):
+    """Bad input, not a finding: neither --resolver nor /etc/resolv.conf names a resolver."""
 
 
 @dataclass(frozen=True)
@@ -58,11 +65,16 @@ class ScanConfig:
     named_checks: tuple[str, ...] | None = None  # as --checks gave them; None: the default set
     quiet: bool = False
     ping_rate: float | None = None  # IPV6SCAN_PING_RATE; None: CheckOptions' default
+    attempts: int = 3  # --attempts: tries per probe (probes/tries.py)
+    # (total, per_destination) -> the scan's Limits; None: context.Limits. A distributed
+    # worker's adds a per-destination budget shared by every worker (distributed/budget.py)
+    limits_factory: Callable[[int, int], Limits] | None = None
 
     @property
     def check_deadline(self) -> float:
-        # a check may chain several look-ups (zone-cut walk, NS addresses, direct queries)
-        return self.timeout * 8 + 2
+        # a check may chain several look-ups (zone-cut walk, NS addresses, direct queries),
+        # and a probe's further tries add their backoffs and, one after the other, timeouts
+        return self.timeout * 8 + 2 + 2 * deadline_extra(self.attempts, self.timeout)
 
 
 def in_shard(name: str, shard: tuple[int, int] | None) -> bool:
@@ -70,8 +82,13 @@ def in_shard(name: str, shard: tuple[int, int] | None) -> bool:
     if shard is None:
         return True
     k, n = shard
+    return shard_index(name, n) == k - 1
+
+
+def shard_index(name: str, n: int) -> int:
+    """The 0-based shard of N that `name` belongs to (in_shard's one rule)."""
     digest = hashlib.sha256(name.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") % n == k - 1
+    return int.from_bytes(digest[:8], "big") % n
 
 
 def share_of(name: str, n: int) -> int:
@@ -90,24 +107,36 @@ async def prepare_context(config: ScanConfig, known: Connectivity | None = None)
     """`known`: the preflight's findings, already made (a bulk worker gets its parent's)."""
     servers = config.resolvers or tuple(system_resolvers())
     if not servers:
-        raise RuntimeError("no recursive resolver: none in /etc/resolv.conf; use --resolver")
+        raise NoResolverConfigured(
+            "no recursive resolver: none in /etc/resolv.conf; use --resolver"
+        )
     transport = DnspythonTransport()  # direct questions to many servers (NS SOA, resolvers)
     probes = asyncio.Semaphore(config.concurrency)
-    # look-ups through the few configured resolvers: one multiplexed socket each
-    resolver = Resolver(recursive_transport(), servers, timeout=config.timeout, limit=probes)
-    if known is None:
+    found = known
+    if found is None:
         found = await check_connectivity(transport, servers, config.timeout, config.allow_prefixes)
-        dns64 = await discover_dns64(resolver)
-        known = dataclasses.replace(found, dns64_prefixes=dns64)
-        warning = silent_resolvers_warning(known, servers, config.timeout)
+        warning = resolver_warning(found)
         if warning is not None:
             print(f"ipv6scan: {warning}", file=sys.stderr, flush=True)
+    # look-ups through the usable resolvers only: one multiplexed socket each
+    resolver = Resolver(
+        recursive_transport(),
+        usable_servers(servers, found) or servers,
+        timeout=config.timeout,
+        limit=probes,
+        unusable=found.no_resolver_detail,
+    )
+    if known is None:
+        known = dataclasses.replace(found, dns64_prefixes=await discover_dns64(resolver))
     policy = AddressPolicy.from_strings(config.allow_prefixes).with_dns64(known.dns64_prefixes)
     connectivity = known
-    limits = Limits(config.concurrency, config.per_destination)
-    options = CheckOptions()
+    make_limits = config.limits_factory or Limits
+    limits = make_limits(config.concurrency, config.per_destination)
+    options = CheckOptions(attempts=config.attempts)
+    if not any(c.id == "web.resources" for c in config.checks):
+        options = dataclasses.replace(options, resources_cap=0)  # pages' resources not read
     if config.ping_rate is not None:
-        options = CheckOptions(ping_rate=config.ping_rate)
+        options = dataclasses.replace(options, ping_rate=config.ping_rate)
     return ScanContext(
         resolver=resolver,
         transport=transport,
@@ -121,11 +150,15 @@ async def prepare_context(config: ScanConfig, known: Connectivity | None = None)
 
 def _stop_on_sigterm() -> None:
     """SIGTERM (a CI timeout, systemd stop) ends the scan like Ctrl-C: finished results are
-    kept and summarised, instead of the process dying before the report is written."""
+    kept and summarised, instead of the process dying before the report is written.
+    Under the command line, whose handler already makes SIGTERM a Ctrl-C for the whole
+    command (interrupts.py), the loop leaves it alone: a loop's handler goes when the loop
+    closes, and SIGTERM would then kill the process while it writes the report."""
     task = asyncio.current_task()
-    if task is None:
+    if task is None or forwarded(signal.getsignal(signal.SIGTERM)):
         return
-    with contextlib.suppress(NotImplementedError, RuntimeError):
+    # ValueError: uvloop's word for a loop outside the main thread (a distributed worker's)
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
 
 
@@ -144,6 +177,9 @@ async def _scan(
     ctx = await prepare_context(config)
     if any(c.family == "net" for c in config.checks):
         ctx = dataclasses.replace(ctx, icmp=open_icmp(ctx.options.ping_rate))
+        denied = raw_socket_warning(ctx.icmp)
+        if denied is not None:
+            print(f"ipv6scan: {denied}", file=sys.stderr, flush=True)
     progress = Progress(total) if Progress.wanted(config.quiet) else None
     with BatchedResultWriter(config.out / "results.jsonl") as writer:
         engine = Engine(
@@ -282,8 +318,8 @@ def bulk_path(config: ScanConfig, ctx: ScanContext) -> str | None:
 
 def open_icmp(rate: float) -> object:
     """The scan's raw ICMPv6 socket, sending at most `rate` echo requests a second, or
-    the reason it is not permitted (the net checks then skip). scapy is imported here,
-    only when a net check runs."""
+    the reason it is not permitted (net.ping and net.trace are then `error`). scapy is
+    imported here, only when a net check runs."""
     from ipv6scan.probes.icmp_socket import IcmpProber, RawSocketDenied
 
     try:
@@ -292,27 +328,28 @@ def open_icmp(rate: float) -> object:
         return denied
 
 
+def raw_socket_warning(icmp: object) -> str | None:
+    """The one stderr line when the scanner may not send ICMPv6, else None."""
+    from ipv6scan.probes.icmp_socket import RawSocketDenied
+
+    if not isinstance(icmp, RawSocketDenied):
+        return None
+    return f"error: {NO_RAW_SOCKET} ({icmp}); net.ping and net.trace are reported as error."
+
+
 def write_outputs(
     out: Path,
     lang: str,
     scanner: dict[str, Any] | None = None,
-    summary: dict[str, Any] | None = None,
     *,
     profile: Profile = DEFAULT_PROFILE,
+    outputs: Outputs | None = None,
 ) -> dict[str, Any]:
-    """summary.json, report.html, results.csv and junit.xml, all from results.jsonl, in
-    memory that does not grow with the run (scratch files go in a work directory in
-    `out`). `summary`: one already scored (milestones, history); else scored here with
-    `profile`. A summary scored here keeps its headline numbers once this returns, but
-    its target rows are gone with the work directory."""
-    with Workspace(out) as work:
-        files = OutputFiles(out, work)
-        if summary is None:
-            summary = files.score(profile)
-        if scanner is not None:
-            summary["scanner"] = scanner
-        files.write(summary, lang)
-    return summary
+    """summary.json, report.html, results.csv and junit.xml (or the `outputs` chosen), all
+    from one pass over results.jsonl (finish.stage), with no history. The summary keeps
+    its headline numbers, not its target rows."""
+    options = FinishOptions(profile, lang, outputs or Outputs(), scanner)
+    return finish(out / "results.jsonl", out, options).summary
 
 
 def use_fast_loop() -> None:

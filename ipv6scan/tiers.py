@@ -23,7 +23,8 @@ SYSTEM_DEFAULTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "access": {
         "address": ("net.ping",),
-        "host": ("dns.aaaa", "web.reachable", "web.http"),
+        # web.pmtu: tunnels and PPPoE below 1,500 bytes live in the access network
+        "host": ("dns.aaaa", "web.reachable", "web.http", "web.pmtu"),
         "url": ("web",),
         "resolver": ("resolver.ipv6",),
     },

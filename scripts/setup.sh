@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # and a C compiler with Python's headers for setup.py's mypyc build (without them the
 # install falls back to pure Python, which CI's tests/unit/test_compiled.py rejects).
 DEB_PACKAGES=(python3-venv iproute2 nftables procps nsd unbound nginx-light dnsperf fping
-              bind9-dnsutils chromium openssl wrk gcc python3-dev)
+              bind9-dnsutils chromium openssl wrk gcc python3-dev redis-server
+              fonts-noto-cjk)  # CJK glyphs in headless screenshots of the zh-CN report
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()

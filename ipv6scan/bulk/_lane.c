@@ -1012,6 +1012,15 @@ static int Lane_init(Lane *self, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_RuntimeError, "a lane is initialised once");
         return -1;
     }
+    /* what an earlier __init__ that failed half-way left (a retry must not leak it) */
+    free(self->resolver_json);
+    if (self->special)
+        free_ranges(self->special, self->n_special);
+    if (self->allow)
+        free_ranges(self->allow, self->n_allow);
+    if (self->dns64)
+        free_ranges(self->dns64, self->n_dns64);
+    self->special = self->allow = self->dns64 = NULL;
     self->fd = fd;
     self->timeout = timeout;
     self->window = window < 1 ? 1 : window;
@@ -1061,12 +1070,21 @@ static void Lane_dealloc(Lane *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* Every method but the counters reads the tables __init__ allocates: a Lane made by
+ * Lane.__new__ alone, or whose __init__ failed, raises instead of touching NULL. */
+static int lane_ready(Lane *self) {
+    if (self->slots && self->expiries && self->done && self->punted && self->resolver_json)
+        return 1;
+    PyErr_SetString(PyExc_RuntimeError, "the lane is not initialised (Lane.__init__)");
+    return 0;
+}
+
 /* add(token, name, www, prefix) -> bool: False when the lane cannot ask these names as
  * they are (the caller's general path takes the domain whole) */
 static PyObject *Lane_add(Lane *self, PyObject *args) {
     PyObject *token, *prefix;
     const char *name, *www;
-    if (!PyArg_ParseTuple(args, "OszS", &token, &name, &www, &prefix))
+    if (!lane_ready(self) || !PyArg_ParseTuple(args, "OszS", &token, &name, &www, &prefix))
         return NULL;
     uint8_t wire[MAX_NAME], wwwwire[MAX_NAME];
     int wire_len = name_wire(name, wire), wwwwire_len = 0;
@@ -1114,6 +1132,8 @@ static PyObject *Lane_add(Lane *self, PyObject *args) {
 
 /* send what waits, as far as the window allows */
 static PyObject *Lane_flush(Lane *self, PyObject *unused) {
+    if (!lane_ready(self))
+        return NULL;
     if (start_waiting(self) < 0 || flush_out(self) < 0)
         return NULL;
     Py_RETURN_NONE;
@@ -1121,6 +1141,8 @@ static PyObject *Lane_flush(Lane *self, PyObject *unused) {
 
 /* read the datagrams waiting on the socket (16 batches at most: the loop gets its turn) */
 static PyObject *Lane_read(Lane *self, PyObject *unused) {
+    if (!lane_ready(self))
+        return NULL;
     static uint8_t bufs[BATCH][DGRAM];
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
@@ -1145,8 +1167,22 @@ static PyObject *Lane_read(Lane *self, PyObject *unused) {
         }
         for (int i = 0; i < got; i++) {
             int truncated = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+#ifdef LANE_EXACT_DATAGRAMS
+            /* sanitizer builds (tests/fuzz/lane_fuzz.py): each datagram in a heap block of
+             * its own length, so that a read past its end is caught, not served from bufs */
+            size_t len = msgs[i].msg_len;
+            uint8_t *exact = malloc(len ? len : 1);
+            if (!exact)
+                return PyErr_NoMemory();
+            memcpy(exact, bufs[i], len);
+            int rc = on_datagram(self, exact, (int)len, truncated);
+            free(exact);
+            if (rc < 0)
+                return NULL;
+#else
             if (on_datagram(self, bufs[i], (int)msgs[i].msg_len, truncated) < 0)
                 return NULL;
+#endif
         }
         if (got < BATCH)
             break;
@@ -1158,6 +1194,8 @@ static PyObject *Lane_read(Lane *self, PyObject *unused) {
 
 /* hand every query past its deadline to Python; the next deadline, or None */
 static PyObject *Lane_expire(Lane *self, PyObject *unused) {
+    if (!lane_ready(self))
+        return NULL;
     double now = now_mono();
     while (self->exp_len) {
         Expiry *e = &self->expiries[self->exp_head];
@@ -1184,6 +1222,8 @@ static PyObject *Lane_expire(Lane *self, PyObject *unused) {
 
 /* take() -> (lines, done tokens, [(token, parts, started)], (pass, warn, fail, error)) */
 static PyObject *Lane_take(Lane *self, PyObject *unused) {
+    if (!lane_ready(self))
+        return NULL;
     PyObject *lines = PyBytes_FromStringAndSize(self->lines.data, (Py_ssize_t)self->lines.len);
     PyObject *done = PyList_New(0), *punted = PyList_New(0);
     if (!lines || !done || !punted) {

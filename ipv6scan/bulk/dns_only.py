@@ -42,8 +42,13 @@ BOTH = BARE | WWW
 
 
 def bulk_capable(check_ids: Iterable[str], ctx: ScanContext) -> bool:
-    """The bulk path serves exactly --checks dns.aaaa over the fast transport."""
-    return set(check_ids) == {CHECK} and isinstance(ctx.resolver.transport, FastUdpTransport)
+    """The bulk path serves exactly --checks dns.aaaa over the fast transport, through a
+    usable resolver (with none, the Resolver itself answers each look-up with the error)."""
+    return (
+        set(check_ids) == {CHECK}
+        and isinstance(ctx.resolver.transport, FastUdpTransport)
+        and ctx.resolver.unusable is None
+    )
 
 
 class DnsOnlyScan(WindowedScan):

@@ -33,7 +33,7 @@ from ipv6scan.probes.dns import DnsServer
 from ipv6scan.probes.fastdns import RCVBUF, open_udp
 
 try:
-    from ipv6scan.bulk._lane import Lane
+    from ipv6scan.bulk._lane import Lane  # type: ignore[import-not-found]  # C, built by setup.py
 except ImportError:  # not compiled: the general bulk path does it all
     Lane = None
 

@@ -14,6 +14,13 @@ At most `window` addresses are in progress, so memory stays flat whatever the li
 length, and a few hundred start per turn of the loop, so the first echoes go out (and
 their replies are read) while the list is still being read.
 
+An address whose series got no echo answered gets its series again after a backoff, up
+to --attempts series, by the engine's own rule: the same TryRun (probes/tries.py, no
+task either) with net_observe.unanswered(), each _Series its Prober. While it waits for
+a further series it steps out of the window, as a retrying target leaves the engine's
+(window.py): silent addresses do not hold back the others; a hard cap still bounds
+those alive.
+
 Every address gets the engine's check deadline from its start. They all last as long,
 so they fall due in the order they started: one FIFO and one timer serve the scan, and
 a series past its deadline is cancelled and reported as the engine reports it.
@@ -25,6 +32,7 @@ import asyncio
 import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from json.encoder import encode_basestring  # json_text's own (model.json_encoder)
+from typing import Any
 
 from ipv6scan.bulk.window import WindowedScan
 from ipv6scan.checks.net import judge_ping, median
@@ -34,13 +42,20 @@ from ipv6scan.engine import ScanStats, Sink, deadline_verdict, emit, internal_er
 from ipv6scan.model import Status, Subject, Target, Verdict
 from ipv6scan.observations_net import EchoOutcome, NetTarget, PingObservation
 from ipv6scan.probes.icmp_socket import IcmpProber
-from ipv6scan.probes.net_observe import address_target, answered, ping_result, start_ping
+from ipv6scan.probes.net_observe import (
+    address_target,
+    answered,
+    ping_result,
+    start_ping,
+    tried_result,
+    unanswered,
+)
+from ipv6scan.probes.tries import TryRun
+from ipv6scan.window import HARD_FACTOR
 
 CHECK = "net.ping"
 STARTS_PER_TURN = 256  # then the loop sends, reads replies, and comes back for more
 MAX_WINDOW = 16_384
-
-Outcomes = asyncio.Future[tuple[EchoOutcome, ...]]
 
 
 def ping_bulk_capable(check_ids: Iterable[str], ctx: ScanContext) -> bool:
@@ -91,6 +106,9 @@ class PingOnlyScan(WindowedScan):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._abandoned = False  # the scan was cancelled or failed: write nothing more
         self._fill_soon = False  # a _fill is due on the next turn of the loop
+        self.retries = ctx.options.attempts > 1  # each address's series go through a TryRun
+        self._aside = 0  # addresses in progress that only wait for a further series
+        self._hard = self.window * HARD_FACTOR  # in progress at once, waiting ones included
 
     async def run(self, targets: Iterable[Target]) -> ScanStats:
         self._loop = asyncio.get_running_loop()
@@ -124,7 +142,9 @@ class PingOnlyScan(WindowedScan):
         assert self._loop is not None
         try:
             for _ in range(STARTS_PER_TURN):
-                if self._busy >= self.window or self._stopped:
+                if self._busy - self._aside >= self.window or self._stopped:
+                    break
+                if self._busy >= self._hard:
                     break
                 item = next(self._work, None)
                 if item is None:
@@ -158,14 +178,19 @@ class PingOnlyScan(WindowedScan):
                 verdict = internal_error(exc)
             self._emit(state, subject, verdict, started)
             return
+        series = _Series(self, state, subject, target, started)
+        future: asyncio.Future[Any]
         try:
-            future = start_ping(self.ctx, self.prober, target.addresses[0])
+            if self.retries:
+                future = TryRun(series, unanswered, self.ctx.options.attempts)
+            else:
+                future = series.start_try()
         except Exception as exc:  # a bug is a result, as in the engine
             self._emit(state, subject, internal_error(exc), started)
             return
         self._busy += 1
-        deadline = self.deadlines.start(future)
-        future.add_done_callback(_Series(self, state, subject, target, started, deadline).done)
+        series.deadline = self.deadlines.start(future)
+        future.add_done_callback(series.done)
 
     def _emit(
         self, state: _TargetState, subject: Subject, verdict: Verdict, started: float
@@ -198,10 +223,19 @@ class PingOnlyScan(WindowedScan):
         if state.left == 0:
             self._target_done()
 
-    def _series_done(self) -> None:
+    def _series_done(self, aside: bool) -> None:
         self._busy -= 1
+        if aside:
+            self._aside -= 1
         if not self._fill_soon:
             self._fill()
+
+    def _stepped_aside(self) -> None:
+        """An address now waits for a further series: its place goes to the next one."""
+        self._aside += 1
+        if not self._fill_soon and not self._stopped and self._loop is not None:
+            self._fill_soon = True
+            self._loop.call_soon(self._fill_next_turn)
 
 
 _PASS = str(Status.PASS)
@@ -237,7 +271,7 @@ class _TargetState:
 class _Series:
     """One address's echoes in the prober; `done` is its future's callback."""
 
-    __slots__ = ("deadline", "scan", "started", "state", "subject", "target")
+    __slots__ = ("aside", "deadline", "scan", "started", "state", "subject", "target")
 
     def __init__(
         self,
@@ -246,34 +280,55 @@ class _Series:
         subject: Subject,
         target: NetTarget,
         started: float,
-        deadline: Deadline,
     ) -> None:
         self.scan = scan
         self.state = state
         self.subject = subject
         self.target = target
         self.started = started
-        self.deadline = deadline
+        self.deadline: Deadline | None = None  # set once the series has started
+        self.aside = False  # waits for a further series, out of the window
 
-    def done(self, future: Outcomes) -> None:
+    def start_try(self) -> asyncio.Future[tuple[EchoOutcome, ...]]:
+        """One series of echoes (tries.Prober)."""
         scan = self.scan
-        scan.deadlines.finish(self.deadline)
+        return start_ping(scan.ctx, scan.prober, self.target.addresses[0])
+
+    def retrying(self) -> None:
+        """The address now waits for a further series (tries.Prober): out of the window."""
+        if not self.aside:
+            self.aside = True
+            self.scan._stepped_aside()
+
+    def done(self, future: asyncio.Future[Any]) -> None:
+        """`future` holds the echoes' outcomes, or with tries (scan.retries) their Tried."""
+        scan = self.scan
+        if self.deadline is not None:
+            scan.deadlines.finish(self.deadline)
         if scan._abandoned:
             return
-        if scan.write_line is not None and not future.cancelled() and not future.exception():
-            rtts = answered(future.result())
+        ok = not future.cancelled() and not future.exception()
+        if scan.write_line is not None and ok:
+            got = future.result()
+            if scan.retries:  # a later series' answer is intermittent: judge_ping's to write
+                got = got.outcome if got.attempts == 1 else None
+            rtts = answered(got) if got is not None else None
             if rtts is not None:  # every echo answered: the common case, written directly
                 scan._pass(self.state, self.subject, str(self.target.addresses[0]), rtts,
                            self.started)  # fmt: skip
-                scan._series_done()
+                scan._series_done(self.aside)
                 return
         try:
             if future.cancelled():  # by its deadline: nothing else cancels a running scan's
                 verdict = deadline_verdict(scan.check_deadline)
             else:
-                result = ping_result(str(self.target.addresses[0]), future.result())
+                address = str(self.target.addresses[0])
+                if scan.retries:
+                    result = tried_result(address, future.result())
+                else:
+                    result = ping_result(address, future.result())
                 verdict = judge_ping(PingObservation(self.target, True, None, (result,)))
         except Exception as exc:  # a bug is a result, as in the engine
             verdict = internal_error(exc)
         scan._emit(self.state, self.subject, verdict, self.started)
-        scan._series_done()
+        scan._series_done(self.aside)

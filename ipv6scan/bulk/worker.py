@@ -1,12 +1,40 @@
-"""A bulk scan worker (see workers.py): a WorkerSpec on stdin, result lines on stdout."""
+"""A bulk scan worker (see workers.py): a WorkerSpec on stdin, result lines on stdout.
+
+Its parent starts it with SIGINT blocked and stops it with SIGTERM; SIGINT (a Ctrl-C sent
+to the whole process group) is ignored here before it is unblocked, so it is dropped,
+never a KeyboardInterrupt traceback.
+"""
 
 from __future__ import annotations
 
-import pickle
-import sys
+import signal
+
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+import ctypes  # noqa: E402  (SIGINT is settled first)
+import os  # noqa: E402
+import pickle  # noqa: E402
+import sys  # noqa: E402
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """SIGTERM from the kernel when the parent dies, even by SIGKILL: no orphan keeps
+    scanning into a pipe nobody reads. Linux only; elsewhere the closed pipe stops it."""
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl: nobody will signal us
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main() -> int:
+    _die_with_parent()
     from ipv6scan.run import run_share, use_fast_loop
 
     spec = pickle.loads(sys.stdin.buffer.read())  # from our own parent process
@@ -15,7 +43,7 @@ def main() -> int:
 
     try:
         asyncio.run(run_share(spec))
-    except (KeyboardInterrupt, asyncio.CancelledError):
+    except asyncio.CancelledError:
         return 0  # stopped: the finished lines are flushed
     return 0
 

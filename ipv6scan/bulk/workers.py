@@ -13,7 +13,13 @@ progress display; the parent keeps those out of results.jsonl.
 
 Stopping (SIGINT, SIGTERM): the parent's scan is cancelled, it sends SIGTERM to each
 worker, whose scan ends as a cancelled one does (finished lines flushed), and copies
-what the pipes still hold until they close.
+what the pipes still hold until they close. The workers ignore SIGINT: a Ctrl-C reaches
+the whole process group, and the parent alone decides how they stop (a worker hit by it
+while starting up would print a KeyboardInterrupt traceback). They start with SIGINT
+blocked, so that not even their interpreter's first instructions can be hit, and ignore
+it before they unblock it (worker.py). Whatever ends the parent's scan, no worker outlives
+it: the last of them are killed and each is waited for by its PID. A worker whose parent
+dies (SIGKILL) gets SIGTERM from the kernel (worker.py) and stops as well.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import pickle
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,7 +44,7 @@ PROGRESS = b"#progress "
 _STOP_GRACE = 10.0  # seconds a worker has to flush after SIGTERM before SIGKILL
 
 
-def worker_count(paths: list[str]) -> int:
+def worker_count(paths: Sequence[str]) -> int:
     """How many workers for these target files: IPV6SCAN_WORKERS, else one per core but
     one, and at least two, for a long list (counted in lines: a read of the files, no
     parsing). The core left over runs the parent, the kernel's share of the packets and
@@ -85,6 +91,10 @@ class WorkerSpec:
         self.__dict__.update(state)
 
 
+class WorkerFailed(Exception):
+    """A worker ended with an error: the scanner failed (exit 3), not its input."""
+
+
 @dataclass
 class _Worker:
     proc: subprocess.Popen[bytes]
@@ -107,12 +117,7 @@ async def fan_out(
     all_closed = loop.create_future()
     try:
         for spec in specs:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "ipv6scan.bulk.worker"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                cwd=os.getcwd(),
-            )
+            proc = _spawn()
             assert proc.stdin is not None and proc.stdout is not None
             workers.append(_Worker(proc))
             proc.stdin.write(pickle.dumps(spec))
@@ -130,11 +135,37 @@ async def fan_out(
         for worker in workers:
             with contextlib.suppress(Exception):
                 loop.remove_reader(worker.proc.stdout.fileno())  # type: ignore[union-attr]
-    failed = [w.proc.wait() for w in workers]
+        _reap(workers)
+    failed = [w.proc.returncode for w in workers]
     if any(failed):
         codes = ", ".join(str(c) for c in failed)
-        raise RuntimeError(f"a scan worker failed (exit codes {codes}); see the messages above")
+        raise WorkerFailed(f"a scan worker failed (exit codes {codes}); see the messages above")
     return stats
+
+
+def _spawn() -> subprocess.Popen[bytes]:
+    """One worker, started with SIGINT blocked (the mask is inherited through exec; the
+    parent's is put back at once, and a Ctrl-C that came meanwhile is delivered then)."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "ipv6scan.bulk.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=os.getcwd(),
+        )
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def _reap(workers: list[_Worker]) -> None:
+    """Kill any worker still running (the scan ended some other way than by _stop) and
+    wait for each by its PID: none outlives the scan, none is left a zombie."""
+    for worker in workers:
+        if worker.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                worker.proc.kill()
+        worker.proc.wait()
 
 
 def _drain(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ipv6scan.checks.evidence import address_list, lookup_evidence, plural
+from ipv6scan.checks.intermittent import tries_of, with_tries
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations import Addresses, MailExchangers, NameServers, NsReachability
 from ipv6scan.probes.dns import NO_PATH
@@ -100,12 +101,21 @@ def _ns_status(with_ipv6: int) -> Status:
 
 
 def judge_ns_reachable(reach: NsReachability) -> Verdict:
+    """Each NS address's SOA answer, with the tries of those that needed several: a pass
+    where an address answered only on a later try is intermittent."""
+    verdict = _ns_reachable(reach)
+    asked = [tries_of(f"{a.ns} [{a.address}]", a) for a in reach.answers]
+    good = [tries_of(f"{a.ns} [{a.address}]", a) for a in reach.answers if a.good]
+    return with_tries(verdict, asked, good)
+
+
+def _ns_reachable(reach: NsReachability) -> Verdict:
     servers = reach.servers
     if (undecided := _undecided_ns(servers)) is not None:
         if undecided.status is Status.FAIL:  # no domain, so no name server to reach
             return Verdict(Status.SKIP, undecided.detail, undecided.evidence)
         return undecided
-    evidence = {
+    evidence: dict[str, Any] = {
         "zone": servers.zone,
         "answers": [
             {

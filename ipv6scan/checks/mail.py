@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ipv6scan.checks.dns import mx_not_applicable
+from ipv6scan.checks.intermittent import Tries, tries_of, with_tries
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations_net import (
     CLOSED,
@@ -55,7 +57,7 @@ def _why_not(a: SmtpAttempt) -> str:
 def judge_smtp(obs: SmtpObservation) -> Verdict:
     mx = obs.mx
     evidence: dict[str, Any] = {
-        "attempts": [_attempt_evidence(a) for a in obs.attempts],
+        "greetings": [_attempt_evidence(a) for a in obs.attempts],
         "not_probed": [
             {"mx": host, "address": c.address, "reason": f"not probed: {c.category}"}
             for host, c in obs.not_probed
@@ -85,7 +87,13 @@ def judge_smtp(obs: SmtpObservation) -> Verdict:
             "could not be tested.",
             evidence,
         )
-    return _judge_attempts(obs.attempts, unknown, evidence)
+    verdict = _judge_attempts(obs.attempts, unknown, evidence)
+    greeted = [a for a in obs.attempts if a.outcome == GREETING]
+    return with_tries(verdict, _tries(obs.attempts), _tries(greeted))
+
+
+def _tries(attempts: Iterable[SmtpAttempt]) -> list[Tries]:
+    return [tries_of(f"{a.mx} [{a.address}]:25", a) for a in attempts]
 
 
 def _judge_attempts(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ipv6scan.checks.evidence import lookup_evidence, plural
+from ipv6scan.checks.intermittent import tries_of, with_tries
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations_net import (
     NetTarget,
@@ -19,6 +20,8 @@ from ipv6scan.observations_net import (
 )
 
 NO_PATH_DETAIL = "The scanner has no IPv6 path, so {what} could not be tested."
+# The check applies, the scanner cannot make it: `error`, never `skip` (INTERFACE.md).
+NO_RAW_SOCKET = "the scanner may not send ICMPv6: no raw socket (CAP_NET_RAW)"
 
 
 def _target_evidence(target: NetTarget) -> dict[str, Any]:
@@ -69,7 +72,8 @@ def _undecided_target(
             Status.ERROR, NO_PATH_DETAIL.format(what=f"{target.subject}'s IPv6 reach"), evidence
         )
     if raw_denied is not None:
-        return Verdict(Status.SKIP, f"Not probed: {raw_denied}.", evidence)
+        evidence["scanner_error"] = raw_denied
+        return Verdict(Status.ERROR, f"Could not be tested: {NO_RAW_SOCKET}.", evidence)
     return None
 
 
@@ -101,6 +105,17 @@ def _ping_evidence(r: PingResult) -> dict[str, Any]:
 
 
 def judge_ping(obs: PingObservation) -> Verdict:
+    """Each address's echoes, with the series' tries (probes/net_observe.py): `fail` only
+    when every series of an address went unanswered; a pass where an address answered
+    only in a later series is intermittent."""
+    verdict = _ping(obs)
+    if all(r.attempts == 1 for r in obs.results):  # the common case: nothing to add
+        return verdict
+    answered = [tries_of(r.address, r) for r in obs.results if r.received]
+    return with_tries(verdict, [tries_of(r.address, r) for r in obs.results], answered)
+
+
+def _ping(obs: PingObservation) -> Verdict:
     evidence = {"pings": [_ping_evidence(r) for r in obs.results], **_target_evidence(obs.target)}
     undecided = _undecided_target(obs.target, obs.scanner_ipv6, obs.raw_denied, evidence)
     if undecided is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipv6scan.checks.intermittent import tries_of, with_tries
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations import ResolverAnswer
 from ipv6scan.probes.dns import NO_PATH
@@ -15,7 +16,19 @@ _NO_ANSWER = {
 
 
 def judge_resolver_ipv6(ans: ResolverAnswer) -> Verdict:
-    where = f"[{ans.address}]:{ans.port}" if ans.family == 6 else f"{ans.address}:{ans.port}"
+    """The resolver's answer, with its tries: an answer that came only on a later try
+    (probes/dns_observe.py) makes a pass intermittent."""
+    verdict = _resolver_ipv6(ans)
+    tries = [tries_of(_where(ans), ans)]
+    return with_tries(verdict, tries, tries if ans.rcode == "NOERROR" and ans.answers else [])
+
+
+def _where(ans: ResolverAnswer) -> str:
+    return f"[{ans.address}]:{ans.port}" if ans.family == 6 else f"{ans.address}:{ans.port}"
+
+
+def _resolver_ipv6(ans: ResolverAnswer) -> Verdict:
+    where = _where(ans)
     evidence: dict[str, object] = {
         "address": ans.address,
         "port": ans.port,
@@ -27,6 +40,13 @@ def judge_resolver_ipv6(ans: ResolverAnswer) -> Verdict:
         evidence["error"] = ans.error
     if ans.elapsed_ms:
         evidence["ms"] = round(ans.elapsed_ms, 1)
+    if ans.not_probed is not None:
+        return Verdict(
+            Status.SKIP,
+            f"Not probed: {ans.address} is {ans.not_probed.removeprefix('not probed: ')}, "
+            "not global (--allow-prefix makes a private test range probeable).",
+            {"address": ans.address, "port": ans.port, "not_probed": ans.not_probed},
+        )
     if ans.family != 6:
         return Verdict(
             Status.FAIL,
@@ -51,4 +71,12 @@ def judge_resolver_ipv6(ans: ResolverAnswer) -> Verdict:
         why = "answered with no AAAA record"
     else:
         why = f"answered {ans.rcode}"
+    if ans.qname_unverified is not None and ans.rcode in ("NOERROR", "NXDOMAIN"):
+        evidence["scanner_error"] = ans.qname_unverified
+        return Verdict(
+            Status.ERROR,
+            f"Could not decide: {where} {why} for AAAA {ans.qname} over IPv6, but the "
+            f"scanner could not check that name has AAAA ({ans.qname_unverified}).",
+            evidence,
+        )
     return Verdict(Status.FAIL, f"{where} {why} for AAAA {ans.qname} over IPv6.", evidence)

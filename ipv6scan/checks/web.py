@@ -8,10 +8,12 @@ an error, and only when the unknown part could change the outcome.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from typing import Any
 
 from ipv6scan.checks import web_evidence as ev
 from ipv6scan.checks.evidence import decided, plural
+from ipv6scan.checks.intermittent import Tries, tries_of, with_tries
 from ipv6scan.checks.similarity import similarity
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations_web import (
@@ -21,6 +23,7 @@ from ipv6scan.observations_web import (
     NO_ADDRESS,
     NO_RESPONSE,
     Chain,
+    Fetch,
     HttpObservation,
     LatencyObservation,
     LatencySide,
@@ -28,6 +31,7 @@ from ipv6scan.observations_web import (
     LinksObservation,
     ParityObservation,
     Site,
+    TcpProbe,
 )
 
 WAF_STATUSES = (403, 429)
@@ -40,9 +44,23 @@ def _ports(ports: list[int] | tuple[int, ...]) -> str:
     return ", ".join(str(p) for p in ports) or "none"
 
 
+def _label(address: str, port: int) -> str:
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def _tcp_tries(probes: Iterable[TcpProbe]) -> list[Tries]:
+    return [tries_of(_label(p.address, p.port), p) for p in probes]
+
+
 def judge_reachable(site: Site) -> Verdict:
     if (early := ev.preconditions(site)) is not None:
         return early
+    verdict, relied_on = _reachable(site)
+    return with_tries(verdict, _tcp_tries(site.tcp), _tcp_tries(relied_on))
+
+
+def _reachable(site: Site) -> tuple[Verdict, list[TcpProbe]]:
+    """The verdict from each probe's final outcome, and the open IPv6 probes it rests on."""
     evidence: dict[str, Any] = ev.site(site)
     v4_open = [p for p in site.ports if site.open_addresses(4, p)]
     evidence["ipv4_open_ports"] = v4_open
@@ -65,10 +83,12 @@ def judge_reachable(site: Site) -> Verdict:
     good: list[str] = []
     bad: list[str] = []
     unknown: list[str] = []
+    relied_on: list[TcpProbe] = []
     closed: list[dict[str, Any]] = []
     for address in site.addresses(6):
         probes = {port: site.probe(address, port) for port in site.ports}
         is_open = {port: p is not None and p.open for port, p in probes.items()}
+        relied_on += [p for port in v4_open or site.ports if (p := probes[port]) and p.open]
         unsure = {port: p is None or p.undecided for port, p in probes.items()}
         closed += [
             {"address": address, "port": port, "outcome": getattr(probes[port], "outcome", None)}
@@ -98,7 +118,7 @@ def judge_reachable(site: Site) -> Verdict:
             f"Could not test every IPv6 address (no route from the scanner, or a local "
             f"error): {', '.join(unknown)}.",
             evidence,
-        )
+        ), []
     need = "port 80 or 443"
     if v4_open:
         need = f"{'ports' if len(v4_open) > 1 else 'port'} {_ports(v4_open)} as IPv4 does"
@@ -118,7 +138,7 @@ def judge_reachable(site: Site) -> Verdict:
         )
     else:
         detail = f"No IPv6 address of {site.host} accepts TCP on {need}."
-    return Verdict(status, detail, evidence)
+    return Verdict(status, detail, evidence), relied_on
 
 
 def _chain_verdict(chain: Chain, evidence: dict[str, Any]) -> Verdict:
@@ -165,7 +185,7 @@ def judge_http(obs: HttpObservation) -> Verdict:
     site = obs.site
     if (early := ev.preconditions(site)) is not None:
         return early
-    evidence: dict[str, Any] = {**ev.site(site), "attempts": [ev.chain(c) for c in obs.attempts]}
+    evidence: dict[str, Any] = {**ev.site(site), "requests": [ev.chain(c) for c in obs.attempts]}
     if not obs.attempts:
         probes = [p for p in site.tcp if p.family == 6]
         evidence["tcp"] = [
@@ -175,18 +195,50 @@ def judge_http(obs: HttpObservation) -> Verdict:
             return Verdict(
                 Status.ERROR, "No route from the scanner to the IPv6 addresses.", evidence
             )
-        return Verdict(
-            Status.FAIL,
-            f"No IPv6 address of {site.host} accepts TCP on port {_ports(site.ports)}.",
-            evidence,
+        return with_tries(
+            Verdict(
+                Status.FAIL,
+                f"No IPv6 address of {site.host} accepts TCP on port {_ports(site.ports)}.",
+                evidence,
+            ),
+            _tcp_tries(probes),
         )
-    return _chain_verdict(obs.served or obs.attempts[-1], evidence)
+    deciding = obs.served or obs.attempts[-1]
+    fetches = [hop for chain in obs.attempts for hop in chain.hops]
+    relied_on = [hop for hop in deciding.hops if hop.responded]
+    return with_tries(
+        _chain_verdict(deciding, evidence), _fetch_tries(fetches), _fetch_tries(relied_on)
+    )
+
+
+def _fetch_tries(fetches: Iterable[Fetch]) -> list[Tries]:
+    return [tries_of(f"{ev.cut(f.url, 100)} [{f.address}]", f) for f in fetches]
+
+
+def _relied_on(chains: Iterable[Chain | None]) -> list[Fetch]:
+    """The IPv6 fetches a verdict rests on: the hops that got a response. An IPv4 side's
+    tries are evidence, not intermittence, as in web.reachable: IPv6 is what is judged."""
+    return [
+        hop for c in chains if c is not None for hop in c.hops if hop.responded and hop.family == 6
+    ]
+
+
+def _chain_fetches(chains: Iterable[Chain | None]) -> list[Fetch]:
+    return [hop for c in chains if c is not None for hop in c.hops]
 
 
 def judge_parity(obs: ParityObservation) -> Verdict:
     site = obs.site
     if (early := ev.preconditions(site, ipv4=True)) is not None:
         return early
+    chains = [c for pair in obs.ports for c in (pair.v6, pair.v4)]
+    return with_tries(
+        _parity(obs), _fetch_tries(_chain_fetches(chains)), _fetch_tries(_relied_on(chains))
+    )
+
+
+def _parity(obs: ParityObservation) -> Verdict:
+    site = obs.site
     evidence: dict[str, Any] = {**ev.site(site), "threshold": obs.threshold, "ports": []}
     if not obs.ports:
         return Verdict(Status.SKIP, "No port is served over both IPv6 and IPv4.", evidence)
@@ -275,9 +327,18 @@ def _link_state(result: LinkResult) -> tuple[str, str]:
 
 
 def judge_links(obs: LinksObservation) -> Verdict:
-    site = obs.site
-    if (early := ev.preconditions(site)) is not None:
+    if (early := ev.preconditions(obs.site)) is not None:
         return early
+    chains = [obs.home, *(r.chain for r in obs.results)]
+    # a pass rests on the home page and on the links that worked
+    worked = [obs.home, *(r.chain for r in obs.results if _link_state(r)[0] == "ok")]
+    return with_tries(
+        _links(obs), _fetch_tries(_chain_fetches(chains)), _fetch_tries(_relied_on(worked))
+    )
+
+
+def _links(obs: LinksObservation) -> Verdict:
+    site = obs.site
     evidence: dict[str, Any] = {
         **ev.site(site),
         "home": ev.chain(obs.home) if obs.home else None,
@@ -350,9 +411,16 @@ def _ratio(v6: float, v4: float) -> float:
 
 
 def judge_latency(obs: LatencyObservation) -> Verdict:
-    site = obs.site
-    if (early := ev.preconditions(site, ipv4=True)) is not None:
+    if (early := ev.preconditions(obs.site, ipv4=True)) is not None:
         return early
+    # the samples are taken once each (web_observe.py); the first fetches are tried
+    return with_tries(
+        _latency(obs), _fetch_tries(_chain_fetches(obs.first)), _fetch_tries(_relied_on(obs.first))
+    )
+
+
+def _latency(obs: LatencyObservation) -> Verdict:
+    site = obs.site
     evidence: dict[str, Any] = {
         **ev.site(site),
         "url": ev.cut(obs.url),

@@ -2,8 +2,9 @@
 
 The scanner runs in the client namespace. Zones publish ::1 and 127.0.0.1 (and
 IPv4-mapped ::ffff:127.0.0.1): a scanner that dialled them would connect to its
-own host. The canary listens exactly there, on the ports the service checks use,
-and logs every connection; a scan must leave the log untouched.
+own host. The canary listens exactly there, on the ports the service checks use
+(and UDP and TCP 53, for resolver entries naming that host), and logs every
+connection and datagram; a scan must leave the log untouched.
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ from ipv6scan.lab.process import ManagedProcess
 
 
 def endpoints() -> list[str]:
-    return [f"[{a}]:{p}" if ":" in a else f"{a}:{p}"
-            for a in t.CANARY_ADDRESSES for p in t.CANARY_PORTS]  # fmt: skip
+    """TCP endpoints as `[::1]:80`, UDP ones as `udp:[::1]:53`."""
+    tcp = [f"[{a}]:{p}" if ":" in a else f"{a}:{p}"
+           for a in t.CANARY_ADDRESSES for p in t.CANARY_PORTS]  # fmt: skip
+    udp = [f"udp:[{a}]:{p}" if ":" in a else f"udp:{a}:{p}"
+           for a in t.CANARY_ADDRESSES for p in t.CANARY_UDP_PORTS]  # fmt: skip
+    return tcp + udp
 
 
 def log_path(workdir: Path) -> Path:

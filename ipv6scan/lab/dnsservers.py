@@ -33,8 +33,16 @@ def nsd_conf(role: str, directory: Path, listen: Sequence[str], zone_files: dict
     )
 
 
-def unbound_conf(role: str, directory: Path, listen: Sequence[str], dns64: str | None) -> str:
+def unbound_conf(
+    role: str,
+    directory: Path,
+    listen: Sequence[str],
+    dns64: str | None,
+    local_zones: Sequence[str] = (),
+) -> str:
     dns64_lines = f"    dns64-prefix: {dns64}\n    dns64-synthall: no" if dns64 else ""
+    # server: lines of their own go in the same slot (local-zone: "." always_nxdomain)
+    dns64_lines += "".join(f"\n    local-zone: {zone}" for zone in local_zones)
     return _template("unbound.conf.in").substitute(
         role=role,
         dir=directory,
@@ -70,15 +78,24 @@ def prepare(workdir: Path, dns_ns: str) -> list[ManagedProcess]:
     conf.write_text(nsd_conf("lab-lame", lame_dir, t.LAME_NSD_LISTEN, lame_zones))
     servers.append(_server("nsd-lame", dns_ns, [binary("nsd"), "-d", "-c", str(conf)], lame_dir))
 
-    for role, listen, dns64 in (
-        ("unbound", t.RESOLVER_LISTEN, None),
-        ("unbound-dns64", t.DNS64_LISTEN, t.DNS64_PREFIX),
+    # the middle zones of dns.delegation's chains (lab/chain.py), apart from the main NSD
+    chain_dir = workdir / "nsd-chain"
+    chain_zones = zones.write_zones(chain_dir / "zones", zones.chain_middle_zones())
+    conf = chain_dir / "nsd.conf"
+    conf.write_text(nsd_conf("lab-chain", chain_dir, t.CHAIN_NSD_LISTEN, chain_zones))
+    servers.append(_server("nsd-chain", dns_ns, [binary("nsd"), "-d", "-c", str(conf)], chain_dir))
+
+    for role, listen, dns64, local_zones in (
+        ("unbound", t.RESOLVER_LISTEN, None, ()),
+        ("unbound-dns64", t.DNS64_LISTEN, t.DNS64_PREFIX, ()),
+        # denies every name, the root and ipv4only.arpa too: a resolver not to trust
+        ("unbound-nxdomain", t.NXDOMAIN_LISTEN, None, ('"." always_nxdomain',)),
     ):
         directory = workdir / role
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "root.hints").write_text(root_hints())
         conf = directory / "unbound.conf"
-        conf.write_text(unbound_conf(role, directory, listen, dns64))
+        conf.write_text(unbound_conf(role, directory, listen, dns64, local_zones))
         servers.append(_server(role, dns_ns, [binary("unbound"), "-d", "-c", str(conf)], directory))
     return servers
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from ipv6scan.lab import canary, dnsservers, mailhosts, webserver
+from ipv6scan.lab import canary, chain, dnsservers, mailhosts, pmtulab, webserver
 from ipv6scan.lab import netns as n
 from ipv6scan.lab import scenarios as sc
 from ipv6scan.lab import topology as t
@@ -58,6 +58,7 @@ def service_addresses() -> dict[str, list[str]]:
         "web": [a for a in zone if t.inside(a, t.WEB_NET6, t.WEB_NET4)],
         "mail": [a for a in zone if t.inside(a, t.MAIL_NET6, t.MAIL_NET4)],
         "core": list(t.CORE_ADDRESSES),
+        **{role: pmtulab.addresses(role) for role in t.PMTU_SERVERS},
     }
     out.update({r: list(t.ROUTER_LOOPBACKS[r]) for r in t.BACKBONE_ROUTERS})
     return out
@@ -162,6 +163,7 @@ class Lab:
                 *webserver.prepare(self.workdir, self.web_ns, root),
                 *mailhosts.prepare(self.workdir, self.mail_ns, root),
                 *canary.prepare(self.workdir, self.client_ns, root),
+                *pmtulab.prepare(self.workdir, self._topology.names, root),
             ]
             step("configs")
             for server in self._servers:
@@ -230,12 +232,14 @@ class Lab:
         # second, sees the carrier.
         checks = [f"{a},.,SOA,norec" for a in t.MAIN_NSD_LISTEN]
         checks += [f"{a},{sc.LAME_DUMMY_ZONE},SOA,norec" for a in t.LAME_NSD_LISTEN]
+        checks += [f"{a},{chain.MIDDLE_V6},SOA,norec" for a in t.CHAIN_NSD_LISTEN]
         # Full recursion through both resolvers proves routing and delegations work.
         checks += [f"{a},good.example,AAAA" for a in t.RESOLVER_LISTEN]
         checks += [f"{a},ipv4only.arpa,AAAA" for a in t.DNS64_LISTEN]
         # Web and mail on both families, and an echo across the three backbone routers.
         checks += [f"tcp,{a},{p}" for a in sc.addresses("good.example") for p in (80, 443)]
         checks += [f"tcp,{a},25" for a in sc.addresses("mail.good.example")]
+        checks += pmtulab.ready_checks()  # through the 1,280-byte link
         checks += [
             f"echo,{a}" for a in (t.CORE_OK6, *(v6 for v6, _ in t.ROUTER_LOOPBACKS.values()))
         ]

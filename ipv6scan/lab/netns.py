@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -109,6 +109,10 @@ def _base_sysctls(role: str) -> dict[str, str]:
         settings["net.ipv4.icmp_ratelimit"] = "0"
         settings["net.ipv4.icmp_msgs_per_sec"] = "1000000"
         settings["net.ipv4.icmp_msgs_burst"] = "1000000"
+    if role in t.PMTU_SERVERS:
+        # No packetization-layer probing (RFC 4821): it would heal the black hole that
+        # web.pmtu must find. 0 is the kernel's default; said here so that it stays so.
+        settings["net.ipv4.tcp_mtu_probing"] = "0"
     return settings
 
 
@@ -127,7 +131,7 @@ class Topology:
     def __getitem__(self, role: str) -> str:
         return self.names[role]
 
-    def build(self, workdir: Path, services: dict[str, Iterable[str]]) -> None:
+    def build(self, workdir: Path, services: Mapping[str, Iterable[str]]) -> None:
         """Namespaces, links, routes; `services`: role -> addresses to put on its lo."""
         for ns in self.names.values():
             if namespace_exists(ns):
@@ -169,6 +173,8 @@ class Topology:
             else:
                 batches[role].address(a6, ifname)
             batches[role].address(a4, ifname)
+            if ln.mtu is not None:
+                batches[role].add("link", "set", ifname, "mtu", str(ln.mtu))
             batches[role].add("link", "set", ifname, "up")
 
     def _filters(self, workdir: Path) -> None:
@@ -179,6 +185,7 @@ class Topology:
             t.SILENT_HOP_ROUTER: template("silent_hop.nft.in").substitute(
                 prefix=_payload_prefix(t.SILENT_HOP_FOR6)
             ),
+            "pmtu": template("pmtu.nft.in").substitute(hole=t.PMTU_HOLE_NET6),
         }
         for role, text in rules.items():
             path = workdir / f"{role}.nft"

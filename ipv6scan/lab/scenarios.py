@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ipv6scan.lab import chain
 from ipv6scan.lab import topology as t
 
 Record = tuple[str, str, str]  # (owner relative to the zone, "@" for the apex; type; rdata)
@@ -36,6 +37,7 @@ NAMESERVERS: dict[str, tuple[str | None, str | None]] = {
     "nsdead2.dns.example": (t.NSDEAD2_6, t.NSDEAD2_4),
     "nsrefuse.dns.example": (t.LAME6, t.NSREFUSE4),
     "nslame.dns.example": (t.LAME6, t.LAME4),
+    **chain.NAMESERVERS,  # the middle zones' servers (dns.delegation)
 }
 ROOT_NS = "root.dns.example"
 DEFAULT_NS = ("ns1.dns.example", "ns2.dns.example")
@@ -54,10 +56,12 @@ def _dual(owner: str, v6: str, v4: str) -> tuple[Record, Record]:
 
 
 def _domain_rows(
-    *, ns: str = "pass", reach: str = "pass", mx: str = "skip"
+    *, ns: str = "pass", reach: str = "pass", mx: str = "skip", deleg: str = "pass"
 ) -> tuple[Expectation, ...]:
-    """Expectations of the checks whose subject is the domain itself (apex aaaa given apart)."""
-    return (("@", "dns.ns_ipv6", ns), ("@", "dns.ns_reachable", reach), ("@", "dns.mx_ipv6", mx))
+    """Expectations of the checks whose subject is the domain itself (apex aaaa given apart).
+    `deleg`: dns.delegation (example -> the zone; the chains of lab/chain.py are apart)."""
+    return (("@", "dns.ns_ipv6", ns), ("@", "dns.ns_reachable", reach), ("@", "dns.mx_ipv6", mx),
+            ("@", "dns.delegation", deleg))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         [("@", "A", "203.0.113.30"), ("www", "A", "203.0.113.31"),
          ("@", "MX", "10 mail.v4only.example."), ("mail", "A", "203.0.113.131")],
         [("@", "dns.aaaa", "fail"), ("www", "dns.aaaa", "fail"),
-         *_domain_rows(ns="fail", reach="skip", mx="fail")],
+         *_domain_rows(ns="fail", reach="skip", mx="fail", deleg="fail")],
         [*_web("@", reach="skip"), *_web("www", reach="skip"), _smtp("skip")],
         ns=("ns4.dns.example", "ns5.dns.example")),
     _sc("nonglobal.example", "enterprise",
@@ -151,7 +155,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     _sc("lame.example", "enterprise", [],
         [("@", "dns.aaaa", "error"),
          ("@", "dns.ns_ipv6", "error"), ("@", "dns.ns_reachable", "error"),
-         ("@", "dns.mx_ipv6", "error")],
+         ("@", "dns.mx_ipv6", "error"),
+         # the walk needs no recursion: example's servers refer to nslame, which refuses
+         ("@", "dns.delegation", "fail")],
         [*_web("@", reach="error"), _smtp("error")],
         ns=("nslame.dns.example",), served=False),
     _sc("onens.example", "enterprise",
@@ -166,7 +172,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         ns=("ns1.dns.example", "nsdead.dns.example")),
     _sc("allnsdead.example", "enterprise",
         _dual("@", "2001:db8:80:7::10", "203.0.113.70"),
-        [("@", "dns.aaaa", "pass"), *_domain_rows(reach="fail")],
+        [("@", "dns.aaaa", "pass"), *_domain_rows(reach="fail", deleg="fail")],
         _web("@", **_WEB_OK),
         ns=("nsdead.dns.example", "nsdead2.dns.example")),
     _sc("refused.example", "enterprise",
@@ -252,6 +258,63 @@ SCENARIOS: tuple[Scenario, ...] = (
         _dual("@", "2001:db8:80:18::10", "203.0.113.22"),
         [("@", "dns.aaaa", "pass"), *_domain_rows()],
         _web("@", **_WEB_OK, latency="fail")),
+    # The same ordinary page on both families, port 80, behind a hostile head: a Server
+    # header with a byte that is not UTF-8, and `charset=idna`, a codec that raises on
+    # any decode. Each is judged on its merits (issue 14, item 6).
+    _sc("badbyte.example", "enterprise",
+        _dual("@", "2001:db8:80:2a::10", "203.0.113.25"),
+        [("@", "dns.aaaa", "pass"), *_domain_rows()],
+        _web("@", **_WEB_OK, links="pass")),
+    _sc("idnacharset.example", "enterprise",
+        _dual("@", "2001:db8:80:2b::10", "203.0.113.26"),
+        [("@", "dns.aaaa", "pass"), *_domain_rows()],
+        _web("@", **_WEB_OK, links="pass")),
+    # ---------------------------------------------------------------- path-MTU scenarios
+    # web.pmtu (lab/pmtulab.py): behind a 1,280-byte link whose router's Packet Too Big
+    # is dropped toward the pmtuhole namespace. pmtuhole's 24 kB page sends nothing
+    # small enough to pass; pmtusplit's head arrives alone, then its body hangs (web.http
+    # passes, the page does not load); pmtusmall's page fits 1,280 bytes (nothing to
+    # test). pmtuok, on the same link in its own namespace, gets its Packet Too Big.
+    _sc("pmtuhole.example", "enterprise",
+        _dual("@", "2001:db8:1280:1::10", "203.0.113.193"),
+        [("@", "dns.aaaa", "pass"), *_domain_rows()],
+        [*_web("@", reach="pass", http="fail"), ("@", "web.pmtu", "fail")]),
+    _sc("pmtusplit.example", "enterprise",
+        _dual("@", "2001:db8:1280:1::11", "203.0.113.194"),
+        [("@", "dns.aaaa", "pass"), *_domain_rows()],
+        [*_web("@", reach="pass", http="pass"), ("@", "web.pmtu", "fail")]),
+    _sc("pmtusmall.example", "enterprise",
+        _dual("@", "2001:db8:1280:1::12", "203.0.113.195"),
+        [("@", "dns.aaaa", "pass"), *_domain_rows()],
+        [*_web("@", reach="pass", http="pass"), ("@", "web.pmtu", "skip")]),
+    # The same black hole over HTTPS (443 only): the TLS handshake or the response stalls.
+    _sc("pmtutls.example", "enterprise",
+        _dual("@", "2001:db8:1280:1::13", "203.0.113.196"),
+        [("@", "dns.aaaa", "pass"), *_domain_rows()],
+        [*_web("@", reach="pass", http="fail"), ("@", "web.pmtu", "fail")]),
+    _sc("pmtuok.example", "enterprise",
+        _dual("@", "2001:db8:1280:2::10", "203.0.113.209"),
+        [("@", "dns.aaaa", "pass"), *_domain_rows()],
+        [*_web("@", reach="pass", http="pass", parity="pass"), ("@", "web.pmtu", "pass")]),
+    # ---------------------------------------------------------------- web.resources
+    # Pages of lab/resource_pages.py, 20 sub-resources each: all on hosts with IPv6
+    # (pass), 19 (warn), 2 (fail); www declares none (skip). cdn4 and ads4 have no AAAA.
+    _sc("resources.example", "enterprise",
+        [*_dual("@", "2001:db8:80:3e::10", "203.0.113.43"),
+         *_dual("www", "2001:db8:80:3e::11", "203.0.113.44"),
+         *_dual("cdn6", "2001:db8:80:3e::20", "203.0.113.45"),
+         ("cdn4", "A", "203.0.113.46"), ("ads4", "A", "203.0.113.46")],
+        [("@", "dns.aaaa", "pass"), ("www", "dns.aaaa", "pass"), *_domain_rows()],
+        [*_web("@", **_WEB_OK), ("@", "web.resources", "pass"),
+         ("www", "web.resources", "skip")]),
+    _sc("resmost.example", "enterprise",
+        _dual("@", "2001:db8:80:3e::12", "203.0.113.47"),
+        [("@", "dns.aaaa", "pass"), *_domain_rows()],
+        [*_web("@", **_WEB_OK), ("@", "web.resources", "warn")]),
+    _sc("resfew.example", "enterprise",
+        _dual("@", "2001:db8:80:3e::13", "203.0.113.48"),
+        [("@", "dns.aaaa", "pass"), *_domain_rows()],
+        [*_web("@", **_WEB_OK), ("@", "web.resources", "fail")]),
     # ---------------------------------------------------------------- mail scenarios
     # Mail-only domains (no address at the apex). smtpwarn: mx1 greets on IPv6,
     # mx2's port 25 is closed on IPv6 (IPv4 greets).
@@ -335,6 +398,7 @@ OPERATOR_SYSTEMS_EXPECTED: tuple[Row, ...] = (
     # access URL: the web family
     *_op(PORTAL_URL, *((c, "pass") for c in ("web.reachable", "web.http", "web.parity",
                                               "web.links", "web.latency"))),
+    *_op(PORTAL_URL, ("web.resources", "skip")),  # the family; a portal page of text only
     # support host: dns.aaaa, web.reachable, web.http
     *_op("support.operator.example", ("dns.aaaa", "pass"), ("web.reachable", "pass"),
          ("web.http", "pass")),
@@ -382,6 +446,7 @@ IPV4_ONLY_EXPECTED: tuple[Row, ...] = (
     ("good.example", "good.example", "dns.aaaa", "pass"),
     ("good.example", "good.example", "dns.ns_ipv6", "pass"),
     ("good.example", "good.example", "dns.ns_reachable", "error"),
+    ("good.example", "good.example", "dns.delegation", "error"),
     (OPERATOR_NAME, t.RESOLVER6, "resolver.ipv6", "error"),
     (OPERATOR_NAME, t.DEAD_RESOLVER6, "resolver.ipv6", "error"),
 )
@@ -404,8 +469,9 @@ IPV4_ONLY_SERVICES_EXPECTED: tuple[Row, ...] = (
 # Checks that need an IPv6 path of the scanner's own; from the IPv4-only client none
 # of them may say fail, warn or pass.
 IPV6_PATH_CHECKS: tuple[str, ...] = (
-    "dns.ns_reachable", "resolver.ipv6", "mail.smtp", "net.ping", "net.trace",
-    "web.reachable", "web.http", "web.parity", "web.links", "web.latency",
+    "dns.ns_reachable", "dns.delegation", "resolver.ipv6", "mail.smtp", "net.ping", "net.trace",
+    "web.reachable", "web.http", "web.parity", "web.links", "web.latency", "web.resources",
+    "web.pmtu",
 )  # fmt: skip
 
 

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 MAX_BODY = 2_000_000  # bytes read of any body: enough to see that huge.example is huge
@@ -160,7 +161,12 @@ def echo(address: str, hop_limit: int = 64, timeout: float = 1.0) -> dict[str, A
     return {"kind": "timeout", "code": None, "responder": None, "rtt_ms": None}
 
 
-OPS = {"tcp": tcp, "http": http, "smtp": smtp, "echo": echo}
+OPS: dict[str, Callable[..., dict[str, Any]]] = {
+    "tcp": tcp,
+    "http": http,
+    "smtp": smtp,
+    "echo": echo,
+}
 
 
 def batch(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,6 +10,8 @@ never 192.0.2.0/24, which the host itself may use.
       2001:db8:25::/48        mail hosts, one /64 per scenario (lo of the mail namespace)
       2001:db8:bb::/48        backbone: 2001:db8:bb:N::1 hosts (lo of core),
                               2001:db8:bb:ff::N loopback of backbone router bbN
+      2001:db8:1280::/48      path-MTU servers: 2001:db8:1280:1::/64 behind the black
+                              hole (lo of pmtuhole), 2001:db8:1280:2::/64 control (pmtuok)
       2001:db8:ff::/48        point-to-point links, 2001:db8:ff:N::/64 for link N
                               (first namespace ::1, second ::2)
     IPv4
@@ -19,7 +21,8 @@ never 192.0.2.0/24, which the host itself may use.
       198.51.100.192/26       backbone hosts (.193-.195) and router loopbacks (.201-.203)
       203.0.113.0/25          web hosts
       203.0.113.128/26        mail hosts
-      203.0.113.192/26        spare
+      203.0.113.192/27        path-MTU servers: .192/28 behind the black hole, .208/28 control
+      203.0.113.224/27        spare
 
     Links                                   forwarding namespaces: router, bb1, bb2, bb3
       1  router <-> dns
@@ -31,6 +34,9 @@ never 192.0.2.0/24, which the host itself may use.
       7  bb3    <-> core      /
       8  router <-> web
       9  router <-> mail
+     10  router <-> pmtu      MTU 1,280: the path-MTU lab's narrow link (web.pmtu)
+     11  pmtu   <-> pmtuhole  nft on pmtu drops the Packet Too Big sent toward pmtuhole
+     12  pmtu   <-> pmtuok    the control: its Packet Too Big gets through
 
 Web and mail addresses are not listed here: they are the A/AAAA records of the
 zone data (scenarios.py) that fall inside the web and mail prefixes, so every
@@ -71,6 +77,13 @@ LAME6, LAME4 = "2001:db8:53::66", "198.51.100.66"  # lame NSD: REFUSED for lab z
 RESOLVER6, RESOLVER4 = "2001:db8:53::53", "198.51.100.53"  # recursive Unbound
 DNS64_6, DNS64_4 = "2001:db8:53::64", "198.51.100.64"  # Unbound with dns64
 DEAD_RESOLVER6 = "2001:db8:53::54"  # assigned but silent: resolver.ipv6 fail
+# Unbound answering NXDOMAIN for every name, the root and ipv4only.arpa included: a
+# resolver the scanner must not trust (INTERFACE.md, "A resolver that cannot be trusted")
+NXDOMAIN_RESOLVER6, NXDOMAIN_RESOLVER4 = "2001:db8:53::55", "198.51.100.55"
+# The chain NSD (lab/chain.py): the middle zones of dns.delegation's chains.
+# nsmid6 has both families; nsmid4 is IPv4-only.
+NSMID6_6, NSMID6_4 = "2001:db8:53::30", "198.51.100.30"
+NSMID4_4 = "198.51.100.31"
 
 MAIN_NSD_LISTEN: tuple[str, ...] = (
     ROOT6, ROOT4, NS1_6, NS1_4, NS2_6, NS2_4, NS4_4, NS5_4,
@@ -79,6 +92,8 @@ MAIN_NSD_LISTEN: tuple[str, ...] = (
 LAME_NSD_LISTEN: tuple[str, ...] = (LAME6, LAME4)
 RESOLVER_LISTEN: tuple[str, ...] = (RESOLVER6, RESOLVER4)
 DNS64_LISTEN: tuple[str, ...] = (DNS64_6, DNS64_4)
+NXDOMAIN_LISTEN: tuple[str, ...] = (NXDOMAIN_RESOLVER6, NXDOMAIN_RESOLVER4)
+CHAIN_NSD_LISTEN: tuple[str, ...] = (NSMID6_6, NSMID6_4, NSMID4_4)
 # Assigned (so nothing else answers in their place) but every packet to them is
 # dropped by nft: a host that has gone silent, not one that says "go away".
 # The lab's resolvers never query them (do-not-query-address).
@@ -88,6 +103,8 @@ DNS_ADDRESSES: tuple[str, ...] = (
     *LAME_NSD_LISTEN,
     *RESOLVER_LISTEN,
     *DNS64_LISTEN,
+    *NXDOMAIN_LISTEN,
+    *CHAIN_NSD_LISTEN,
     *SILENT,
 )
 
@@ -112,11 +129,23 @@ SILENT_HOP_FOR6 = "2001:db8:bb:3::/64"
 # The scope-safety canary listens in the client namespace on its own loopback:
 # a scanner that dials an AAAA ::1 or an A 127.0.0.1 from a zone lands here.
 CANARY_ADDRESSES: tuple[str, ...] = ("::1", "127.0.0.1")
-CANARY_PORTS: tuple[int, ...] = (80, 443, 25)
+CANARY_PORTS: tuple[int, ...] = (80, 443, 25, 53)
+CANARY_UDP_PORTS: tuple[int, ...] = (53,)  # a resolver entry naming the scanner's own host
+
+# The path-MTU lab (web.pmtu): the pmtu router's link toward the lab router has MTU
+# 1,280, the servers' links 1,500, so a server's full-size packets cannot pass and pmtu
+# answers them with Packet Too Big, which nft on pmtu drops toward pmtuhole only. Two
+# server namespaces: Linux caches a path MTU per destination for the whole namespace, so
+# the control's Packet Too Big would otherwise cure the black hole too.
+PMTU_NET6, PMTU_NET4 = "2001:db8:1280::/48", "203.0.113.192/27"
+PMTU_HOLE_NET6, PMTU_HOLE_NET4 = "2001:db8:1280:1::/64", "203.0.113.192/28"
+PMTU_OK_NET6, PMTU_OK_NET4 = "2001:db8:1280:2::/64", "203.0.113.208/28"
+PMTU_LINK_MTU = 1280
+PMTU_SERVERS: tuple[str, ...] = ("pmtuhole", "pmtuok")
 
 ROLES: tuple[str, ...] = ("router", "dns", "client", "client4", "web", "mail",
-                          *BACKBONE_ROUTERS, "core")  # fmt: skip
-FORWARDING: tuple[str, ...] = ("router", *BACKBONE_ROUTERS)
+                          *BACKBONE_ROUTERS, "core", "pmtu", *PMTU_SERVERS)  # fmt: skip
+FORWARDING: tuple[str, ...] = ("router", *BACKBONE_ROUTERS, "pmtu")
 
 
 @dataclass(frozen=True)
@@ -129,6 +158,7 @@ class Link:
     b: str
     b_if: str
     ipv6: bool = True
+    mtu: int | None = None  # both ends; None: the veth default, 1,500
 
     def _v6(self, end: int) -> str | None:
         return f"2001:db8:ff:{self.number:x}::{end}/64" if self.ipv6 else None
@@ -174,6 +204,9 @@ LINKS: tuple[Link, ...] = (
     Link(7, "bb3", DOWNLINK, "core", UPLINK),
     Link(8, "router", "to-web", "web", UPLINK),
     Link(9, "router", "to-mail", "mail", UPLINK),
+    Link(10, "router", "to-pmtu", "pmtu", UPLINK, mtu=PMTU_LINK_MTU),
+    Link(11, "pmtu", "to-hole", "pmtuhole", UPLINK),
+    Link(12, "pmtu", "to-ok", "pmtuok", UPLINK),
 )
 
 
@@ -206,6 +239,9 @@ _BEHIND: dict[int, tuple[str, ...]] = {
     7: (BACKBONE_NET6, BACKBONE_NET4),
     8: (WEB_NET6, WEB_NET4),
     9: (MAIL_NET6, MAIL_NET4),
+    10: (PMTU_NET6, PMTU_NET4, link(11).net6, link(11).net4, link(12).net6, link(12).net4),
+    11: (PMTU_HOLE_NET6, PMTU_HOLE_NET4),
+    12: (PMTU_OK_NET6, PMTU_OK_NET4),
 }  # fmt: skip
 
 
@@ -230,4 +266,6 @@ UNREACHABLE: dict[str, tuple[str, ...]] = {
     "web": (WEB_NET6, WEB_NET4),
     "mail": (MAIL_NET6, MAIL_NET4),
     "core": (BACKBONE_NET6, BACKBONE_NET4),
+    "pmtuhole": (PMTU_HOLE_NET6, PMTU_HOLE_NET4),
+    "pmtuok": (PMTU_OK_NET6, PMTU_OK_NET4),
 }

@@ -16,6 +16,7 @@ from ipv6scan.lab import websites as w
 from ipv6scan.lab.availability import binary
 from ipv6scan.lab.netns import netns_argv, template
 from ipv6scan.lab.process import ManagedProcess
+from ipv6scan.lab.servers.rawhttp import HEADS as RAW_HEADS
 
 DEFAULT_CERT_NAME = "lab-default.invalid"  # served on 443 to a client that sends no SNI
 WEB_CERT_CN = "ipv6scan lab web"
@@ -181,6 +182,16 @@ def _trickle_endpoints() -> list[str]:
     return out
 
 
+def _rawhttp_endpoints() -> list[str]:
+    """KIND=ENDPOINT of each site served by servers/rawhttp.py."""
+    out: list[str] = []
+    for site in w.SITES:
+        if site.server in RAW_HEADS:
+            out += [f"{site.server}={_sock(a, p)}" for a in site.addresses(6) for p in site.ports6]
+            out += [f"{site.server}={_sock(a, p)}" for a in site.addresses(4) for p in site.ports4]
+    return out
+
+
 def prepare(workdir: Path, ns: str, repo_root: Path) -> list[ManagedProcess]:
     """Write documents, certificates and nginx.conf; return the (not started) servers."""
     base = workdir / "web"
@@ -203,6 +214,12 @@ def prepare(workdir: Path, ns: str, repo_root: Path) -> list[ManagedProcess]:
         ready = base / "trickle.ready"
         argv = [*py, "ipv6scan.lab.servers.trickle", "--ready", str(ready), *trickle]
         servers.append(ManagedProcess("trickle", netns_argv(ns, argv), base / "trickle.log",
+                                      ready=ready, cwd=repo_root))  # fmt: skip
+    raw = _rawhttp_endpoints()
+    if raw:
+        ready = base / "rawhttp.ready"
+        argv = [*py, "ipv6scan.lab.servers.rawhttp", "--ready", str(ready), *raw]
+        servers.append(ManagedProcess("rawhttp", netns_argv(ns, argv), base / "rawhttp.log",
                                       ready=ready, cwd=repo_root))  # fmt: skip
     maps = relay_maps()
     if maps:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ipv6scan.lab import resource_pages as rp
 from ipv6scan.lab import scenarios as sc
 from ipv6scan.lab import topology as t
 
@@ -91,7 +92,7 @@ class Site:
     status6: int | None = None  # IPv6 answers this status, whatever the path
     huge: bool = False  # index.html is HUGE_SIZE bytes (a sparse file)
     delay6: float = 0.0  # IPv6 reaches nginx through the delaying relay
-    server: str = "nginx"  # or "trickle": the Python trickle server, port 80 only
+    server: str = "nginx"  # or "trickle" (port 80 only), or a kind of servers/rawhttp.py
 
     def addresses(self, version: int) -> list[str]:
         found = [a for name in self.names for a in sc.addresses(name)]
@@ -129,6 +130,17 @@ SITES: tuple[Site, ...] = (
     Site("trickle", ("trickle.example",), server="trickle", ports6=(80,), ports4=(80,)),
     Site("huge", ("huge.example",), huge=True),
     Site("slow6", ("slow6.example",), plain_pages("Slow over IPv6"), delay6=RELAY_DELAY),
+    # Served by servers/rawhttp.py (port 80, both families): an ordinary page behind a
+    # hostile head, a Server byte that is not UTF-8 or a charset that names no page codec.
+    Site("badbyte", ("badbyte.example",), server="badbyte", ports6=(80,), ports4=(80,)),
+    Site("idnacharset", ("idnacharset.example",), server="idnacharset", ports6=(80,), ports4=(80,)),
+    # web.resources (resource_pages.py): pages whose sub-resources have IPv6, or not
+    Site("resall", ("resources.example",), rp.ALL_PAGES),
+    Site("resnone", ("www.resources.example",), rp.NONE_PAGES),
+    Site("resmost", ("resmost.example",), rp.MOST_PAGES),
+    Site("resfew", ("resfew.example",), rp.FEW_PAGES),
+    Site("rescdn6", (rp.CDN6,), rp.CDN_FILES),
+    Site("rescdn4", rp.HOSTS_WITHOUT_IPV6, rp.CDN_FILES),  # no AAAA: served on IPv4 only
 )
 
 

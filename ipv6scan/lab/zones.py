@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from ipv6scan.lab import chain
 from ipv6scan.lab import scenarios as sc
 
 TTL = 300
@@ -62,6 +63,8 @@ def tld_zone() -> str:
     lines = _ns(sc.TLD, sc.DEFAULT_NS) + _ns(sc.NS_ZONE, sc.DEFAULT_NS)
     for s in sc.SCENARIOS:
         lines += _ns(s.zone, s.ns)
+    for zone, hosts in chain.MIDDLE_ZONES.items():  # dns.delegation's middle zones
+        lines += _ns(zone, hosts)
     # Glue for every name server: they all live in the delegated dns.example.
     lines += _address_records(sc.NAMESERVERS)
     return _soa(sc.TLD) + "\n".join(lines) + "\n"
@@ -78,6 +81,28 @@ def scenario_zone(s: sc.Scenario) -> str:
     return _soa(s.zone) + "\n".join(lines) + "\n"
 
 
+def chain_middle_zones() -> dict[str, str]:
+    """The chain NSD's zones: each middle zone, delegating its leaf (no glue: the leaf's
+    servers live in dns.example)."""
+    zones: dict[str, str] = {}
+    for zone, hosts in chain.MIDDLE_ZONES.items():
+        lines = _ns(zone, hosts)
+        for leaf, (middle, leaf_hosts) in chain.LEAF_ZONES.items():
+            if middle == zone:
+                lines += _ns(leaf, leaf_hosts)
+        zones[zone] = _soa(zone) + "\n".join(lines) + "\n"
+    return zones
+
+
+def chain_leaf_zone(leaf: str) -> str:
+    hosts = chain.LEAF_ZONES[leaf][1]
+    lines = _ns(leaf, hosts)
+    for name in chain.BENCH_DOMAINS:
+        if name.endswith("." + leaf):
+            lines += _ns(name, hosts)
+    return _soa(leaf) + "\n".join(lines) + "\n"
+
+
 def lame_dummy_zone() -> str:
     lines = [
         *_ns(sc.LAME_DUMMY_ZONE, ["nslame.dns.example"]),
@@ -90,6 +115,7 @@ def main_zones() -> dict[str, str]:
     """zone name ("." or without trailing dot) -> zone file text, for the main NSD."""
     zones = {".": root_zone(), sc.TLD: tld_zone(), sc.NS_ZONE: ns_zone()}
     zones.update({s.zone: scenario_zone(s) for s in sc.SCENARIOS if s.served})
+    zones.update({leaf: chain_leaf_zone(leaf) for leaf in chain.LEAF_ZONES})
     return zones
 
 

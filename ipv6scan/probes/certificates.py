@@ -17,6 +17,7 @@ import ssl
 from cryptography import x509
 
 from ipv6scan.observations_web import Certificate
+from ipv6scan.safetext import safe_text
 
 MAX_SAN = 20  # names kept in evidence; a CDN certificate may carry hundreds
 
@@ -35,14 +36,16 @@ def describe(der: bytes) -> Certificate:
             pass
         return Certificate(
             sha256=digest,
-            subject=cert.subject.rfc4514_string()[:300],
-            issuer=cert.issuer.rfc4514_string()[:300],
+            subject=safe_text(cert.subject.rfc4514_string(), 300),
+            issuer=safe_text(cert.issuer.rfc4514_string(), 300),
             not_before=cert.not_valid_before_utc.isoformat(),
             not_after=cert.not_valid_after_utc.isoformat(),
-            san=tuple(s[:255] for s in san[:MAX_SAN]),
+            san=tuple(safe_text(s, 255) for s in san[:MAX_SAN]),
         )
     except (ValueError, TypeError) as exc:  # malformed DER or an extension cryptography refuses
-        return Certificate(sha256=digest, parse_error=f"{type(exc).__name__}: {exc}"[:300])
+        return Certificate(
+            sha256=digest, parse_error=safe_text(f"{type(exc).__name__}: {exc}", 300)
+        )
 
 
 @functools.cache
@@ -60,10 +63,10 @@ async def verify(host: str, address: str, port: int, timeout: float) -> tuple[bo
                 address, port, ssl=_verifying_context(), server_hostname=host
             )
     except ssl.SSLCertVerificationError as exc:
-        return False, str(exc.verify_message or exc.reason or exc)[:300]
+        return False, safe_text(str(exc.verify_message or exc.reason or exc), 300)
     except TimeoutError:
         return None, f"verification handshake: no answer within {timeout:g} s"
     except (OSError, ssl.SSLError) as exc:
-        return None, f"verification handshake: {type(exc).__name__}: {exc}"[:300]
+        return None, safe_text(f"verification handshake: {type(exc).__name__}: {exc}", 300)
     writer.transport.abort()  # no close_notify exchange: the answer is in
     return True, ""

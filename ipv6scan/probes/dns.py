@@ -111,15 +111,23 @@ async def reply_from(
     """Await a dnspython exchange and turn its answer, or the way it failed, into a DnsReply:
     the one mapping of exceptions to outcomes, shared by every transport that uses dnspython."""
 
-    def reply(rcode: str, error: str | None = None, **kw: object) -> DnsReply:
+    def reply(
+        rcode: str,
+        error: str | None = None,
+        answers: tuple[RR, ...] = (),
+        authoritative: bool = False,
+        truncated_then_tcp: bool = False,
+    ) -> DnsReply:
         return DnsReply(
             qname=qname,
             rdtype=rdtype,
             server=str(server),
             rcode=rcode,
+            answers=answers,
+            authoritative=authoritative,
+            truncated_then_tcp=truncated_then_tcp,
             elapsed_ms=(time.monotonic() - started) * 1000,
             error=error,
-            **kw,
         )
 
     try:

@@ -4,6 +4,8 @@ questions to name servers and resolvers. I/O only; no judgement here."""
 from __future__ import annotations
 
 import asyncio
+from functools import partial
+from typing import Final
 
 from ipv6scan.context import ScanContext
 from ipv6scan.model import Subject
@@ -16,8 +18,10 @@ from ipv6scan.observations import (
     NsReachability,
     ResolverAnswer,
 )
-from ipv6scan.probes.dns import NO_PATH, DnsServer
+from ipv6scan.probes.dns import NET_ERROR, NO_PATH, REFUSED_PORT, TIMEOUT, DnsServer
+from ipv6scan.probes.dns_records import DnsReply
 from ipv6scan.probes.resolution import Lookup
+from ipv6scan.probes.tries import Tried, run_tries
 
 MAX_NS_HOSTS = 13  # more NS names than the root has is not a real delegation
 MAX_MX_HOSTS = 20
@@ -63,15 +67,60 @@ async def observe_name_servers(ctx: ScanContext, subject: Subject) -> NameServer
     return await find_name_servers(ctx, subject.name)
 
 
-async def _ask_soa(ctx: ScanContext, ns: str, address: str, zone: str) -> NsAnswer:
-    async with ctx.limits.slot(address):
-        reply = await ctx.transport.query(
-            DnsServer(address), zone, "SOA", recursion=False, timeout=ctx.timeout
+# A direct question that got no answer, an ICMP port unreachable (a refusal) or a network
+# error (a reset over TCP) is asked again (probes/tries.py); any DNS answer, REFUSED and
+# SERVFAIL included, is the server's word and final.
+RETRYABLE: Final = frozenset({TIMEOUT, REFUSED_PORT, NET_ERROR})
+
+
+def unanswered(reply: DnsReply) -> bool:
+    return reply.rcode in RETRYABLE
+
+
+async def _ask_once(
+    ctx: ScanContext, server: DnsServer, qname: str, rdtype: str, recursion: bool
+) -> DnsReply:
+    async with ctx.limits.slot(server.address):  # per try: no slot is held during a backoff
+        return await ctx.transport.query(
+            server, qname, rdtype, recursion=recursion, timeout=ctx.timeout
         )
+
+
+async def ask_tried(
+    ctx: ScanContext, server: DnsServer, qname: str, rdtype: str, recursion: bool
+) -> Tried[DnsReply]:
+    """One direct question to a server, tried up to --attempts times while unanswered."""
+    one_try = partial(_ask_once, ctx, server, qname, rdtype, recursion)
+    return await run_tries(one_try, unanswered, ctx.options.attempts)
+
+
+async def _ask_soa(ctx: ScanContext, ns: str, address: str, zone: str) -> NsAnswer:
+    tried = await ask_tried(ctx, DnsServer(address), zone, "SOA", False)
+    reply = tried.outcome
     has_soa = any(rr.rdtype == "SOA" and rr.name == zone for rr in reply.answers)
     return NsAnswer(
-        ns, address, reply.rcode, reply.authoritative, has_soa, reply.error, reply.elapsed_ms
+        ns,
+        address,
+        reply.rcode,
+        reply.authoritative,
+        has_soa,
+        reply.error,
+        reply.elapsed_ms,
+        tried.attempts,
+        tried.failed_attempts,
     )
+
+
+SOA_KEY: Final = "dns.soa"
+
+
+async def soa_answer(ctx: ScanContext, ns: str, address: str, zone: str) -> NsAnswer:
+    """One NS address's SOA answer for a zone, asked once per scan: dns.ns_reachable and
+    dns.delegation (probes/delegation.py) ask a domain's own servers the same question."""
+    answer: NsAnswer = await ctx.memo.get(
+        (SOA_KEY, zone, ns, address), partial(_ask_soa, ctx, ns, address, zone)
+    )
+    return answer
 
 
 async def observe_ns_reachability(ctx: ScanContext, subject: Subject) -> NsReachability:
@@ -79,7 +128,7 @@ async def observe_ns_reachability(ctx: ScanContext, subject: Subject) -> NsReach
     if servers.zone is None or not ctx.connectivity.ipv6:
         return NsReachability(servers, ctx.connectivity.ipv6)
     zone = servers.zone
-    jobs = [_ask_soa(ctx, ns, addr, zone) for ns, found in servers.hosts for addr in found.global_]
+    jobs = [soa_answer(ctx, ns, a, zone) for ns, found in servers.hosts for a in found.global_]
     return NsReachability(servers, True, tuple(await asyncio.gather(*jobs)))
 
 
@@ -111,14 +160,16 @@ async def _resolver_probe_name(ctx: ScanContext, subject: Subject) -> str:
 async def observe_resolver(ctx: ScanContext, subject: Subject) -> ResolverAnswer:
     address, port = subject.name, subject.port or 53
     family = 6 if ":" in address else 4
+    out_of_scope = ctx.policy.not_probed(address)
+    if out_of_scope is not None:  # the scanner's own loopback, a link-local, ...: no packet
+        return ResolverAnswer(address, port, family, "", ctx.connectivity.ipv6,
+                              not_probed=out_of_scope)  # fmt: skip
     qname = await _resolver_probe_name(ctx, subject)
     base = ResolverAnswer(address, port, family, qname, ctx.connectivity.ipv6)
     if family != 6 or not ctx.connectivity.ipv6:
         return base
-    async with ctx.limits.slot(address):
-        reply = await ctx.transport.query(
-            DnsServer(address, port), qname, "AAAA", recursion=True, timeout=ctx.timeout
-        )
+    tried = await ask_tried(ctx, DnsServer(address, port), qname, "AAAA", True)
+    reply = tried.outcome
     if reply.rcode == NO_PATH:
         base = ResolverAnswer(address, port, family, qname, False)
     answers = tuple(rr.data for rr in reply.answers if rr.rdtype == "AAAA")
@@ -132,4 +183,7 @@ async def observe_resolver(ctx: ScanContext, subject: Subject) -> ResolverAnswer
         answers,
         reply.error,
         reply.elapsed_ms,
+        qname_unverified=ctx.resolver.unusable,
+        attempts=tried.attempts,
+        failed_attempts=tried.failed_attempts,
     )

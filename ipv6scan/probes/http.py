@@ -34,13 +34,19 @@ from ipv6scan.observations_web import (
     Fetch,
 )
 from ipv6scan.probes import certificates
+from ipv6scan.probes.charsets import decode_body
 from ipv6scan.probes.dns import NO_PATH_ERRNOS
 from ipv6scan.probes.html_links import extract_links
+from ipv6scan.probes.html_resources import extract_css, extract_resources
 from ipv6scan.probes.tcp import refusal
+from ipv6scan.probes.tries import run_tries
 from ipv6scan.probes.url_parts import split_url
+from ipv6scan.safetext import safe_text
 
 PAGE = "page"  # the whole body (up to the limit): fingerprint and links kept
 STATUS = "status"  # only the status matters: a short read, nothing kept
+STYLE = "style"  # a style sheet: its url(...) and @import targets kept (web.resources)
+STYLE_BODY_LIMIT = 262_144
 STATUS_BODY_LIMIT = 16_384
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 HEADER_MAX = 300  # characters of a header value kept in evidence
@@ -94,13 +100,14 @@ class _CertificateCapture(aiohttp.Fingerprint):
 
 
 def _header(response: aiohttp.ClientResponse, name: str) -> str | None:
+    # the server's bytes: aiohttp keeps one that is not UTF-8 as a lone surrogate
     value = response.headers.get(name)
-    return value[:HEADER_MAX] if value is not None else None
+    return safe_text(value, HEADER_MAX) if value is not None else None
 
 
 def _failure(exc: BaseException) -> tuple[str, str]:
     """How a request that got no response ended: (outcome, error)."""
-    text = f"{type(exc).__name__}: {exc}"[:HEADER_MAX]
+    text = safe_text(f"{type(exc).__name__}: {exc}", HEADER_MAX)
     if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
         return TIMEOUT, "no answer in time"
     if isinstance(exc, aiohttp.ClientSSLError):
@@ -108,7 +115,7 @@ def _failure(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ClientOSError):
         err = getattr(exc, "os_error", exc)
         if getattr(err, "errno", None) in NO_PATH_ERRNOS:
-            return NO_PATH, f"no route: {err}"[:HEADER_MAX]
+            return NO_PATH, safe_text(f"no route: {err}", HEADER_MAX)
         if isinstance(err, ConnectionRefusedError):
             return REFUSED, "connection refused"
         if isinstance(err, ConnectionResetError):
@@ -142,20 +149,27 @@ async def _read_body(
     except TimeoutError:
         error: str | None = "the body did not finish in time"
     except (aiohttp.ClientError, OSError) as exc:
-        error = f"{type(exc).__name__}: {exc}"[:HEADER_MAX]
+        error = safe_text(f"{type(exc).__name__}: {exc}", HEADER_MAX)
     else:
         error = None
     body = b"".join(chunks)
     return body[:limit], size > limit, error
 
 
-def _summarise(body: bytes, charset: str | None, url: str) -> tuple[bytes, tuple[str, ...], bool]:
-    try:
-        text = body.decode(charset or "utf-8", "replace")
-    except LookupError:  # a charset Python does not know
-        text = body.decode("utf-8", "replace")
+Resources = tuple[tuple[str, str], ...]  # (kind, URL): html_resources
+
+
+def _summarise(
+    body: bytes, charset: str | None, url: str, resources_wanted: bool
+) -> tuple[bytes, tuple[str, ...], bool, Resources, bool]:
+    text = decode_body(body, charset)
     links, more = extract_links(text, url)
-    return page_fingerprint(text), links, more
+    resources, resources_more = extract_resources(text, url) if resources_wanted else ((), False)
+    return page_fingerprint(text), links, more, resources, resources_more
+
+
+def _summarise_style(body: bytes, charset: str | None, url: str) -> tuple[Resources, bool]:
+    return extract_css(decode_body(body, charset), url)
 
 
 async def fetch_pinned(
@@ -166,9 +180,13 @@ async def fetch_pinned(
     body_limit: int,
     summarise: bool = True,
     keep_links: int = 50,
+    style: bool = False,
+    keep_resources: int = 50,
 ) -> Fetch:
     """GET `url` from exactly `address` (no redirect followed, nothing verified).
-    With `summarise`, the body's fingerprint and its first `keep_links` links are kept."""
+    With `summarise`, the body's fingerprint, its first `keep_links` links and its first
+    `keep_resources` sub-resources are kept; with `style`, the body is a style sheet and
+    its url(...) and @import targets are kept as resources."""
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
     deadline = loop.time() + timeout
@@ -207,11 +225,17 @@ async def fetch_pinned(
                 body, truncated, body_error = b"", False, None
         finally:
             response.close()  # never drain the rest: it may be endless
-        fingerprint, links, more = b"", (), False
+        links: tuple[str, ...] = ()
+        resources: Resources = ()
+        fingerprint, more, resources_more = b"", False, False
         if summarise and body:
             # parsing a large page is CPU work: keep it off the event loop's thread
-            fingerprint, links, more = await asyncio.to_thread(
-                _summarise, body, response.charset, url
+            fingerprint, links, more, resources, resources_more = await asyncio.to_thread(
+                _summarise, body, response.charset, url, keep_resources > 0
+            )
+        elif style and body and response.status < 400:
+            resources, resources_more = await asyncio.to_thread(
+                _summarise_style, body, response.charset, url
             )
         return Fetch(
             url,
@@ -230,6 +254,9 @@ async def fetch_pinned(
             links=links[:keep_links],
             links_total=len(links),
             links_more=more,
+            resources=resources[:keep_resources],
+            resources_total=len(resources),
+            resources_more=resources_more,
             certificate=certificates.describe(capture.der) if capture and capture.der else None,
         )
     finally:
@@ -240,25 +267,39 @@ async def fetch_pinned(
             pass  # the connection is dropped either way
 
 
+def _retryable(got: Fetch) -> bool:
+    """A connection-level failure (no answer, a refusal, a reset) is tried again; any
+    HTTP response, or a TLS or protocol error, is the server's answer."""
+    return got.outcome in (TIMEOUT, REFUSED, RESET)
+
+
 async def _fetch_new(ctx: ScanContext, url: str, address: str, purpose: str) -> Fetch:
     _, host, port, _ = split_url(url)
     refused = refusal(ctx, address, port)
     if refused is not None:
         return Fetch(url, address, refused.outcome, error=refused.error)
-    limit = (
-        ctx.options.body_limit
-        if purpose == PAGE
-        else min(ctx.options.body_limit, STATUS_BODY_LIMIT)
+    limit = min(
+        ctx.options.body_limit,
+        {PAGE: ctx.options.body_limit, STYLE: STYLE_BODY_LIMIT}.get(purpose, STATUS_BODY_LIMIT),
     )
-    async with ctx.limits.slot(address):
-        got = await fetch_pinned(
-            url,
-            address,
-            timeout=ctx.timeout,
-            body_limit=limit,
-            summarise=purpose == PAGE,
-            keep_links=ctx.options.links_cap,
-        )
+
+    async def one_try() -> Fetch:
+        async with ctx.limits.slot(address):  # per try: no slot is held during a backoff
+            return await fetch_pinned(
+                url,
+                address,
+                timeout=ctx.timeout,
+                body_limit=limit,
+                summarise=purpose == PAGE,
+                keep_links=ctx.options.links_cap,
+                style=purpose == STYLE,
+                keep_resources=ctx.options.resources_cap,
+            )
+
+    tried = await run_tries(one_try, _retryable, ctx.options.attempts)
+    got = tried.outcome
+    if tried.attempts > 1:
+        got = replace(got, attempts=tried.attempts, failed_attempts=tried.failed_attempts)
     if got.certificate is None or purpose != PAGE:
         return got
     verifies, why = await ctx.memo.get(

@@ -11,6 +11,7 @@ import asyncio
 import statistics
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.context import ScanContext
@@ -30,6 +31,7 @@ from ipv6scan.observations_net import (
 )
 from ipv6scan.probes.dns_observe import addresses
 from ipv6scan.probes.icmp_socket import IcmpProber, RawSocketDenied
+from ipv6scan.probes.tries import Tried, run_tries
 
 MAX_NET_ADDRESSES = 8  # of one host's AAAA set: enough for any real host, bounded for odd ones
 TRACE_PROBES_PER_HOP = 3
@@ -139,6 +141,24 @@ def ping_result(address: str, outcomes: Sequence[EchoOutcome]) -> PingResult:
     )
 
 
+def unanswered(outcomes: Sequence[EchoOutcome]) -> bool:
+    """No echo of the series was answered (silence, or unreachable from a router), and our
+    side sent it: the series is sent again after a backoff (probes/tries.py). What
+    ping_result() then reads as received == 0 without a scanner_error."""
+    for outcome in outcomes:
+        if (outcome.kind == REPLY and outcome.rtt_ms is not None) or outcome.kind in SCANNER_SIDE:
+            return False
+    return True
+
+
+def tried_result(address: str, tried: Tried[tuple[EchoOutcome, ...]]) -> PingResult:
+    """ping_result() of the series that decided, with the series' tries."""
+    result = ping_result(address, tried.outcome)
+    if tried.attempts == 1:
+        return result
+    return replace(result, attempts=tried.attempts, failed_attempts=tried.failed_attempts)
+
+
 def _describe(outcome: EchoOutcome) -> str:
     if outcome.kind == UNREACHABLE:
         word = UNREACHABLE_CODES.get(outcome.code or 0, f"code {outcome.code}")
@@ -172,8 +192,12 @@ def start_ping(
 
 
 async def _ping_one(ctx: ScanContext, prober: IcmpProber, address: str) -> PingResult:
-    outcomes = await start_ping(ctx, prober, address)
-    return ping_result(str(address), outcomes)
+    # each series is one try: an address with no echo answered gets its series again
+    # (the bulk path, bulk/ping_only.py, drives the same TryRun with unanswered())
+    tried = await run_tries(
+        lambda: start_ping(ctx, prober, address), unanswered, ctx.options.attempts
+    )
+    return tried_result(str(address), tried)
 
 
 async def observe_ping(ctx: ScanContext, subject: Subject) -> PingObservation:
@@ -238,7 +262,7 @@ def summarize_hop(ttl: int, outcomes: Sequence[EchoOutcome]) -> TraceHop:
     answered = [o for o in outcomes if o.responder is not None]
     if not answered:
         return TraceHop(ttl, None, None, 0, len(outcomes))
-    by_count = Counter(o.responder for o in answered)
+    by_count = Counter(o.responder for o in answered if o.responder is not None)
     address = by_count.most_common(1)[0][0]
     rtts = [o.rtt_ms for o in answered if o.responder == address and o.rtt_ms is not None]
     codes = [o.code for o in answered if o.kind == UNREACHABLE]
@@ -260,7 +284,10 @@ async def observe_trace(ctx: ScanContext, subject: Subject) -> TraceObservation:
     prober = await prober_for(ctx)
     if isinstance(prober, RawSocketDenied):
         return TraceObservation(target, True, str(prober))
-    # one path per subject: the first global AAAA
+    # one path per subject: the first global AAAA. Not tried again (probes/tries.py) when
+    # it does not reach: a trace is up to 30 hops of probes, each hop already asked
+    # TRACE_PROBES_PER_HOP times, so a second trace would double the check's cost for
+    # what net.ping's tried series already says (whether the address answers at all)
     destination = _guard(ctx, target.addresses[0])
     async with ctx.limits.slot(destination):
         result = await trace(

@@ -17,6 +17,8 @@ from ipv6scan.probes.dns import NO_PATH, TIMEOUT, DnsReply, DnsServer, DnsTransp
 MAX_CNAME_HOPS = 10
 # Resolver answers after which asking the next resolver is pointless.
 FINAL_RCODES = frozenset({"NOERROR", "NXDOMAIN"})
+# The outcome of every look-up when the preflight found no usable resolver (preflight.py).
+NO_RESOLVER = "NO_RESOLVER"
 
 
 @dataclass(frozen=True, init=False)
@@ -115,7 +117,10 @@ class Resolver:
         limit: asyncio.Semaphore | None = None,
         cache_size: int = 200_000,
         attempts: int = 2,
+        unusable: str | None = None,
     ) -> None:
+        """`unusable`: why no resolver may be asked (the preflight's finding, naming each
+        and what it answered); then every look-up fails at once with it, sending nothing."""
         if not servers:
             raise ValueError("no recursive resolver configured")
         self.transport = transport
@@ -123,6 +128,7 @@ class Resolver:
         self.timeout = timeout
         self.limit = limit or asyncio.Semaphore(1_000_000)
         self.attempts = attempts
+        self.unusable = unusable
         self._cache = _Cache(cache_size)
         self.queries_sent = 0
 
@@ -153,6 +159,8 @@ class Resolver:
 
     async def ask(self, qname: str, rdtype: str) -> DnsReply:
         """One recursive question, trying each resolver in turn until one gives a final answer."""
+        if self.unusable is not None:
+            return DnsReply(qname, rdtype, "", NO_RESOLVER, error=self.unusable)
         plan = AskPlan(self.servers, self.attempts)
         server = plan.servers[0]
         while True:

@@ -38,6 +38,7 @@ async def _addresses(ctx: ScanContext, host: str, rdtype: str) -> Addresses:
 
 
 async def _site(ctx: ScanContext, subject: Subject) -> Site:
+    ports: tuple[int, ...]
     if subject.kind == "url":
         scheme, host, port, path = split_url(subject.name)
         ports, url_scheme = (port,), scheme

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import time
 import unicodedata
+from dataclasses import replace
 
 from ipv6scan.context import ScanContext
 from ipv6scan.model import Subject
@@ -35,6 +36,7 @@ from ipv6scan.observations_net import (
 )
 from ipv6scan.probes.dns import NO_PATH_ERRNOS
 from ipv6scan.probes.dns_observe import observe_mail_exchangers
+from ipv6scan.probes.tries import run_tries
 
 SMTP_PORT = 25
 MAX_GREETING_BYTES = 4096
@@ -153,12 +155,27 @@ async def _quit(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, wait
             await reader.read(512)  # the 221, or the close
 
 
+# no answer, a refusal, a reset or a close before the greeting: worth another try
+RETRYABLE = frozenset({TIMEOUT, REFUSED, RESET, CLOSED})
+
+
+def retryable(attempt: SmtpAttempt) -> bool:
+    return attempt.outcome in RETRYABLE
+
+
 async def _greet_one(ctx: ScanContext, mx: str, address: str) -> SmtpAttempt:
     # checked again right before connecting, so no future path can reach a non-global address
     if not ctx.policy.is_global(address):
         raise ValueError(f"{address} is not a global address; refusing to connect")
-    async with ctx.limits.slot(address):
-        return await greet(address, SMTP_PORT, timeout=ctx.timeout, mx=mx)
+
+    async def one_try() -> SmtpAttempt:
+        async with ctx.limits.slot(address):  # per try: no slot is held during a backoff
+            return await greet(address, SMTP_PORT, timeout=ctx.timeout, mx=mx)
+
+    got = await run_tries(one_try, retryable, ctx.options.attempts)
+    if got.attempts == 1:
+        return got.outcome
+    return replace(got.outcome, attempts=got.attempts, failed_attempts=got.failed_attempts)
 
 
 async def observe_smtp(ctx: ScanContext, subject: Subject) -> SmtpObservation:

@@ -2,7 +2,8 @@
 
 `connect` is the scan's entry point: scope-checked, bounded by the per-destination
 limits, once per scan per (address, port) so that web.reachable, web.http and
-web.latency share one probe. `connect_once` is the bare probe, used for latency
+web.latency share one probe, tried again on no answer, a refusal or a reset
+(probes/tries.py). `connect_once` is the bare probe, used for latency
 samples and by tests against loopback servers.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 from ipv6scan.context import ScanContext
 from ipv6scan.observations_web import (
@@ -24,6 +26,7 @@ from ipv6scan.observations_web import (
     family_of,
 )
 from ipv6scan.probes.dns import NO_PATH_ERRNOS
+from ipv6scan.probes.tries import run_tries
 
 
 async def connect_once(address: str, port: int, timeout: float) -> TcpProbe:
@@ -50,9 +53,9 @@ async def connect_once(address: str, port: int, timeout: float) -> TcpProbe:
 
 def refusal(ctx: ScanContext, address: str, port: int) -> TcpProbe | None:
     """A probe result without connecting, when `address` must not or cannot be probed."""
-    klass = ctx.policy.classify(address)
-    if not klass.is_global:
-        return TcpProbe(address, port, NOT_PROBED, error=f"not probed: {klass.category}")
+    out_of_scope = ctx.policy.not_probed(address)
+    if out_of_scope is not None:
+        return TcpProbe(address, port, NOT_PROBED, error=out_of_scope)
     has_path = ctx.connectivity.ipv6 if family_of(address) == 6 else ctx.connectivity.ipv4
     if not has_path:
         return TcpProbe(address, port, NO_PATH, error="the scanner has no path of this family")
@@ -68,6 +71,21 @@ async def sample(ctx: ScanContext, address: str, port: int) -> TcpProbe:
         return await connect_once(address, port, ctx.timeout)
 
 
+RETRYABLE = frozenset({TIMEOUT, REFUSED, RESET})  # no answer, a refusal, a reset
+
+
+def retryable(probe: TcpProbe) -> bool:
+    return probe.outcome in RETRYABLE
+
+
+async def tried(ctx: ScanContext, address: str, port: int) -> TcpProbe:
+    """Up to --attempts connects (probes/tries.py), each in its own slot."""
+    got = await run_tries(lambda: sample(ctx, address, port), retryable, ctx.options.attempts)
+    if got.attempts == 1:
+        return got.outcome
+    return replace(got.outcome, attempts=got.attempts, failed_attempts=got.failed_attempts)
+
+
 async def connect(ctx: ScanContext, address: str, port: int) -> TcpProbe:
-    """The scan's one connect to (address, port)."""
-    return await ctx.memo.get(("tcp", address, port), lambda: sample(ctx, address, port))
+    """The scan's one (tried) connect to (address, port)."""
+    return await ctx.memo.get(("tcp", address, port), lambda: tried(ctx, address, port))

@@ -147,6 +147,8 @@ class _Samples:
         if not ctx.policy.is_global(self.address):
             self.failures += 1  # never reached: the address came from a probed, global set
             return
+        # one try only: a sample measures time, and a retried one would time the retry;
+        # a sample that gets no answer counts as a failure instead
         async with ctx.limits.slot(self.address):
             got = await latency.sample(self.address, url, ctx.timeout)
         if got.tcp_ms is not None:
@@ -187,6 +189,7 @@ async def observe_latency(ctx: ScanContext, subject: Subject) -> LatencyObservat
     first6, first4 = await asyncio.gather(
         follow(ctx, 6, url, address=v6.address), follow(ctx, 4, url, address=v4.address)
     )
+    base = replace(base, first=(first6, first4))
     if first6.hops[0].responded and first4.hops[0].responded:
         # within the engine's deadline even when the last round of samples runs to timeouts
         deadline = time.monotonic() + ctx.timeout * 3

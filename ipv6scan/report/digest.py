@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ipv6scan.model import CheckResult
+from ipv6scan.report.fixes import fix_key
 
 # Worse statuses matter more to a reader: they are kept first when a budget runs out.
 PRIORITY: dict[str, int] = {"fail": 4, "warn": 3, "error": 2, "pass": 1, "skip": 0}
@@ -40,6 +41,7 @@ class Row:
     check: str
     status: str
     detail: str
+    fix: str | None = None  # report.fixes' key, for a fail or warn
 
 
 @dataclass(frozen=True)
@@ -103,21 +105,32 @@ class Digest:
         return cls(drill={name: Kept(cap) for name in wanted})
 
     def add(self, r: CheckResult) -> None:
-        status = str(r.status)
-        self.total[status] += 1
-        self.by_check.setdefault(r.check, Counter())[status] += 1
-        self.by_sector.setdefault(r.sector, {}).setdefault(r.check, Counter())[status] += 1
-        self.by_tier.setdefault(r.tier, {}).setdefault(r.check, Counter())[status] += 1
-        row = Row(r.target, r.sector, r.tier, r.subject, r.check, status, _clip(r.detail))
+        row = self.count(r)
         kept = self.drill.get(r.target)
         if kept is not None:
             kept.offer(row, r.evidence, r.duration_ms)
+
+    def count(self, r: CheckResult) -> Row:
+        """add() but the drill-downs, which the finish stage fills apart (offer)."""
+        status = str(r.status)
+        self.total[status] += 1
+        _counter(self.by_check, r.check)[status] += 1
+        _counter(_table(self.by_sector, r.sector), r.check)[status] += 1
+        _counter(_table(self.by_tier, r.tier), r.check)[status] += 1
+        row = _row(r, status)
         if len(self.first_rows) <= self.table_limit:
             self.first_rows.append(row)  # one past the limit tells that the run is large
         if status in ("fail", "warn", "error"):
             bucket = self.findings.setdefault(status, [])
             if len(bucket) < self.table_limit:
                 bucket.append(row)
+        return row
+
+    def offer(self, r: CheckResult) -> None:
+        """The drill-down part of add(): a drilled target's result, in file order."""
+        kept = self.drill.get(r.target)
+        if kept is not None:
+            kept.offer(_row(r, str(r.status)), r.evidence, r.duration_ms)
 
     @property
     def results(self) -> int:
@@ -155,6 +168,26 @@ def evidence_text(evidence: Mapping[str, Any]) -> str:
     if len(text) > EVIDENCE_CHARS:
         text = text[:EVIDENCE_CHARS] + "\n…"
     return text
+
+
+def _counter(counters: dict[str, Counter[str]], key: str) -> Counter[str]:
+    """counters.setdefault(key, Counter()) without a Counter made a call."""
+    found = counters.get(key)
+    if found is None:
+        found = counters[key] = Counter()
+    return found
+
+
+def _table(tables: dict[str, dict[str, Counter[str]]], key: str) -> dict[str, Counter[str]]:
+    found = tables.get(key)
+    if found is None:
+        found = tables[key] = {}
+    return found
+
+
+def _row(r: CheckResult, status: str) -> Row:
+    fix = fix_key(r.check, status, r.evidence)
+    return Row(r.target, r.sector, r.tier, r.subject, r.check, status, _clip(r.detail), fix)
 
 
 def _clip(text: str) -> str:

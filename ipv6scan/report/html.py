@@ -21,7 +21,9 @@ from markupsafe import Markup
 
 from ipv6scan.model import CheckResult
 from ipv6scan.report import i18n, view
+from ipv6scan.report.digest import Digest
 from ipv6scan.report.labels import STATUSES
+from ipv6scan.report.targets import Census
 
 LANGS: tuple[str, ...] = tuple(i18n.LOCALES)
 TEMPLATES = Path(__file__).with_name("templates")
@@ -74,7 +76,21 @@ def _env(lang: str) -> jinja2.Environment:
 def render_html(results: Iterable[CheckResult], summary: Mapping[str, Any], lang: str) -> str:
     lang = lang if lang in LANGS else "en"
     gettext = _newstyle(i18n.translations(lang))
-    report = view.build(results, summary, lang, gettext, now=dt.datetime.now(dt.UTC))
+    return _render(view.build(results, summary, lang, gettext, now=dt.datetime.now(dt.UTC)), lang)
+
+
+def write_html_from(
+    census: Census, d: Digest, summary: Mapping[str, Any], lang: str, path: Path
+) -> None:
+    """report.html from the finish stage's census and digest (view.build_from)."""
+    lang = lang if lang in LANGS else "en"
+    gettext = _newstyle(i18n.translations(lang))
+    report = view.build_from(census, d, summary, lang, gettext, now=dt.datetime.now(dt.UTC))
+    path.write_text(_render(report, lang), encoding="utf-8")
+
+
+def _render(report: view.Report, lang: str) -> str:
+    gettext = _newstyle(i18n.translations(lang))
     css, js, csp = _assets()
     template = _env(lang).get_template("report.html.j2")
     return template.render(

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ipv6scan.model import CheckResult, json_loads
+from ipv6scan.report.jsonl_batch import encode_lines
 
 
 class ResultWriter:
@@ -21,7 +22,7 @@ class ResultWriter:
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
 
     def write(self, result: CheckResult) -> None:
-        data = (result.to_line() + "\n").encode("utf-8")
+        data = encode_lines([result.to_line()])
         while data:  # a regular file takes it whole; loop only for the exotic partial write
             written = os.write(self._fd, data)
             data = data[written:]

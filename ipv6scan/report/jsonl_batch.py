@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from ipv6scan.model import CheckResult
+from ipv6scan.safetext import safe_line
 
 MAX_BYTES = 256 * 1024
 
@@ -58,9 +59,8 @@ class BatchedResultWriter:
             self._pending = None
         if not self._lines or self._fd < 0:
             return
-        data = ("\n".join(self._lines) + "\n").encode("utf-8")
-        self._lines, self._size = [], 0
-        _write_all(self._fd, data)
+        lines, self._lines, self._size = self._lines, [], 0  # cleared whatever happens next
+        _write_all(self._fd, encode_lines(lines))
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -75,6 +75,17 @@ class BatchedResultWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def encode_lines(lines: list[str]) -> bytes:
+    """The lines as UTF-8, each with its newline. A line that cannot be encoded (a lone
+    surrogate that got past safe_text) is written with it replaced: one bad record
+    never costs the others their lines."""
+    text = "\n".join(lines) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return safe_line(text).encode("utf-8")
 
 
 def _write_all(fd: int, data: bytes) -> None:

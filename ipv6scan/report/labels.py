@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
+from ipv6scan.report.fixes import ShownFix, shown_fix
 from ipv6scan.report.i18n import N_, localized
 
 STATUSES: tuple[str, ...] = ("pass", "warn", "fail", "error", "skip")
@@ -38,12 +39,15 @@ CHECKS: tuple[str, ...] = (
     "dns.ns_ipv6",
     "dns.ns_reachable",
     "dns.mx_ipv6",
+    "dns.delegation",
     "mail.smtp",
     "web.reachable",
     "web.http",
     "web.parity",
     "web.links",
     "web.latency",
+    "web.resources",
+    "web.pmtu",
     "net.ping",
     "net.trace",
     "resolver.ipv6",
@@ -53,12 +57,15 @@ CHECK_NAMES: dict[str, str] = {
     "dns.ns_ipv6": N_("Name servers have IPv6 addresses"),
     "dns.ns_reachable": N_("Name servers answer over IPv6"),
     "dns.mx_ipv6": N_("Mail servers have IPv6 addresses"),
+    "dns.delegation": N_("Whole delegation chain reachable over IPv6"),
     "mail.smtp": N_("Mail (SMTP) over IPv6"),
     "web.reachable": N_("Web ports open over IPv6"),
     "web.http": N_("Website answers over IPv6"),
     "web.parity": N_("Same website over IPv6 and IPv4"),
     "web.links": N_("Linked pages reachable over IPv6"),
     "web.latency": N_("IPv6 as fast as IPv4"),
+    "web.resources": N_("Page resources load over IPv6"),
+    "web.pmtu": N_("Large packets arrive over IPv6 (path MTU)"),
     "net.ping": N_("Answers ping over IPv6"),
     "net.trace": N_("IPv6 route to the system"),
     "resolver.ipv6": N_("Resolver serves IPv6 clients"),
@@ -148,6 +155,10 @@ class Words:
 
     def light(self, key: str) -> str:
         return self._known(LIGHT_NAMES, key)
+
+    def fix(self, key: object) -> ShownFix | None:
+        """How to fix a finding (report.fixes), by its key; None for an unknown key."""
+        return shown_fix(key, self._)
 
     def milestone_state(self, key: str) -> str:
         return self._known(MILESTONE_STATES, key)

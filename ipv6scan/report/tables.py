@@ -5,10 +5,9 @@ from __future__ import annotations
 import csv
 import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
-from xml.sax.saxutils import escape, quoteattr
+from typing import Any, TextIO
 
 from ipv6scan.model import CheckResult, Status, json_encoder, json_text
 
@@ -41,14 +40,20 @@ class CsvWriter:
     """results.csv a result at a time, so that it can share a pass with another writer."""
 
     def __init__(self, path: Path) -> None:
-        self._fh = path.open("w", encoding="utf-8", newline="")
+        # UTF-8 with a byte-order mark, written once at the start ("utf-8-sig"): without it
+        # Excel on a Chinese Windows reads the file in the local code page and garbles names.
+        self._fh = path.open("w", encoding="utf-8-sig", newline="")
         self._writer = csv.writer(self._fh)
         self._writer.writerow(CSV_FIELDS)
 
-    def write(self, r: CheckResult) -> None:
-        row = r.to_json()
-        row["evidence"] = _sorted_json(row["evidence"])
-        self._writer.writerow([_csv_safe(str(row[f])) for f in CSV_FIELDS])
+    def write(self, r: CheckResult, evidence: str | None = None) -> None:
+        """`evidence`: the result's evidence as evidence_text gives it, when known."""
+        if evidence is None:
+            evidence = evidence_text(r.evidence)
+        s = _csv_safe
+        self._writer.writerow((s(r.target), s(r.sector), s(r.tier), s(r.subject), s(r.check),
+                               s(str(r.status)), s(r.detail), s(evidence),
+                               s(str(round(r.duration_ms, 3)))))  # fmt: skip
 
     def close(self) -> None:
         self._fh.close()
@@ -62,20 +67,40 @@ class CsvWriter:
 
 _sorted_json = json_encoder(sort_keys=True)  # results.csv's evidence
 
+
+def evidence_text(evidence: Mapping[str, Any]) -> str:
+    """Evidence as results.csv and the history write it: JSON, keys sorted."""
+    return _sorted_json(dict(evidence))
+
+
 # Not in XML 1.0's Char production; a banner or page may carry anything.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _xml_clean(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
+    return _NOT_XML.sub("\ufffd", text) if _NOT_XML.search(text) else text
+
+
+# saxutils.escape and quoteattr, as one str.translate each: junit.xml escapes three
+# strings a test case, a million test cases in a big run
+_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ATTR = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+)
 
 
 def _xml_text(text: str) -> str:
-    return escape(_xml_clean(text))
+    return _xml_clean(text).translate(_TEXT)
 
 
 def _xml_attr(text: str) -> str:
-    return quoteattr(_xml_clean(text))
+    """quoteattr's output: in double quotes, unless the text holds one and no single."""
+    data = _xml_clean(text).translate(_ATTR)
+    if '"' not in data:
+        return f'"{data}"'
+    if "'" in data:
+        return '"' + data.replace('"', "&quot;") + '"'
+    return f"'{data}'"
 
 
 def write_junit(results: Iterable[CheckResult], path: Path) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ipv6scan.report.digest import Kept, Shown
+from ipv6scan.report.fixes import fix_key
 from ipv6scan.report.labels import CHECKS, SERVICES, TIERS
 from ipv6scan.scoring.mean import Mean
 
@@ -92,7 +93,7 @@ def target_view(index: int, t: Mapping[str, Any], trends: Mapping[str, Any]) -> 
 
 
 RankKey = tuple[bool, float, str, int]
-Ranked = tuple[RankKey, Mapping[str, Any]]  # a row and where it ranks
+Ranked = tuple[RankKey, Mapping[str, Any], object]  # a row, where it ranks, what rides along
 
 
 def _rank_key(index: int, t: Mapping[str, Any]) -> RankKey:
@@ -110,8 +111,8 @@ class _Keep:
         self.reverse = reverse
         self.items: list[Ranked] = []
 
-    def add(self, key: RankKey, row: Mapping[str, Any]) -> None:
-        self.items.append((key, row))
+    def add(self, key: RankKey, row: Mapping[str, Any], extra: object = None) -> None:
+        self.items.append((key, row, extra))
         if len(self.items) > 2 * self.n:
             self._cut()
 
@@ -137,6 +138,7 @@ class Census:
     tier_scores: dict[str, Mean] = field(default_factory=dict)  # mean of targets' tier scores
     tier_seen: Counter[str] = field(default_factory=Counter)  # targets with the tier
     ranking: Ranking = field(default_factory=lambda: Ranking([], 0, 0))
+    extras: dict[int, object] = field(default_factory=dict)  # index -> what rode along
 
     def add(self, t: Mapping[str, Any]) -> None:
         """Count one row, reading only what the counts need (most rows are not shown)."""
@@ -154,25 +156,45 @@ class Census:
                 self.tier_scores.setdefault(tier, Mean()).add(score)
 
 
+class Surveyor:
+    """The census, a row at a time: the rows may come from a pass over the results (the
+    finish stage, with where each target's lines lie riding along) or from a summary."""
+
+    def __init__(self, limit: int = RANK_LIMIT) -> None:
+        self.limit = limit
+        self.census = Census()
+        self._best, self._worst = _Keep(limit), _Keep(limit // 2, reverse=True)
+
+    def add(self, t: Mapping[str, Any], extra: object = None) -> None:
+        i = self.census.total
+        self.census.add(t)
+        key = _rank_key(i, t)
+        self._best.add(key, t, extra)
+        self._worst.add(key, t, extra)
+
+    def result(self, trends: Mapping[str, Any]) -> Census:
+        """The census with its ranking; `trends`: summary["trends"]["targets"]."""
+        census = self.census
+
+        def views(kept: list[Ranked]) -> list[TargetView]:
+            for key, _t, extra in kept:
+                if extra is not None:
+                    census.extras[key[3]] = extra
+            return [target_view(key[3], t, trends) for key, t, _extra in kept]
+
+        best, worst = views(self._best.result()), views(self._worst.result())
+        census.ranking = rank(best, worst, census.total, self.limit)
+        return census
+
+
 def survey(summary: Mapping[str, Any], limit: int = RANK_LIMIT) -> Census:
     """One pass over the summary's target rows (a list, or a spool of a million)."""
-    trends = _dict(_dict(summary.get("trends")).get("targets"))
-    census = Census()
-    best, worst = _Keep(limit), _Keep(limit // 2, reverse=True)
+    surveyor = Surveyor(limit)
     rows: Iterable[Any] = summary.get("targets") or []
-    for i, t in enumerate(rows):
-        if not isinstance(t, Mapping):
-            continue
-        census.add(t)
-        key = _rank_key(i, t)
-        best.add(key, t)
-        worst.add(key, t)
-
-    def views(kept: list[Ranked]) -> list[TargetView]:
-        return [target_view(key[3], t, trends) for key, t in kept]
-
-    census.ranking = rank(views(best.result()), views(worst.result()), census.total, limit)
-    return census
+    for t in rows:
+        if isinstance(t, Mapping):
+            surveyor.add(t)
+    return surveyor.result(_dict(_dict(summary.get("trends")).get("targets")))
 
 
 def rank(
@@ -234,7 +256,13 @@ def fallback_fix_first(kept: Kept | None, limit: int = 5) -> list[dict[str, Any]
     bad = [s.row for s in kept.items if s.row.status in ("fail", "warn")]
     bad.sort(key=lambda r: (r.status != "fail", order.get(r.check, 99)))
     return [
-        {"check": r.check, "subject": r.subject, "status": r.status, "detail": r.detail}
+        {
+            "check": r.check,
+            "subject": r.subject,
+            "status": r.status,
+            "detail": r.detail,
+            "fix": r.fix,
+        }
         for r in bad[:limit]
     ]
 
@@ -253,9 +281,15 @@ def series(raw: object) -> list[tuple[str, float]]:
 
 
 def _fix_first(raw: object) -> list[dict[str, Any]] | None:
+    """The items, each with its fix: a summary from before fix keys gets the one its check
+    and status give (an intermittent warn is then read as a plain warn)."""
     if not isinstance(raw, list):
         return None
-    return [dict(f) for f in raw if isinstance(f, Mapping)]
+    items = [dict(f) for f in raw if isinstance(f, Mapping)]
+    for item in items:
+        if "fix" not in item:
+            item["fix"] = fix_key(str(item.get("check", "")), str(item.get("status", "")), {})
+    return items
 
 
 def _services(raw: Mapping[str, Any]) -> dict[str, str]:

@@ -18,10 +18,12 @@ from markupsafe import Markup
 from ipv6scan.model import CheckResult
 from ipv6scan.report import overview as ov
 from ipv6scan.report.charts import Charts
-from ipv6scan.report.digest import Row, digest
+from ipv6scan.report.digest import Digest, Row, digest
+from ipv6scan.report.fixes import used_keys
 from ipv6scan.report.i18n import Formatter, localized
 from ipv6scan.report.labels import CHECKS, SECTORS, STAGES, STATUSES, TIERS, Words, order_of
 from ipv6scan.report.targets import (
+    Census,
     Ranking,
     SubjectGroup,
     TargetView,
@@ -87,6 +89,9 @@ class Report:
     has_services: bool
     target_sparks: dict[int, Markup]  # target index -> trend sparkline, for ranked rows
     anchors: dict[str, str] = field(default_factory=dict)  # target name -> drill anchor
+    # summary.json's `vantages` (scoring.vantage): pass rates per vantage point, differences
+    vantages: Mapping[str, Any] = field(default_factory=dict)
+    fixes: list[str] = field(default_factory=list)  # report.fixes' keys the drill-downs use
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,23 @@ def build(
     gettext: Gettext,
     now: dt.datetime | None = None,
 ) -> Report:
+    """The report from the summary's target rows and a pass over the results."""
+    census = survey(summary)
+    drilled = choose_drill(census.ranking)
+    d = digest(results, (v.name for v in drilled))
+    return build_from(census, d, summary, lang, gettext, now=now)
+
+
+def build_from(
+    census: Census,
+    d: Digest,
+    summary: Mapping[str, Any],
+    lang: str,
+    gettext: Gettext,
+    now: dt.datetime | None = None,
+) -> Report:
+    """The report from a census whose drill-downs are chosen (choose_drill) and a digest
+    that kept their results: the finish stage makes both in its one pass."""
     _ = gettext
     fmt = Formatter(lang)
     ladder = stage_ladder(summary)
@@ -133,10 +155,7 @@ def build(
     # the placeholders map to themselves: the chart module fills them per label
     pair = _("%(label)s: %(value)s", label="%(label)s", value="%(value)s")
     p = ov.Parts(gettext, words, fmt, Charts(pair=pair, sep=_("; ")))
-    census = survey(summary)
     ranking = census.ranking
-    drilled = choose_drill(ranking)
-    d = digest(results, (v.name for v in drilled))
     overall = _dict(summary.get("overall"))
     score = overall.get("score") if isinstance(overall.get("score"), (int, float)) else None
     trends = _dict(summary.get("trends"))
@@ -214,6 +233,7 @@ def build(
         table=d.table_rows(),
         table_complete=d.table_is_complete,
         scanner=_dict(summary.get("scanner")),
+        vantages=_dict(summary.get("vantages")),
         sectors_present=order_of(SECTORS, census.sectors | set(d.by_sector)),
         tiers_present=order_of(TIERS, census.tiers | set(d.by_tier)),
         stages_present=[s for s in stage_order if stage_counts.get(s)],
@@ -232,7 +252,17 @@ def build(
             if len(v.trend) > 1
         },
         anchors={dr.target.name: dr.target.anchor for dr in drills},
+        fixes=_fix_keys(drills),
     )
+
+
+def _fix_keys(drills: list[Drill]) -> list[str]:
+    """The fixes the drill-downs name, each written once in the report's list of them."""
+    keys: set[object] = set()
+    for dr in drills:
+        keys.update(item.get("fix") for item in dr.fix_first)
+        keys.update(s.row.fix for g in dr.groups for s in g.results)
+    return used_keys(keys)
 
 
 def _chart(trend: ov.Trend | None) -> Markup | None:

@@ -1,5 +1,5 @@
 """Scores (0-100) per subject, tier, target, sector and overall; the migration stage; NIST
-colours per service; what to fix first. See the README ("Scores and stages").
+colours per service; what to fix first. See docs/scoring.md.
 
 `error` and `skip` never count: an undecided check neither helps nor hurts.
 """

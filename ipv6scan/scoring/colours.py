@@ -20,9 +20,10 @@ COLOUR_NAMES: dict[str, dict[str, str]] = {
 
 # service -> (the check that finds its IPv6 addresses, the checks that use them)
 SERVICES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "dns": ("dns.ns_ipv6", ("dns.ns_reachable",)),
+    "dns": ("dns.ns_ipv6", ("dns.ns_reachable", "dns.delegation")),
     "mail": ("dns.mx_ipv6", ("mail.smtp",)),
-    "web": ("dns.aaaa", ("web.reachable", "web.http")),
+    # web.pmtu: a page whose body never arrives (a path-MTU black hole) does not work
+    "web": ("dns.aaaa", ("web.reachable", "web.http", "web.pmtu")),
 }
 SERVICE_NAMES: dict[str, dict[str, str]] = {
     "dns": {"en": "Name servers", "zh-CN": "域名服务器"},

@@ -25,12 +25,15 @@ WEIGHTS: dict[str, float] = {
     "web.http": 3,
     "dns.ns_ipv6": 2,
     "dns.ns_reachable": 2,
+    "dns.delegation": 2,
     "web.parity": 2,
     "resolver.ipv6": 2,
     "dns.mx_ipv6": 1,
     "mail.smtp": 1,
     "web.links": 1,
     "web.latency": 1,
+    "web.pmtu": 2,
+    "web.resources": 1,
     "net.ping": 1,
     "net.trace": 1,
 }
@@ -84,6 +87,7 @@ STAGE_RULES: dict[str, tuple[Requirement, ...]] = {
     "ipv6-ready": (
         Requirement("dns.ns_ipv6", 100),
         Requirement("dns.ns_reachable", 100),
+        Requirement("dns.delegation", 100, if_present=True),
         Requirement("dns.mx_ipv6", 100, if_present=True),
         Requirement("mail.smtp", 100, if_present=True),
         Requirement("web.links", 100),
@@ -107,6 +111,9 @@ class Profile:
     tier_weights: Mapping[str, float] = field(default_factory=lambda: _frozen(TIER_WEIGHTS))
     single_ns_cap: float = SINGLE_NS_CAP
     fix_first: int = FIX_FIRST
+    # scans from several vantage points: the share of them a result must hold from
+    # (scoring/vantage.py); 1.0: a subject works only where it works from every one
+    vantage_share: float = 1.0
     stages: Mapping[str, tuple[Requirement, ...]] = field(
         default_factory=lambda: _frozen(STAGE_RULES)
     )

@@ -15,6 +15,7 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from ipv6scan.model import TIERS
+from ipv6scan.safetext import quote
 from ipv6scan.scoring.profile import (
     ANY_CHECK,
     DEFAULT_PROFILE,
@@ -42,6 +43,7 @@ TOP_KEYS = (
     "tiers",
     "single_ipv6_name_server",
     "fix_first",
+    "vantage_share",
     "stages",
 )
 POINT_KEYS = ("pass", "warn", "fail")
@@ -88,9 +90,10 @@ class _ProfileWalker(YamlWalker):
         text = self.string(node, what)
         known = known_checks()
         if text is not None and text not in known and not (allow_any and text == ANY_CHECK):
-            extra = f" or {ANY_CHECK!r}" if allow_any else ""
+            extra = f" or {quote(ANY_CHECK)}" if allow_any else ""
             self.error(
-                node, f"unknown check {text!r} in {what}; expected one of {', '.join(known)}{extra}"
+                node,
+                f"unknown check {quote(text)} in {what}; expected one of {', '.join(known)}{extra}",
             )
             return None
         return text
@@ -108,7 +111,7 @@ class _ProfileWalker(YamlWalker):
             if check is None:
                 continue
             if check in out:
-                self.error(key, f"duplicate check {check!r} in {what}")
+                self.error(key, f"duplicate check {quote(check)} in {what}")
                 continue
             parsed = read(value, f"{what}.{check}")
             if parsed is not None:
@@ -184,6 +187,11 @@ class _ProfileWalker(YamlWalker):
             if count is not None and count != int(count):
                 self.error(got["fix_first"], "fix_first must be a whole number")
             values["fix_first"] = None if count is None else int(count)
+        if "vantage_share" in got:
+            share = self.number(got["vantage_share"], "vantage_share", 0, 1)
+            if share is not None and share <= 0:
+                self.error(got["vantage_share"], "vantage_share must be above 0")
+            values["vantage_share"] = share
         if "stages" in got:
             values["stages"] = self.stages(got["stages"])
         if self.errors or any(v is None for v in values.values()):

@@ -15,15 +15,17 @@ from ipv6scan.scoring.profile import DEFAULT_PROFILE, Profile
 from ipv6scan.scoring.rows import TargetRows
 from ipv6scan.scoring.summary import SummaryBuilder
 from ipv6scan.scoring.tally import TargetScore
+from ipv6scan.scoring.vantage import combine
 
 Group = Sequence[CheckResult]  # one target's results, in the order they were written
 
 
 def score_target(results: Group, profile: Profile = DEFAULT_PROFILE) -> dict[str, Any]:
-    """The summary.json row of one target from all of its results."""
+    """The summary.json row of one target from all of its results (those of several
+    vantage points made one each: scoring.vantage)."""
     first = results[0]
     ts = TargetScore(first.target, first.sector, profile)
-    for result in results:
+    for result in combine(results, profile.vantage_share):
         ts.add(result)
     return ts.row()
 

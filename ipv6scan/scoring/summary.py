@@ -19,6 +19,7 @@ from ipv6scan.scoring.mean import Mean
 from ipv6scan.scoring.profile import DEFAULT_PROFILE, Profile
 from ipv6scan.scoring.stages import catalogue
 from ipv6scan.scoring.tally import TargetScore
+from ipv6scan.scoring.vantage import combine
 
 SCHEMA = 1
 
@@ -107,6 +108,17 @@ class SummaryBuilder:
         }
 
 
+def with_scanner(summary: dict[str, Any], scanner: Mapping[str, Any] | None) -> None:
+    """Attach the scanner's own facts (preflight) to `summary`. A scan with no usable
+    resolver measured nothing that needs DNS: its overall score is null, whatever the
+    few checks that needed none (net.ping of address entries) would add up to."""
+    if scanner is None:
+        return
+    summary["scanner"] = scanner
+    if scanner.get("resolvers_usable") is False:
+        summary["overall"]["score"] = None
+
+
 def summarize(
     results: Iterable[CheckResult],
     weights: Mapping[str, float] | None = None,
@@ -120,7 +132,7 @@ def summarize(
     if weights is not None:
         profile = replace(profile, weights=dict(weights))
     targets: dict[str, TargetScore] = {}
-    for result in results:
+    for result in combine(list(results), profile.vantage_share):  # scoring.vantage
         ts = targets.get(result.target)
         if ts is None:
             ts = targets[result.target] = TargetScore(result.target, result.sector, profile)

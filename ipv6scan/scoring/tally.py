@@ -12,11 +12,43 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ipv6scan.model import TIERS, CheckResult
+from ipv6scan.report.fixes import fix_key
 from ipv6scan.scoring.colours import service_colours
 from ipv6scan.scoring.profile import DEFAULT_PROFILE, POINTS, Profile
 from ipv6scan.scoring.stages import stage_of
 
 NS_IPV6, NS_REACHABLE = "dns.ns_ipv6", "dns.ns_reachable"
+
+
+# A million targets have a few hundred kinds of status counts: each kind's stage and service
+# colours are worked out once. Keys hold the stage rules' id; the rules are kept alive
+# beside (_PINNED), so that an id is never another's. Bounded: cleared when full.
+CountsKey = tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
+MEMO_LIMIT = 4096
+_STAGES: dict[tuple[int, CountsKey], str] = {}
+_COLOURS: dict[CountsKey, dict[str, str | None]] = {}
+_PINNED: dict[int, object] = {}
+
+
+def _counts_key(counts: Mapping[str, Mapping[str, int]]) -> CountsKey:
+    return tuple(sorted((c, tuple(sorted(s.items()))) for c, s in counts.items()))
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any, pinned: object = None) -> None:
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    if pinned is not None:
+        _PINNED[id(pinned)] = pinned
+
+
+def _colours(counts: Mapping[str, Mapping[str, int]]) -> dict[str, str | None]:
+    key = _counts_key(counts)
+    found = _COLOURS.get(key)
+    if found is None:
+        found = service_colours(counts)
+        _remember(_COLOURS, key, found)
+    return dict(found)
 
 
 @dataclass(slots=True)
@@ -67,6 +99,7 @@ class _Fix:
     status: str
     detail: str
     weight: float
+    fix: str | None  # report.fixes' stable key of what to change
 
 
 class TargetScore:
@@ -79,8 +112,8 @@ class TargetScore:
         self.checks: dict[str, dict[str, dict[str, int]]] = {}  # tier -> check -> status -> n
         self._fixes: dict[str, list[tuple[float, int, _Fix]]] = {}  # tier -> min-heap
         self._seq = 0
-        # (tier, domain) -> check -> (status, detail): the name-server pair waits for the cap
-        self._ns: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
+        # (tier, domain) -> check -> (status, detail, fix): the name-server pair waits for the cap
+        self._ns: dict[tuple[str, str], dict[str, tuple[str, str, str | None]]] = {}
 
     def add(self, result: CheckResult) -> None:
         tier, status = result.tier, str(result.status)
@@ -88,13 +121,14 @@ class TargetScore:
         per_check = self.checks.setdefault(tier, {}).setdefault(result.check, {})
         per_check[status] = per_check.get(status, 0) + 1
         self.subjects.setdefault((tier, result.subject), _Points())  # listed even if unscored
+        fix = fix_key(result.check, status, result.evidence)
         if result.check in (NS_IPV6, NS_REACHABLE):
             pair = self._ns.setdefault((tier, result.subject), {})
-            pair[result.check] = (status, result.detail)
+            pair[result.check] = (status, result.detail, fix)
             return
         earned = self.profile.earned(result.check, status)
         if earned is not None:
-            self._score(tier, result.subject, result.check, status, result.detail, earned)
+            self._score(tier, result.subject, result.check, status, result.detail, earned, fix)
 
     def _score(
         self,
@@ -104,6 +138,7 @@ class TargetScore:
         status: str,
         detail: str,
         earned: float,
+        fix: str | None,
         best: float = 1.0,
         extra: float = 0.0,
     ) -> None:
@@ -116,7 +151,7 @@ class TargetScore:
             self._seq += 1
             heap = self._fixes.setdefault(tier, [])
             # -seq: on equal points the earlier result stays, so the list is stable
-            item = (gain, -self._seq, _Fix(gain, tier, subject, check, status, detail, weight))
+            item = (gain, -self._seq, _Fix(gain, tier, subject, check, status, detail, weight, fix))
             if len(heap) < self.profile.fix_first:
                 heapq.heappush(heap, item)
             else:
@@ -134,11 +169,12 @@ class TargetScore:
                 if earned is not None:
                     capped = min(earned, cap)
                     lifted = self.profile.weight(NS_REACHABLE) * (earned - capped)
-                    self._score(tier, subject, NS_REACHABLE, reach[0], reach[1], capped, cap)
+                    status, detail, fix = reach
+                    self._score(tier, subject, NS_REACHABLE, status, detail, capped, fix, cap)
             if ns is not None:
                 earned = self.profile.earned(NS_IPV6, ns[0])
                 if earned is not None:
-                    self._score(tier, subject, NS_IPV6, ns[0], ns[1], earned, extra=lifted)
+                    self._score(tier, subject, NS_IPV6, ns[0], ns[1], earned, ns[2], extra=lifted)
         self._ns.clear()
 
     def tier_scores(self) -> dict[str, float | None]:
@@ -171,7 +207,13 @@ class TargetScore:
 
     @property
     def stage(self) -> str:
-        return stage_of(self.status_counts(), self.profile.stages)
+        counts = self.status_counts()
+        key = (id(self.profile.stages), _counts_key(counts))
+        found = _STAGES.get(key)
+        if found is None:
+            found = stage_of(counts, self.profile.stages)
+            _remember(_STAGES, key, found, self.profile.stages)
+        return found
 
     def fix_first(self) -> list[dict[str, Any]]:
         """The failing and warning results ordered by how much fixing each would raise the
@@ -201,6 +243,7 @@ class TargetScore:
                 "weight": fix.weight,
                 "points": round(fix.points, 2),
                 "gain": round(gain, 1),
+                "fix": fix.fix,
             }
             for gain, _, _, fix in items[: self.profile.fix_first]
         ]
@@ -222,7 +265,7 @@ class TargetScore:
             "score": self.score,
             "stage": self.stage,
             "tiers": tiers,
-            "services": service_colours(self.checks.get("services", {})),
+            "services": _colours(self.checks.get("services", {})),
             "fix_first": self.fix_first(),
             "subjects": [
                 {"tier": tier, "subject": subject, "score": p.score}

@@ -16,6 +16,7 @@ from ipv6scan.names import (
     parse_ip_literal,
     parse_resolver,
 )
+from ipv6scan.safetext import quote
 
 
 def _plain_ipv6(text: str) -> str | None:
@@ -34,7 +35,7 @@ def _plain_ipv6(text: str) -> str | None:
 def check_sector(sector: str) -> str:
     """Return `sector` if it is a known sector, else raise ValueError saying which are."""
     if sector not in SECTORS:
-        raise ValueError(f"unknown sector {sector!r}; expected one of {', '.join(SECTORS)}")
+        raise ValueError(f"unknown sector {quote(sector)}; expected one of {', '.join(SECTORS)}")
     return sector
 
 
@@ -52,9 +53,9 @@ def classify(text: str) -> str:
 
 def _parse_host(text: str) -> str:
     if "://" in text:
-        raise ValueError(f"host {text!r} is a URL; use url:")
+        raise ValueError(f"host {quote(text)} is a URL; use url:")
     if parse_ip_literal(text) is not None:
-        raise ValueError(f"host {text!r} is an IP address; use address:")
+        raise ValueError(f"host {quote(text)} is an IP address; use address:")
     return normalize_hostname(text)
 
 
@@ -64,7 +65,7 @@ def _parse_address(text: str) -> str:
         return plain
     addr = parse_ip_literal(text)
     if addr is None:
-        raise ValueError(f"address {text!r} is not an IPv4 or IPv6 address literal")
+        raise ValueError(f"address {quote(text)} is not an IPv4 or IPv6 address literal")
     return str(addr)
 
 
@@ -84,11 +85,11 @@ ENTRY_PARSERS: dict[str, Callable[[str], str]] = {
 def check_domain(text: str, hint: str = "") -> str:
     """Normalise a domain of a target, or raise ValueError (with a hint for URLs and addresses)."""
     if "://" in text or "/" in text:
-        raise ValueError(f"{text!r} is a URL, not a domain{hint}")
+        raise ValueError(f"{quote(text)} is a URL, not a domain{hint}")
     try:
         is_address = parse_ip_literal(text) is not None
     except InvalidName:
         is_address = True
     if is_address:
-        raise ValueError(f"{text!r} is an IP address, not a domain{hint}")
+        raise ValueError(f"{quote(text)} is an IP address, not a domain{hint}")
     return normalize_hostname(text)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ipv6scan.model import Target
+from ipv6scan.safetext import quote
 from ipv6scan.targets.entries import check_sector
 from ipv6scan.targets.errors import (
     MAX_ERRORS,
@@ -64,7 +65,7 @@ def _duplicate(seen: SeenNames, target: Target, file_no: int) -> TargetError | N
     if first is None:
         return None
     return TargetError(
-        target.source, target.line, f"duplicate target name {target.name!r} (first at {first})"
+        target.source, target.line, f"duplicate target name {quote(target.name)} (first at {first})"
     )
 
 

@@ -15,6 +15,7 @@ from typing import IO
 
 from ipv6scan.model import Target
 from ipv6scan.names import is_normal_name
+from ipv6scan.safetext import quote
 from ipv6scan.targets.entries import check_domain, check_sector
 from ipv6scan.targets.errors import PathLike, TargetError
 from ipv6scan.targets.seen_names import SeenNames
@@ -82,7 +83,8 @@ def plain_items(
             first = seen.first(name, file_no, number)
             if first is not None:
                 what = "domain" if first.startswith("line ") else "target name"
-                yield TargetError(path, number, f"duplicate {what} {name!r} (first at {first})")
+                message = f"duplicate {what} {quote(name)} (first at {first})"
+                yield TargetError(path, number, message)
                 continue
             yield Target(name, sector, (name,), source=path, line=number)
 
@@ -122,7 +124,7 @@ def _txt_domain(text: str) -> str | None:
     if not text:
         return None
     if len(text.split()) > 1:
-        raise ValueError(f"expected one domain a line, got {text!r}")
+        raise ValueError(f"expected one domain a line, got {quote(text)}")
     return text
 
 
@@ -131,7 +133,9 @@ def _csv_row(text: str) -> list[str] | None:
     if not text.strip() or text.lstrip().startswith("#"):
         return None
     try:
-        return [field.strip() for field in next(csv.reader([text]))]
+        # strict: an unterminated quote (`1,"example.com`) is an error, not a field that
+        # silently runs to the end of the line
+        return [field.strip() for field in next(csv.reader([text], strict=True))]
     except csv.Error as exc:
         raise ValueError(f"bad CSV: {exc}") from None
 
@@ -147,7 +151,7 @@ def _csv_domain(row: list[str]) -> str:
     if len(row) != 2:
         raise ValueError(f"expected 'rank,domain', got {len(row)} fields")
     if not (rank.isascii() and rank.isdecimal()) or int(rank) < 1:
-        raise ValueError(f"rank {rank!r} is not a positive integer")
+        raise ValueError(f"rank {quote(rank)} is not a positive integer")
     if not row[1]:
         raise ValueError("empty domain")
     return row[1]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from ipv6scan.model import SYSTEM_KINDS, SYSTEM_TIERS, SystemEntry, Target
+from ipv6scan.safetext import quote
 from ipv6scan.targets.entries import ENTRY_PARSERS, check_domain, check_sector, classify
 from ipv6scan.targets.errors import MAX_ERRORS, PathLike, TargetError, TargetErrors
 from ipv6scan.targets.yaml_nodes import (
@@ -91,8 +92,8 @@ class _TargetListWalker(YamlWalker):
         milestones = self.construct(fields["milestones"][1]) if "milestones" in fields else None
         if version is None or name is None or self.errors:
             return None
-        node = fields["milestones"][1] if "milestones" in fields else None
-        return TargetList(self.path, name, version, tuple(targets), milestones, node)
+        plan = fields["milestones"][1] if "milestones" in fields else None
+        return TargetList(self.path, name, version, tuple(targets), milestones, plan)
 
     def version(self, node: Node) -> int | None:
         value = self.construct(node) if node.tag == TAG + "int" else None
@@ -114,7 +115,9 @@ class _TargetListWalker(YamlWalker):
         domains = self.domains(fields["domains"][1]) if "domains" in fields else ()
         systems = self.systems(fields["systems"][1]) if "systems" in fields else ()
         if not domains and not systems and len(self.errors) == before:
-            self.error(node, f"target {name!r} has no domains and no systems; give at least one")
+            self.error(
+                node, f"target {quote(name)} has no domains and no systems; give at least one"
+            )
         if name is None or sector is None or len(self.errors) != before:
             return None
         return Target(name, sector, domains, systems, source=self.path, line=node_line(node))
@@ -124,7 +127,8 @@ class _TargetListWalker(YamlWalker):
         if name is None:
             return None
         if name in self.names:
-            self.error(node, f"duplicate target name {name!r} (first at line {self.names[name]})")
+            first = self.names[name]
+            self.error(node, f"duplicate target name {quote(name)} (first at line {first})")
             return None
         self.names[name] = node_line(node)
         return name
@@ -154,7 +158,7 @@ class _TargetListWalker(YamlWalker):
                 self.error(item, str(exc))
                 continue
             if domain in seen:
-                self.error(item, f"duplicate domain {domain!r} (first at line {seen[domain]})")
+                self.error(item, f"duplicate domain {quote(domain)} (first at line {seen[domain]})")
             else:
                 seen[domain] = node_line(item)
         return tuple(seen)
@@ -164,14 +168,14 @@ class _TargetListWalker(YamlWalker):
         entries: list[SystemEntry] = []
         for tier, (_key, value) in (fields or {}).items():
             seen: dict[tuple[str, str], int] = {}
-            for item in self.sequence(value, f"systems tier {tier!r}"):
+            for item in self.sequence(value, f"systems tier {quote(tier)}"):
                 entry = self.entry(tier, item)
                 if entry is None:
                     continue
                 first = seen.get((entry.kind, entry.value))
                 if first is not None:
                     self.error(
-                        item, f"duplicate {tier} entry {entry.value!r} (first at line {first})"
+                        item, f"duplicate {tier} entry {quote(entry.value)} (first at line {first})"
                     )
                 else:
                     seen[(entry.kind, entry.value)] = node_line(item)
@@ -232,7 +236,7 @@ class _TargetListWalker(YamlWalker):
             if text not in CHECK_IDS and text not in FAMILIES:
                 self.error(
                     item,
-                    f"unknown check {text!r}; expected a family ({', '.join(FAMILIES)}) "
+                    f"unknown check {quote(text)}; expected a family ({', '.join(FAMILIES)}) "
                     f"or a check id ({', '.join(CHECK_IDS)})",
                 )
             elif text not in out:

@@ -5,7 +5,8 @@ Needs `apt-get install chromium` (scripts/setup.sh does it) and the `playwright`
 package; no Playwright browser download is used. Without Chromium the tests skip,
 except under CI (CI=true) where they fail.
 
-IPV6SCAN_SCREENSHOT=docs/report-screenshot.png also writes the README's screenshot.
+IPV6SCAN_SCREENSHOT=docs/report-screenshot.png also writes the screenshot that the README
+and docs/report.md show.
 """
 
 from __future__ import annotations
@@ -386,7 +387,8 @@ def test_print_expands_the_drill_downs_and_hides_controls(opened: Any) -> None:
 
 def test_screenshot_for_the_readme(browser_context: Any, tmp_path: Path) -> None:
     """The Chinese report's first screen: the summary lays out in one 1280-wide view.
-    Writes the README's picture when asked (IPV6SCAN_SCREENSHOT=PATH)."""
+    Writes the README's picture (docs/report-screenshot.png) when asked
+    (IPV6SCAN_SCREENSHOT=PATH)."""
     results, summary = sample_run(hostile=False)
     path = tmp_path / "report.html"
     write_html(results, summary, "zh-CN", path)
@@ -399,4 +401,81 @@ def test_screenshot_for_the_readme(browser_context: Any, tmp_path: Path) -> None
     target = os.environ.get("IPV6SCAN_SCREENSHOT")
     if target:
         page.screenshot(path=target, clip={"x": 0, "y": 0, "width": 1280, "height": 1000})
+    page.close()
+
+
+# ------------------------------------------------------------------------- how to fix
+
+FAILING = "示范整改单位"  # a target that fails every check of the registry
+
+
+@pytest.fixture(scope="module")
+def fix_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The sample run plus a target with a `fail` for every check id, and an intermittent
+    and a plain `warn`: each must carry its "how to fix" text in the drill-down."""
+    from ipv6scan.checks.registry import CHECK_IDS
+
+    results, _summary = sample_run()
+    where = (FAILING, "government", "services")
+    for check in CHECK_IDS:
+        results.append(CheckResult(*where, f"{check}.fail.example", check, Status.FAIL,
+                                   f"{check} failed.", {}, 1.0))  # fmt: skip
+    results.append(CheckResult(*where, "flaky.example", "web.reachable", Status.WARN,
+                               "intermittent", {"intermittent": True}, 1.0))  # fmt: skip
+    results.append(CheckResult(*where, "one-ns.example", "dns.ns_ipv6", Status.WARN,
+                               "one NS", {}, 1.0))  # fmt: skip
+    summary = summarize(results)
+    out = tmp_path_factory.mktemp("fixes")
+    paths = {}
+    for lang in ("en", "zh-CN"):
+        paths[lang] = out / f"report-{lang}.html"
+        write_html(results, summary, lang, paths[lang])
+    return paths
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_every_failing_check_shows_how_to_fix(
+    browser_context: Any, fix_reports: dict[str, Path], lang: str
+) -> None:
+    from ipv6scan.checks.registry import CHECK_IDS
+    from ipv6scan.report.fixes import FIXES, shown_fix
+    from ipv6scan.report.i18n import translations
+
+    seen = Seen()
+    page = browser_context.new_page()
+    page.on("console", lambda m: seen.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen.page_errors.append(str(e)))
+    page.on("request", lambda r: seen.requests.append(r.url))
+    url = fix_reports[lang].as_uri()
+    page.goto(url, wait_until="load")
+    # Given the drill-down of the target that fails everything, opened as a reader does
+    target = page.locator("details.target", has_text=FAILING)
+    target.locator("summary").first.click()
+    assert target.evaluate("d => d.open") is True
+    # Then every fail and warn row shows its fix: what, for whom, and the reference
+    rows = target.locator("table.checks tbody tr")
+    shown: dict[str, str] = {}
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        status = row.locator(".badge").get_attribute("class") or ""
+        if "s-fail" not in status and "s-warn" not in status:
+            continue
+        howto = row.locator(".howto")
+        assert howto.is_visible(), row.inner_text()
+        shown[howto.get_attribute("data-fix") or ""] = howto.inner_text()
+    gettext = translations(lang).gettext
+    for check in CHECK_IDS:
+        key = f"{check}.fail"
+        fix = shown_fix(key, gettext)
+        assert fix is not None and key in shown, check
+        for part in (fix.text, fix.role, fix.references):
+            assert part in shown[key], (key, part)
+    assert "web.reachable.intermittent" in shown and "dns.ns_ipv6.warn" in shown
+    assert set(shown) <= set(FIXES)
+    # and "what to fix first" carries them too, in the report's language
+    first = target.locator("ol.fix .howto").first
+    assert first.is_visible()
+    assert ("整改建议" in first.inner_text()) is (lang == "zh-CN")
+    assert seen.console_errors == [] and seen.page_errors == []
+    assert seen.requests == [url]
     page.close()

@@ -27,11 +27,11 @@ class _Scored(Exception):
 def test_the_work_after_a_scan_runs_tuned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[int] = []
 
-    def score(self: object, profile: object) -> dict[str, object]:
+    def finish(*args: object, **kwargs: object) -> object:
         seen.append(gc.get_threshold()[0])
         raise _Scored
 
-    monkeypatch.setattr(audit.OutputFiles, "score", score)
+    monkeypatch.setattr(audit, "finish", finish)
     conn = history.open_db(tmp_path / "h.db")
     recording = audit.Recording(db=tmp_path / "h.db", target_files=("a.txt",))
     with pytest.raises(_Scored):

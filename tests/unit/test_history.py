@@ -17,6 +17,7 @@ from ipv6scan import history
 from ipv6scan.cli import main
 from ipv6scan.model import CheckResult, Status, json_text
 from ipv6scan.observations import Connectivity
+from ipv6scan.report import html
 from ipv6scan.report.jsonl import read_results
 from ipv6scan.scoring import summarize
 from ipv6scan.scoring.rows import TargetRows
@@ -111,11 +112,14 @@ def test_a_scan_is_recorded_beside_out(tmp_path: Path, run_scan: Scan) -> None:
     assert run[2] == str(tmp_path / "runs" / "n1")
     assert json.loads(run[3]) == [str(tmp_path / "targets.yaml")]
     assert run[4] == 1 and run[5] == summary_of(tmp_path, "n1")["overall"]["score"]
-    rows = conn.execute(
-        "SELECT target, sector, tier, subject, check_id, status FROM results ORDER BY rowid"
-    ).fetchall()
+    rows = [
+        (r.target, r.sector, r.tier, r.subject, r.check, str(r.status))
+        for r in history.load_results(conn, 1)
+    ]
     assert rows == [("Portal", "government", "services", s, c, st) for s, c, st in GOOD]
-    scores = conn.execute("SELECT target, sector, score, stage FROM target_scores").fetchall()
+    scores = [
+        (t["name"], t["sector"], t["score"], t["stage"]) for t in history.all_target_rows(conn, 1)
+    ]
     assert scores == [("Portal", "government", 94.4, "aaaa-published")]  # (3+3+2+0.5) / 9
     assert conn.execute("SELECT sector, score, targets FROM sector_scores").fetchall() == [
         ("government", 94.4, 1)
@@ -126,6 +130,7 @@ def test_a_scan_is_recorded_beside_out(tmp_path: Path, run_scan: Scan) -> None:
         "started": run[1],
         "db": str(db_path(tmp_path)),
         "previous": None,
+        "history": '{"checks":["all"],"lists":["History"]}',
     }
     assert summary["milestones"][0]["state"] == "met"
 
@@ -185,8 +190,10 @@ def test_target_rows_are_stored_as_json_text_writes_them(tmp_path: Path, spooled
     # Then each row is stored as json_text writes it, its columns filled from it
     assert list(history.target_row_texts(conn, run_id)) == [json_text(r) for r in rows]
     assert list(history.all_target_rows(conn, run_id)) == rows
-    stored = conn.execute("SELECT target, sector, score, stage FROM target_scores ORDER BY rowid")
-    assert stored.fetchall() == [(r["name"], r["sector"], r["score"], r["stage"]) for r in rows]
+    stored = conn.execute("SELECT target, sector, score, stage FROM target_rows ORDER BY rowid")
+    assert sorted(stored.fetchall(), key=str) == sorted(
+        [(r["name"], r["sector"], r["score"], r["stage"]) for r in rows], key=str
+    )
 
 
 def test_run_key_ignores_order_but_not_files_or_shards() -> None:
@@ -332,28 +339,37 @@ def test_runs_of_other_target_files_are_not_compared(
 
 
 def test_report_rerenders_a_recorded_run(
-    tmp_path: Path, run_scan: Scan, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    run_scan: Scan,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert run_scan("n1", GOOD, "--today", "2026-01-01") == 0
     assert run_scan("n2", changed(GOOD, "gov.example", "dns.aaaa", "fail")) == 0
     again = tmp_path / "again"
     db = str(db_path(tmp_path))
+    rendered: list[dict[str, Any]] = []
+
+    def render(results: Any, summary: dict[str, Any], lang: str) -> str:
+        rendered.append({**summary, "results": list(results), "targets": list(summary["targets"])})
+        return "<html></html>"
+
+    monkeypatch.setattr(html, "render_html", render)
     assert main(["report", str(again), "--db", db, "--run", "1", "--lang", "en"]) == 0
     assert "from run 1" in capsys.readouterr().out
+    # Then the report is the one file written: no results.jsonl or summary.json beside it
+    assert sorted(p.name for p in again.iterdir()) == ["report.html"]
     original = tmp_path / "runs" / "n1"
-    assert list(read_results(again / "results.jsonl")) == list(
-        read_results(original / "results.jsonl")
-    )
-    rebuilt = json.loads((again / "summary.json").read_text(encoding="utf-8"))
+    rebuilt = rendered[-1]
+    assert rebuilt["results"] == list(read_results(original / "results.jsonl"))
     assert rebuilt["targets"] == summary_of(tmp_path, "n1")["targets"]
     assert rebuilt["milestones"] == summary_of(tmp_path, "n1")["milestones"]
     assert [r["id"] for r in rebuilt["trends"]["runs"]] == [1]
-    assert (again / "report.html").is_file()
     # latest is the default run; a profile rescores it
     profile = tmp_path / "p.yaml"
     profile.write_text("weights: {dns.mx_ipv6: 0}\n", encoding="utf-8")
     assert main(["report", str(again), "--db", db, "--profile", str(profile), "--lang", "en"]) == 0
-    rebuilt = json.loads((again / "summary.json").read_text(encoding="utf-8"))
+    rebuilt = rendered[-1]
     assert rebuilt["run"]["id"] == 2
     assert rebuilt["targets"][0]["score"] == 62.5  # (3 + 2) / 8 without mx
 

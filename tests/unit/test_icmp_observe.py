@@ -120,7 +120,7 @@ async def test_trace_sends_hop_limited_probes_to_the_first_address() -> None:
     assert judge_trace(obs).evidence["not_traced"] == ["2001:db8::2"]
 
 
-async def test_raw_socket_denied_is_found_once_and_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_raw_socket_denied_is_an_error_found_once(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a scanner that may not open raw sockets (not root, no CAP_NET_RAW)
     tries: list[int] = []
 
@@ -134,9 +134,9 @@ async def test_raw_socket_denied_is_found_once_and_skips(monkeypatch: pytest.Mon
     # When both net checks run
     ping = await net_observe.observe_ping(ctx, subject)
     traced = await net_observe.observe_trace(ctx, subject)
-    # Then both skip, saying why, and the socket was tried once for the whole scan
+    # Then both are errors (not skips), saying why, and the socket was tried once
     for verdict in (judge_ping(ping), judge_trace(traced)):
-        assert verdict.status is Status.SKIP
+        assert verdict.status is Status.ERROR
         assert "CAP_NET_RAW" in verdict.detail
     assert tries == [1]
 

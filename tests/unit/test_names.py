@@ -13,6 +13,7 @@ from ipv6scan.names import (
     to_unicode,
     www_name,
 )
+from ipv6scan.safetext import quote
 
 
 @pytest.mark.parametrize(
@@ -55,7 +56,8 @@ def test_normalize_hostname_rejects(text: str, reason: str) -> None:
     with pytest.raises(InvalidName) as info:
         normalize_hostname(text)
     message = str(info.value)
-    assert message.startswith(f"invalid host name {text!r}: ")
+    # the value quoted as every error message quotes one: whole, or a bounded excerpt
+    assert message.startswith(f"invalid host name {quote(text)}: ")
     assert reason in message
 
 

@@ -77,9 +77,12 @@ def test_ping_fail_when_some_or_none_answer() -> None:
     assert verdict.evidence["pings"][0]["median_ms"] is None
 
 
-def test_ping_skip_when_raw_sockets_are_denied() -> None:
+def test_ping_error_when_raw_sockets_are_denied() -> None:
+    # the check applies; the scanner cannot make it: error, never skip
     verdict = judge_ping(PingObservation(address(A1), True, DENIED))
-    assert verdict.status is Status.SKIP and "CAP_NET_RAW" in verdict.detail
+    assert verdict.status is Status.ERROR and "CAP_NET_RAW" in verdict.detail
+    assert "may not send ICMPv6" in verdict.detail
+    assert verdict.evidence["scanner_error"] == DENIED
 
 
 def test_ping_skip_for_what_may_not_be_probed() -> None:
@@ -154,6 +157,6 @@ def test_trace_error_skip_and_ipv4() -> None:
     no_path = TraceResult(A1, False, (), 30, None, "Network is unreachable")
     assert judge_trace(traced(no_path)).status is Status.ERROR
     assert judge_trace(TraceObservation(address(A1), False)).status is Status.ERROR
-    assert judge_trace(TraceObservation(address(A1), True, DENIED)).status is Status.SKIP
+    assert judge_trace(TraceObservation(address(A1), True, DENIED)).status is Status.ERROR
     assert judge_trace(TraceObservation(host(), True)).status is Status.SKIP
     assert judge_trace(TraceObservation(address("192.0.2.1"), True)).status is Status.FAIL

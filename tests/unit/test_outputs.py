@@ -155,7 +155,7 @@ def test_read_results_skips_blank_and_invalid_lines(tmp_path: Path) -> None:
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -163,7 +163,7 @@ def test_csv_has_every_field_and_evidence_as_json(tmp_path: Path) -> None:
     path = tmp_path / "results.csv"
     evidence = {"z": 1, "addresses": ["2001:db8::1"], "note": 'a, "quoted"\nline'}
     write_csv([result(evidence=evidence, detail="two, parts\nand a line")], path)
-    with path.open(encoding="utf-8", newline="") as fh:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
         header = next(csv.reader(fh))
     assert tuple(header) == CSV_FIELDS
     (row,) = read_csv(path)

@@ -39,7 +39,10 @@ async def test_the_scan_context_carries_the_rate(tmp_path: Path) -> None:
     paced = await run.prepare_context(_config(tmp_path, 500.0), known=known)
     default = await run.prepare_context(_config(tmp_path, None), known=known)
     assert paced.options.ping_rate == 500.0
-    assert default.options == CheckOptions()
+    # the scan's options are the defaults, but for the tries (--attempts defaults to 3) and
+    # the pages' resources, read only when web.resources is among the checks (none here)
+    expected = CheckOptions(attempts=run.ScanConfig.attempts, resources_cap=0)
+    assert default.options == expected
 
 
 def test_the_scans_icmp_socket_opens_at_that_rate(monkeypatch: pytest.MonkeyPatch) -> None:

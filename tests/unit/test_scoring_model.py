@@ -166,6 +166,7 @@ def test_fix_first_orders_by_points_and_keeps_five_with_details() -> None:
         "weight": 3.0,
         "points": 3.0,
         "gain": round(100 * 3 / 16, 1),  # the tier's full points: 1+3+2+1+2+3+1+3
+        "fix": "dns.aaaa.fail",  # report/fixes.py: how to fix it
     }
 
 

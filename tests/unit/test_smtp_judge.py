@@ -62,7 +62,7 @@ def test_pass_when_every_address_greets() -> None:
     )
     assert verdict.status is Status.PASS
     assert "All 2 MX IPv6 addresses greet" in verdict.detail
-    row = verdict.evidence["attempts"][0]
+    row = verdict.evidence["greetings"][0]
     assert row == {
         "mx": "mx1.example.test",
         "address": "2001:db8::1",
@@ -101,7 +101,7 @@ def test_incomplete_greeting_counts_as_greeting() -> None:
     mx = exchangers(("mx1.example.test", aaaa("mx1.example.test", "2001:db8::1")))
     verdict = judge_smtp(observe(mx, attempt("mx1.example.test", "2001:db8::1", complete=False)))
     assert verdict.status is Status.PASS
-    assert verdict.evidence["attempts"][0]["complete"] is False
+    assert verdict.evidence["greetings"][0]["complete"] is False
 
 
 def test_skip_without_mx_null_mx_or_global_aaaa() -> None:

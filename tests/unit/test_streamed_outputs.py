@@ -19,6 +19,7 @@ import pytest
 
 from ipv6scan import audit, history
 from ipv6scan.diff import RANK, Change, Diff, ScoreChange
+from ipv6scan.finish import groups as window
 from ipv6scan.milestones import Milestone, evaluate
 from ipv6scan.model import CheckResult, Status
 from ipv6scan.report import digest as digest_module
@@ -56,13 +57,13 @@ def written(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def fixed_clock(mp: pytest.MonkeyPatch) -> None:
-    build = view.build
+    build = view.build_from  # view.build, and the finish stage, go through it
 
     def at_now(*args: Any, **kwargs: Any) -> view.Report:
         kwargs["now"] = NOW
         return build(*args, **kwargs)
 
-    mp.setattr(view, "build", at_now)
+    mp.setattr(view, "build_from", at_now)
 
 
 def results_of(directory: Path) -> list[CheckResult]:
@@ -81,7 +82,7 @@ def old_csv(results: Iterable[CheckResult], path: Path) -> None:
     def safe(text: str) -> str:
         return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:  # with a byte-order mark
         writer = csv.writer(fh)
         writer.writerow(CSV_FIELDS)
         for r in results:
@@ -249,10 +250,13 @@ def test_spooled_results_group_like_a_file(sample: Path, tmp_path: Path) -> None
 # ---------------------------------------------------------------------- the output files
 
 
-def test_summary_json_is_byte_identical(sample: Path, written: Path) -> None:
+def test_summary_json_holds_what_the_in_memory_code_made(sample: Path, written: Path) -> None:
+    # the same content; since issue 17 each target row is one compact line, not indented
     reference = summarize(read_results(sample / "results.jsonl"))
-    text = json.dumps(reference, ensure_ascii=False, indent=1) + "\n"
-    assert (written / "summary.json").read_text(encoding="utf-8") == text
+    text = (written / "summary.json").read_text(encoding="utf-8")
+    assert json.loads(text) == reference
+    rows = [line for line in text.splitlines() if line.startswith('  {"name"')]
+    assert [json.loads(line.rstrip(",")) for line in rows] == reference["targets"]
 
 
 def test_group_means_are_the_old_list_means(written: Path) -> None:
@@ -433,18 +437,13 @@ def peak_of_outputs(tmp_path: Path, targets: int) -> int:
 def test_memory_does_not_grow_with_the_targets(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given the report's own bounds made small, so that a small run already reaches them
-    def small_digest(results: Iterable[CheckResult], names: Iterable[str]) -> digest_module.Digest:
-        d = digest_module.Digest.for_targets(names, budget=400)
-        d.table_limit = 200
-        for r in results:
-            d.add(r)
-        return d
-
-    monkeypatch.setattr(grouping, "BATCH", 100)
-    monkeypatch.setattr(view, "digest", small_digest)
-    monkeypatch.setattr(view, "survey", lambda summary: targets.survey(summary, 100))
-    monkeypatch.setattr(view, "choose_drill", lambda ranking: targets.choose_drill(ranking, 20))
+    # Given the report's own bounds and the finish stage's window of open targets made
+    # small, so that a small run already reaches them
+    monkeypatch.setattr(digest_module, "DRILL_BUDGET", 400)
+    monkeypatch.setattr(digest_module, "TABLE_LIMIT", 200)
+    monkeypatch.setattr(targets, "RANK_LIMIT", 100)
+    monkeypatch.setattr(targets, "DRILL_LIMIT", 20)
+    monkeypatch.setattr(window, "WINDOW", 64)
     peak_of_outputs(tmp_path, 50)  # the first run compiles the template: not a cost per run
     # When 600 and then 3,600 targets are written
     small, large = peak_of_outputs(tmp_path, 600), peak_of_outputs(tmp_path, 3600)

@@ -186,7 +186,7 @@ def test_http_pass_with_redirects_and_certificate_evidence() -> None:
     )
     first = response("https://example/", status=301, location=HOME, certificate=cert)
     v = check(judge_http(http(chain(first, response()))), Status.PASS, "answered 200", "1 redirect")
-    hops = v.evidence["attempts"][0]["hops"]
+    hops = v.evidence["requests"][0]["hops"]
     assert hops[0]["certificate"]["verifies"] is False and hops[0]["family"] == 6
     assert hops[1]["status"] == 200
 
@@ -200,7 +200,7 @@ def test_http_fail_cases() -> None:
         reason="no AAAA record",
     )
     v = check(judge_http(http(left)), Status.FAIL, "leaves IPv6 at http://v4.example/")
-    assert v.evidence["attempts"][0]["left_ipv6_at"] == "http://v4.example/"
+    assert v.evidence["requests"][0]["left_ipv6_at"] == "http://v4.example/"
     silent = chain(Fetch(HOME, V6A, TIMEOUT, error="no answer in time"), end=NO_RESPONSE)
     check(judge_http(http(silent)), Status.FAIL, "No HTTP response")
     loop = chain(

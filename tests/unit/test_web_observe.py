@@ -102,7 +102,7 @@ async def test_a_site_served_alike_on_both_families_passes_every_check() -> None
     assert judge_reachable(site).status is Status.PASS
     verdict = judge_http(http)
     assert verdict.status is Status.PASS, verdict.detail
-    assert verdict.evidence["attempts"][0]["hops"][0]["address"] == "::1"
+    assert verdict.evidence["requests"][0]["hops"][0]["address"] == "::1"
     verdict = judge_parity(parity)
     assert verdict.status is Status.PASS, verdict.detail
     assert verdict.evidence["ports"][0]["similarity"] == 1.0
@@ -149,7 +149,7 @@ async def test_a_redirect_to_an_ipv4_only_host_fails_web_http() -> None:
         http = await wo.observe_http(ctx, subject(port, "/go"))
     verdict = judge_http(http)
     assert verdict.status is Status.FAIL
-    attempt = verdict.evidence["attempts"][0]
+    attempt = verdict.evidence["requests"][0]
     assert attempt["end"] == NO_ADDRESS
     assert attempt["left_ipv6_at"] == f"http://v4only.test:{port}/"
     assert "leaves IPv6" in verdict.detail

@@ -155,6 +155,19 @@
   window.addEventListener("hashchange", function () { openTarget(location.hash); });
   openTarget(location.hash);
 
+  // A finding's fix links to its text, written once in the list of fixes (#fixes): each
+  // finding gets a copy, so the reader need not leave the drill-down.
+  var links = document.querySelectorAll(".drill .howto[data-fix]");
+  Array.prototype.forEach.call(links, function (el) {
+    var def = document.getElementById("fix-" + el.getAttribute("data-fix"));
+    var text = def ? def.querySelector(".howto") : null;
+    if (!text) return;
+    el.textContent = "";
+    Array.prototype.forEach.call(text.childNodes, function (node) {
+      el.appendChild(node.cloneNode(true));
+    });
+  });
+
   // Print: every target drill-down expanded, every ranking row shown; restored afterwards.
   var closedForPrint = [];
   window.addEventListener("beforeprint", function () {

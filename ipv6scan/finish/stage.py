@@ -1,0 +1,304 @@
+"""The one pass after a scan: results.jsonl is read once, line by line, and every file and
+the history's records come from that pass.
+
+Each line is parsed once into a CheckResult, which goes to the sinks that take results in
+file order (results.csv, the report's counts and table, the history's results) and to the
+grouping (finish.groups), whose target groups go to the sinks that need a target whole:
+its score row (summary.json, the history, the report's ranking) and its junit.xml suite.
+What waits in memory is the open groups, the sector and overall sums, and the report's
+bounded ranking and table; the rest streams to scratch files in the output directory.
+
+The report drills into a few hundred targets chosen once every target is scored; their
+lines are read again by offset (a few hundred targets, not a pass). Should a target's
+results lie too far apart for the grouping window (finish.groups), the groups are made
+again the slow way, from an index of the file: correct, and the only second read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ipv6scan.finish import groups as window
+from ipv6scan.finish.groups import Group, Span, WindowGroups
+from ipv6scan.finish.outputs import Outputs
+from ipv6scan.finish.summary_file import RowSpool, write_summary_file
+from ipv6scan.model import CheckResult, json_loads, json_text
+from ipv6scan.report import digest as bounds
+from ipv6scan.report import targets as ranks
+from ipv6scan.report.digest import Digest
+from ipv6scan.report.grouping import TargetIndex
+from ipv6scan.report.tables import CsvWriter, JunitWriter, evidence_text
+from ipv6scan.report.targets import Census, Surveyor, choose_drill
+from ipv6scan.report.workspace import Workspace
+from ipv6scan.report.xlsx import XlsxResults
+from ipv6scan.scoring.profile import DEFAULT_PROFILE, Profile
+from ipv6scan.scoring.stream import score_target
+from ipv6scan.scoring.summary import SummaryBuilder, with_scanner
+from ipv6scan.scoring.vantage import VantageTally, combine
+
+READ_BUFFER = 1 << 20
+
+try:  # a regular dependency since issue 17; json stays the fallback
+    from orjson import dumps as _dumps
+except ImportError:  # pragma: no cover
+    _dumps = None  # type: ignore[assignment]
+
+
+class RunSink(Protocol):
+    """Where the history takes a run's records as the pass makes them (history.Recorder)."""
+
+    def result(self, r: CheckResult, evidence: str) -> None:
+        """`evidence`: r's evidence as report.tables.evidence_text writes it."""
+
+    def row(self, row: Mapping[str, Any], text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """A target's summary.json row, and its JSON text (written once, stored as is)."""
+
+    name: str
+    sector: str
+    score: float | None
+    stage: str
+    json: Mapping[str, Any]
+    text: str
+
+    @classmethod
+    def of(cls, group: Group, profile: Profile) -> TargetRow:
+        row = score_target(group.results, profile)
+        return cls(row["name"], row["sector"], row["score"], row["stage"], row, row_text(row))
+
+
+def row_text(row: Mapping[str, Any]) -> str:
+    """A row as one line of compact JSON: orjson's (a tenth of json's cost), else json's."""
+    if _dumps is not None:
+        try:
+            return _dumps(row).decode("utf-8")
+        except TypeError:  # orjson.JSONEncodeError: a lone surrogate, a key not a string
+            pass
+    return json_text(row)
+
+
+@dataclass(frozen=True)
+class FinishOptions:
+    profile: Profile = DEFAULT_PROFILE
+    lang: str = "en"
+    outputs: Outputs = field(default_factory=Outputs)
+    scanner: Mapping[str, Any] | None = None
+    watched: frozenset[str] = frozenset()  # targets whose rows the milestones read
+    report_file: Path | None = None  # default: report.html in the output directory
+
+
+@dataclass
+class Pass:
+    """What the pass made: `summary` is summary.json without its target rows (which are
+    in the file), `scores` its headline, typed."""
+
+    summary: dict[str, Any]
+    watched_rows: list[dict[str, Any]] = field(default_factory=list)
+    results: int = 0
+    regrouped: bool = False  # the grouping window did not hold: grouped from an index
+    scores: Summary | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The headline of a finished run: what the gates and the terminal read."""
+
+    overall: float | None
+    targets: int
+    results: int
+    sectors: Mapping[str, float | None]
+
+    @classmethod
+    def of(cls, summary: Mapping[str, Any], results: int) -> Summary:
+        overall = summary["overall"]  # SummaryBuilder's: its shape is known
+        sectors = {name: group["score"] for name, group in summary["sectors"].items()}
+        return cls(overall["score"], overall["targets"], results, sectors)
+
+
+Amend = Callable[[dict[str, Any], list[dict[str, Any]]], None]
+
+
+def finish(
+    results: Path,
+    out: Path,
+    options: FinishOptions,
+    sink: RunSink | None = None,
+    amend: Amend | None = None,
+) -> Pass:
+    """Write the chosen files of `out` from `results` in one pass; `sink` hears every
+    result and row on the way; `amend(summary, watched rows)` adds what the history knows
+    (milestones, run, trends) before summary.json and report.html are written."""
+    with ExitStack() as stack:
+        work = stack.enter_context(Workspace(out))
+        files = _Files(out, work, options, stack)
+        done = _one_pass(results, options, files, sink)
+        if done.regrouped:
+            _regroup(results, work, files)
+        summary = files.builder.summary([])
+        with_scanner(summary, options.scanner)
+        files.vantages.into(summary)
+        done.summary = summary
+        done.scores = Summary.of(summary, done.results)
+        if amend is not None:
+            amend(summary, done.watched_rows)
+        files.write(summary, results)
+    return done
+
+
+class _Files:
+    """The writers the chosen outputs need, each fed by the pass."""
+
+    def __init__(self, out: Path, work: Workspace, options: FinishOptions, stack: ExitStack):
+        self.out = out
+        self.options = options
+        self.builder = SummaryBuilder(options.profile)
+        chosen = options.outputs
+        self.csv = stack.enter_context(CsvWriter(out / "results.csv")) if chosen.csv else None
+        # XlsxWriter is imported only when results.xlsx is asked for
+        self.xlsx = stack.enter_context(XlsxResults(out / "results.xlsx")) if chosen.xlsx else None
+        self.junit = stack.enter_context(JunitWriter(out / "junit.xml")) if chosen.junit else None
+        self.rows = RowSpool(work.path / "targets.part") if chosen.summary else None
+        self.digest = _digest() if chosen.report else None
+        self.surveyor = Surveyor(ranks.RANK_LIMIT) if chosen.report else None
+        self.watched: list[dict[str, Any]] = []
+        self.vantages = VantageTally()  # scans from several vantage points only
+        self.sink: RunSink | None = None
+
+    def reset_groups(self) -> None:
+        """Forget what the groups gave (a straggler): they are made again."""
+        self.builder = SummaryBuilder(self.options.profile)
+        if self.junit is not None:
+            self.junit.discard()
+            self.junit = JunitWriter(self.out / "junit.xml")
+        if self.rows is not None:
+            self.rows.discard()
+            self.rows = RowSpool(self.rows.path)
+        if self.surveyor is not None:
+            self.surveyor = Surveyor(ranks.RANK_LIMIT)
+        self.watched.clear()
+        self.vantages.reset_groups()
+
+    def group(self, group: Group, spans: list[Span] | None = None) -> None:
+        row = TargetRow.of(group, self.options.profile)
+        self.vantages.group(group.results)
+        self.builder.add(row.json)
+        if self.junit is not None:
+            # one test case per (target, subject, check), vantage points made one as scored
+            self.junit.add(combine(group.results, self.options.profile.vantage_share))
+        if self.rows is not None:
+            self.rows.add(row.text)
+        if self.sink is not None:
+            self.sink.row(row.json, row.text)
+        if self.surveyor is not None:
+            self.surveyor.add(row.json, spans)
+        if row.name in self.options.watched:
+            self.watched.append(dict(row.json))
+
+    def write(self, summary: dict[str, Any], results: Path) -> None:
+        if self.junit is not None:
+            self.junit.close()
+        if self.options.outputs.summary:
+            write_summary_file(summary, self.rows, self.out / "summary.json")
+        if self.digest is not None and self.surveyor is not None:
+            from ipv6scan.report.html import write_html_from  # jinja2, babel: only now
+
+            trends = summary.get("trends")
+            targets = trends.get("targets") if isinstance(trends, Mapping) else None
+            census = self.surveyor.result(targets if isinstance(targets, Mapping) else {})
+            _drill(census, self.digest, results)
+            path = self.options.report_file or self.out / "report.html"
+            write_html_from(census, self.digest, summary, self.options.lang, path)
+
+
+def _one_pass(results: Path, options: FinishOptions, files: _Files, sink: RunSink | None) -> Pass:
+    files.sink = sink
+    groups = WindowGroups(lambda g: files.group(g, g.spans), window.WINDOW)
+    csv, digest, xlsx = files.csv, files.digest, files.xlsx
+    count = 0
+    for r, span in _read(results):
+        count += 1
+        if csv is not None or sink is not None or xlsx is not None:
+            evidence = evidence_text(r.evidence)  # once, for all
+            if csv is not None:
+                csv.write(r, evidence)
+            if xlsx is not None:
+                xlsx.write(r, evidence)
+            if sink is not None:
+                sink.result(r, evidence)
+        if digest is not None:
+            digest.count(r)
+        files.vantages.count(r)
+        groups.add(r, span)
+    groups.close()
+    done = Pass({}, files.watched, count, regrouped=groups.broken)
+    return done
+
+
+def _regroup(results: Path, work: Workspace, files: _Files) -> None:
+    """The slow way, for a file whose groups did not fit the window: an index of every
+    line by target (report.grouping), the groups read back by offset. The history keeps
+    the rows it was given so far: it is told to drop them first."""
+    files.reset_groups()
+    drop = getattr(files.sink, "drop_rows", None)
+    if drop is not None:
+        drop()
+    index: TargetIndex = work.index(results)
+    for group in index.groups():
+        files.group(Group(list(group), []), None)
+
+
+def _digest() -> Digest:
+    """The report's counts and table; its bounds are read now (tests make them small)."""
+    d = Digest.for_targets(())
+    d.table_limit = bounds.TABLE_LIMIT
+    return d
+
+
+def _read(path: Path) -> Iterator[tuple[CheckResult, Span]]:
+    """Each whole result with where its line lies; what read_results skips, skipped."""
+    pos = 0
+    with path.open("rb", buffering=READ_BUFFER) as fh:
+        for line in fh:
+            size = len(line)
+            if line.strip():
+                try:
+                    r = CheckResult.from_json(json_loads(line))
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    r = None  # torn or foreign, as read_results skips it
+                if r is not None:
+                    yield r, (pos, size)
+            pos += size
+
+
+def _drill(census: Census, digest: Digest, results: Path) -> None:
+    """The drilled targets' results, kept for the report: their lines read by offset
+    (known from the pass), or, after a regrouping, from a read of the whole file."""
+    drilled = [v.name for v in choose_drill(census.ranking, ranks.DRILL_LIMIT)]
+    digest.drill = Digest.for_targets(drilled, bounds.DRILL_BUDGET).drill
+    spans: list[Span] = []
+    for v in census.ranking.rows:
+        if v.drill:
+            extra = census.extras.get(v.index)
+            if extra is None:
+                spans = []
+                break
+            spans.extend(extra)  # type: ignore[arg-type]
+    if drilled and not spans:
+        for r, _span in _read(results):
+            digest.offer(r)
+        return
+    spans.sort()
+    with results.open("rb") as fh:
+        for pos, size in spans:
+            fh.seek(pos)
+            try:
+                digest.offer(CheckResult.from_json(json_loads(fh.read(size))))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
