@@ -128,15 +128,8 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ipv6scan", description="IPv6 readiness scanner.")
-    parser.add_argument("--version", action="version", version=f"ipv6scan {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("scan", help="scan target lists and write results to --out")
-    p.add_argument("targets", nargs="+", metavar="TARGETS", help="target lists (.yaml, .txt, .csv)")
-    p.add_argument("--out", type=Path, help="output directory (created if missing; default: "
-                   "reports/LIST/DATE-TIME/, with a `latest` link beside it)")  # fmt: skip
+def _add_resources(p: argparse.ArgumentParser) -> None:
+    """The options that set a scanner's own resources: a local scan's and a worker's."""
     p.add_argument(
         "--resolver",
         action="append",
@@ -150,6 +143,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=256,
         help="probes in flight at once (default 256)",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ipv6scan", description="IPv6 readiness scanner.")
+    parser.add_argument("--version", action="version", version=f"ipv6scan {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("scan", help="scan target lists and write results to --out")
+    p.add_argument("targets", nargs="+", metavar="TARGETS", help="target lists (.yaml, .txt, .csv)")
+    p.add_argument("--out", type=Path, help="output directory (created if missing; default: "
+                   "reports/LIST/DATE-TIME/, with a `latest` link beside it)")  # fmt: skip
+    _add_resources(p)
     p.add_argument(
         "--timeout",
         type=_positive_float,
@@ -230,19 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("worker", help="serve scan shards from a broker until SIGTERM")
     p.add_argument("--broker", required=True, metavar="URL", help="redis://HOST:PORT/DB")
     p.add_argument("--vantage", metavar="NAME", help="the vantage point this worker scans from")
-    p.add_argument(
-        "--resolver",
-        action="append",
-        type=_resolver,
-        default=[],
-        help="recursive resolver ADDR[#PORT]; repeatable (default: /etc/resolv.conf)",
-    )
-    p.add_argument(
-        "--concurrency",
-        type=_positive_int,
-        default=256,
-        help="probes in flight at once (default 256)",
-    )
+    _add_resources(p)
     p.add_argument("--destination-rate", type=float, default=100.0, metavar="N",
                    help="probes a second to one destination (an IPv6 /64 or an IPv4 address) "
                    "from all workers together; 0: no shared budget (default 100)")  # fmt: skip

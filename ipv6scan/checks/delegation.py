@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ipv6scan.checks.dns import _why_not
+from ipv6scan.checks.dns import ns_answer_evidence, ns_answer_failure
 from ipv6scan.checks.evidence import address_list, lookup_evidence
 from ipv6scan.checks.intermittent import Tries, tries_of, with_tries
 from ipv6scan.model import Status, Verdict
@@ -37,18 +37,7 @@ def _cut_evidence(cut: ZoneCut) -> dict[str, Any]:
             }
             for s in cut.servers
         ],
-        "answers": [
-            {
-                "ns": a.ns,
-                "address": a.address,
-                "rcode": a.rcode,
-                "authoritative": a.authoritative,
-                "soa": a.has_soa,
-                "ms": round(a.elapsed_ms, 1),
-                **({"error": a.error} if a.error else {}),
-            }
-            for a in cut.answers
-        ],
+        "answers": [ns_answer_evidence(a) for a in cut.answers],
         "ipv6_ok": cut.reachable,
     }
     if cut.capped:
@@ -151,10 +140,7 @@ def _broken(chain: DelegationChain, cut: ZoneCut, evidence: dict[str, Any]) -> V
             f"resolver cannot resolve {chain.domain} ({cut.zone} is {where}).",
             evidence,
         )
-    failures = [
-        f"{a.ns} [{a.address}]: {_why_not(a.rcode, a.authoritative, a.has_soa)}"
-        for a in cut.answers[:MAX_FAILURES_NAMED]
-    ]
+    failures = [ns_answer_failure(a) for a in cut.answers[:MAX_FAILURES_NAMED]]
     more = len(cut.answers) - len(failures)
     return Verdict(
         Status.FAIL,

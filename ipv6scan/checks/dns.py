@@ -7,7 +7,13 @@ from typing import Any
 from ipv6scan.checks.evidence import address_list, lookup_evidence, plural
 from ipv6scan.checks.intermittent import tries_of, with_tries
 from ipv6scan.model import Status, Verdict
-from ipv6scan.observations import Addresses, MailExchangers, NameServers, NsReachability
+from ipv6scan.observations import (
+    Addresses,
+    MailExchangers,
+    NameServers,
+    NsAnswer,
+    NsReachability,
+)
 from ipv6scan.probes.dns import NO_PATH
 
 
@@ -109,6 +115,20 @@ def judge_ns_reachable(reach: NsReachability) -> Verdict:
     return with_tries(verdict, asked, good)
 
 
+def ns_answer_evidence(a: NsAnswer) -> dict[str, Any]:
+    """One name server address's SOA answer, as the evidence lists it (dns.ns_reachable,
+    dns.delegation)."""
+    return {
+        "ns": a.ns,
+        "address": a.address,
+        "rcode": a.rcode,
+        "authoritative": a.authoritative,
+        "soa": a.has_soa,
+        "ms": round(a.elapsed_ms, 1),
+        **({"error": a.error} if a.error else {}),
+    }
+
+
 def _ns_reachable(reach: NsReachability) -> Verdict:
     servers = reach.servers
     if (undecided := _undecided_ns(servers)) is not None:
@@ -117,18 +137,7 @@ def _ns_reachable(reach: NsReachability) -> Verdict:
         return undecided
     evidence: dict[str, Any] = {
         "zone": servers.zone,
-        "answers": [
-            {
-                "ns": a.ns,
-                "address": a.address,
-                "rcode": a.rcode,
-                "authoritative": a.authoritative,
-                "soa": a.has_soa,
-                "ms": round(a.elapsed_ms, 1),
-                **({"error": a.error} if a.error else {}),
-            }
-            for a in reach.answers
-        ],
+        "answers": [ns_answer_evidence(a) for a in reach.answers],
     }
     targets = [addr for _, found in servers.hosts for addr in found.global_]
     unknown = [host for host, found in servers.hosts if not found.lookup.ok]
@@ -150,11 +159,7 @@ def _ns_reachable(reach: NsReachability) -> Verdict:
             evidence,
         )
     good = [a for a in reach.answers if a.good]
-    bad = [
-        f"{a.ns} [{a.address}]: {_why_not(a.rcode, a.authoritative, a.has_soa)}"
-        for a in reach.answers
-        if not a.good
-    ]
+    bad = [ns_answer_failure(a) for a in reach.answers if not a.good]
     n = len(reach.answers)
     if unknown and not (good and bad):
         # only "some answer, some do not" is safe whatever the unknown addresses would do
@@ -183,6 +188,11 @@ def _ns_reachable(reach: NsReachability) -> Verdict:
         f"No IPv6 name-server address of {servers.zone} answers authoritatively: {'; '.join(bad)}.",
         evidence,
     )
+
+
+def ns_answer_failure(a: NsAnswer) -> str:
+    """Why one name server address did not answer authoritatively, naming it."""
+    return f"{a.ns} [{a.address}]: {_why_not(a.rcode, a.authoritative, a.has_soa)}"
 
 
 def _why_not(rcode: str, authoritative: bool, has_soa: bool) -> str:
