@@ -12,19 +12,17 @@ import datetime as dt
 import json
 import locale
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ipv6scan import __version__, audit, history_key, outdir
-from ipv6scan.addresses import AddressPolicy
-from ipv6scan.checks import registry
-from ipv6scan.context import ping_rate_from
+from ipv6scan import __version__, audit, outdir, scanjob
 from ipv6scan.crash import report_crash
 from ipv6scan.finish.outputs import Outputs, OutputsError
-from ipv6scan.history import HistoryError, open_db
+from ipv6scan.history import HistoryError
 from ipv6scan.interrupts import sigterm_as_sigint
 from ipv6scan.milestones import Milestone, MilestoneErrors, load_milestones
 from ipv6scan.model import SECTORS
@@ -36,7 +34,7 @@ from ipv6scan.run import NoResolverConfigured, ScanConfig, scan, use_fast_loop
 from ipv6scan.scanjob import scanner_facts
 from ipv6scan.scoring import DEFAULT_PROFILE, Profile
 from ipv6scan.scoring.profile_yaml import ProfileError, load_profile
-from ipv6scan.targets import ListReader, TargetSource, iter_targets, validate_files
+from ipv6scan.targets import ListReader, TargetErrors, TargetSource, iter_targets, validate_files
 
 EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 LANGS = tuple(LOCALES)  # as report.html has them; that module (jinja2) loads after a scan
@@ -327,12 +325,48 @@ def _named(text: str | None) -> tuple[str, ...] | None:
     return None if text is None else tuple(n.strip() for n in text.split(",") if n.strip())
 
 
-def _checks(text: str | None) -> tuple[registry.Check, ...]:
-    names = _named(text)
+# ScanRequest's option names as the command line spells them, for its error messages
+CLI_OPTIONS = {"allow_prefixes": "--allow-prefix", "history_key": "--history-key",
+               "resolver": "--resolver", "checks": "--checks", "db": "--db", "out": "--out",
+               "shard": "--shard", "sector": "--sector", "lang": "--lang"}  # fmt: skip
+
+
+def _scan_request(args: argparse.Namespace) -> scanjob.ScanRequest:
+    return scanjob.ScanRequest(
+        targets=tuple(args.targets),
+        out=args.out,
+        checks=_named(args.checks),
+        resolvers=tuple(args.resolver),
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        attempts=args.attempts,
+        allow_prefixes=tuple(args.allow_prefix),
+        sector=args.sector,
+        shard=args.shard,
+        lang=args.lang or default_lang(),
+        profile=args.profile,
+        db=args.db,
+        history_key=args.history_key,
+        fail_on_regression=args.fail_on_regression,
+        today=args.today,
+        outputs=args.outputs,
+        keep_runs=args.keep_runs,
+        quiet=args.quiet,
+    )
+
+
+def _prepared(request: scanjob.ScanRequest) -> tuple[scanjob.Prepared, sqlite3.Connection]:
+    """The API's own preparation (scanjob.prepare), its errors as exit 2 in the command
+    line's words."""
     try:
-        return registry.select(names)
-    except ValueError as exc:
-        raise UsageError(f"--checks: {exc}") from None
+        return scanjob.prepare(request)
+    except TargetErrors as exc:
+        raise UsageError(str(exc)) from None
+    except scanjob.ScanInputError as exc:
+        text, option = str(exc), exc.option
+        if option in CLI_OPTIONS and text.startswith(option):
+            text = CLI_OPTIONS[option] + text.removeprefix(option)
+        raise UsageError(text) from None
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -340,81 +374,34 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise UsageError("--vantage needs --broker: vantage points are workers' places")
     if args.broker:  # before anything is written: a broker out of reach is bad input
         _check_broker(args)
-    checks = _checks(args.checks)
-    try:
-        AddressPolicy.from_strings(args.allow_prefix)
-    except ValueError as exc:
-        raise UsageError(f"--allow-prefix: {exc}") from None
-    try:
-        ping_rate = ping_rate_from(os.environ)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
     dated = args.out is None  # reports/LIST/DATE-TIME/ (docs/outputs.md)
     if dated:
         args.out = outdir.default_out(args.targets)
-    _out_dir(args.out)
-    lists = ListReader()  # each YAML list read once: validation, milestones, scan
-    _validate(args.targets, args.sector, lists)
-    try:
-        key = history_key.for_scan(args.history_key, args.targets, args.sector, checks,
-                                   args.shard, lists)  # fmt: skip
-    except ValueError as exc:
-        raise UsageError(f"--history-key: {exc}") from None
+    request = _scan_request(args)
+    prepared, history = _prepared(request)
+    config, source, recording = prepared.config, prepared.source, prepared.recording
     # the total only feeds the progress line: another pass over a big plain list is not
     # worth it when nobody watches (CI, cron, --quiet)
-    total = _count(args.targets, args.sector, lists) if Progress.wanted(args.quiet) else None
-    profile, milestones = _profile(args.profile), _milestones(args.targets, lists)
-    db = args.db or audit.default_db(args.out)
-    try:  # before scanning: a database we cannot write is bad input, not a lost scan
-        db.parent.mkdir(parents=True, exist_ok=True)
-        history = open_db(db)
-    except (OSError, HistoryError) as exc:
-        raise UsageError(f"--db: {exc}") from None
-    lang = args.lang or default_lang()
-    config = ScanConfig(
-        out=args.out,
-        checks=checks,
-        resolvers=tuple(args.resolver),
-        concurrency=args.concurrency,
-        timeout=args.timeout,
-        attempts=args.attempts,
-        allow_prefixes=tuple(args.allow_prefix),
-        lang=lang,
-        shard=args.shard,
-        quiet=args.quiet,
-        named_checks=_named(args.checks),
-        ping_rate=ping_rate,
-    )
+    total = sum(1 for _ in source) if Progress.wanted(args.quiet) else None
     use_fast_loop()
     interrupted = False
     scanner: dict[str, object] = {}
     started = audit.timestamp(args.today)
     try:
-        source = TargetSource(tuple(args.targets), args.sector, lists)
         if args.broker:  # on workers (distributed/): results.jsonl as a local scan leaves it
             scanner = _through_broker(args, config, source, history)
         else:
             _stats, connectivity = asyncio.run(scan(config, source, total))
-            scanner = scanner_facts(connectivity)  # as the API's scans (scanjob) have it
+            scanner = scanner_facts(connectivity)  # as the API's scans have it
     except (KeyboardInterrupt, asyncio.CancelledError):
         interrupted = True  # Ctrl-C or SIGTERM: finished lines are on disk; summarise them
     except NoResolverConfigured as exc:
         history.close()
         raise UsageError(str(exc)) from None
-    del lists  # scanned: the lists' memory goes back before scoring and reports
+    del prepared, source  # scanned: the lists' memory goes back before scoring and reports
     if interrupted:  # perhaps before the first result: an empty results.jsonl, scored as such
         audit.ensure_results(args.out)
-    recording = audit.Recording(
-        db=db,
-        target_files=audit.stored_targets(args.targets),
-        history_key=key,
-        shard=args.shard,
-        profile=profile,
-        milestones=tuple(milestones),
-        today=args.today,
-        fail_on_regression=args.fail_on_regression,
-        keep_runs=args.keep_runs,
-    )
+    lang = request.lang
     try:
         steps = Steps() if Progress.wanted(args.quiet) else None
         done = audit.finish_scan(history, recording, args.out, lang, scanner or None, started,

@@ -1,10 +1,11 @@
-"""One scan from its options to its files, for the Python API (ipv6scan.api).
+"""One scan from its options to its files: the Python API's (ipv6scan.api) and the command
+line's (cli.cmd_scan, through `prepare`).
 
-It takes the steps of the command line's `scan` (cli.cmd_scan) in the same order and
-through the same functions: options checked by the command line's own parsers, every
-target file validated before anything is probed, the history key, profile, milestones
-and database settled before the scan, then run.scan, audit.finish_scan. What it leaves
-to its caller is what belongs to a terminal: progress, stderr lines and exit codes.
+`prepare` settles everything that can be wrong before the first probe, in one order:
+options checked by the command line's own parsers, every target file validated, the
+history key, profile, milestones and database. `run_request` then scans and finishes
+(run.scan, audit.finish_scan). What it leaves to the command line is what belongs to a
+terminal: progress, stderr lines, exit codes, and scans through a broker.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ipv6scan import audit, history_key, outdir
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks import registry
 from ipv6scan.context import ping_rate_from
+from ipv6scan.finish.outputs import Outputs
 from ipv6scan.history import HistoryError, open_db
 from ipv6scan.milestones import MilestoneErrors, load_milestones
 from ipv6scan.observations import Connectivity
@@ -38,7 +40,12 @@ T = TypeVar("T")
 
 class ScanInputError(ValueError):
     """A bad option or input other than the target files (those raise TargetErrors): what
-    the command line exits 2 for. The message says which option and what is wrong."""
+    the command line exits 2 for. The message starts with the option's name (`option`,
+    as ScanRequest names it), then says what is wrong."""
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,9 @@ class ScanRequest:
     fail_on_regression: bool = False
     today: dt.date | None = None  # the scan date for milestones and history (backfills)
     ping_rate: float | None = None  # echo requests a second; None: IPV6SCAN_PING_RATE
+    outputs: Outputs | None = None  # files besides results.jsonl; None: the default set
+    keep_runs: int | None = None  # after recording, keep this many runs of the history
+    quiet: bool = True  # no progress line: an API caller reads the outcome
 
 
 @dataclass(frozen=True)
@@ -80,7 +90,7 @@ def _parsed(parse: Callable[[str], T], option: str, value: object) -> T:
     try:
         return parse(str(value))
     except argparse.ArgumentTypeError as exc:
-        raise ScanInputError(f"{option}: {exc}") from None
+        raise ScanInputError(f"{option}: {exc}", option) from None
 
 
 def _options(req: ScanRequest) -> tuple[tuple[registry.Check, ...], tuple[DnsServer, ...]]:
@@ -92,7 +102,7 @@ def _options(req: ScanRequest) -> tuple[tuple[registry.Check, ...], tuple[DnsSer
     if req.shard is not None:
         _parsed(cli._shard, "shard", "/".join(map(str, req.shard)))
     if req.lang not in LOCALES:
-        raise ScanInputError(f"lang: {req.lang!r} is not one of {', '.join(LOCALES)}")
+        raise ScanInputError(f"lang: {req.lang!r} is not one of {', '.join(LOCALES)}", "lang")
     servers = tuple(
         r if isinstance(r, DnsServer) else _parsed(cli._resolver, "resolver", r)
         for r in req.resolvers
@@ -100,11 +110,11 @@ def _options(req: ScanRequest) -> tuple[tuple[registry.Check, ...], tuple[DnsSer
     try:
         checks = registry.select(req.checks)
     except ValueError as exc:
-        raise ScanInputError(f"checks: {exc}") from None
+        raise ScanInputError(f"checks: {exc}", "checks") from None
     try:
         AddressPolicy.from_strings(req.allow_prefixes)
     except ValueError as exc:
-        raise ScanInputError(f"allow_prefixes: {exc}") from None
+        raise ScanInputError(f"allow_prefixes: {exc}", "allow_prefixes") from None
     return checks, servers
 
 
@@ -116,7 +126,7 @@ def validate_targets(paths: Sequence[str], sector: str, lists: ListReader) -> No
     except TargetListError as exc:
         errors = exc.errors
     except ValueError as exc:  # an unknown sector for the plain lists
-        raise ScanInputError(f"sector: {exc}") from None
+        raise ScanInputError(f"sector: {exc}", "sector") from None
     if errors:
         raise TargetErrors(errors)
 
@@ -133,14 +143,15 @@ def _profile(given: Path | Profile | None) -> Profile:
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
     config: ScanConfig
     source: TargetSource
     recording: audit.Recording
 
 
-def _prepare(req: ScanRequest) -> tuple[_Prepared, sqlite3.Connection]:
-    """Everything that can be wrong with the request, found before the first probe."""
+def prepare(req: ScanRequest) -> tuple[Prepared, sqlite3.Connection]:
+    """Everything that can be wrong with the request, found before the first probe; the
+    history database comes back open (the caller closes it)."""
     checks, servers = _options(req)
     try:
         ping_rate = req.ping_rate if req.ping_rate is not None else ping_rate_from(os.environ)
@@ -148,14 +159,14 @@ def _prepare(req: ScanRequest) -> tuple[_Prepared, sqlite3.Connection]:
         raise ScanInputError(str(exc)) from None
     problem = outdir.problem(req.out)
     if problem is not None:
-        raise ScanInputError(f"out {req.out}: {problem}")
+        raise ScanInputError(f"out {req.out}: {problem}", "out")
     lists = ListReader()  # each YAML list read once: validation, milestones, scan
     validate_targets(req.targets, req.sector, lists)
     try:
         key = history_key.for_scan(req.history_key, req.targets, req.sector, checks,
                                    req.shard, lists)  # fmt: skip
     except ValueError as exc:
-        raise ScanInputError(f"history_key: {exc}") from None
+        raise ScanInputError(f"history_key: {exc}", "history_key") from None
     profile = _profile(req.profile)
     try:
         milestones = load_milestones(req.targets, lists)
@@ -166,7 +177,7 @@ def _prepare(req: ScanRequest) -> tuple[_Prepared, sqlite3.Connection]:
         db.parent.mkdir(parents=True, exist_ok=True)
         conn = open_db(db)
     except (OSError, HistoryError) as exc:
-        raise ScanInputError(f"db: {exc}") from None
+        raise ScanInputError(f"db: {exc}", "db") from None
     config = ScanConfig(
         out=req.out,
         checks=checks,
@@ -177,7 +188,7 @@ def _prepare(req: ScanRequest) -> tuple[_Prepared, sqlite3.Connection]:
         allow_prefixes=req.allow_prefixes,
         lang=req.lang,
         shard=req.shard,
-        quiet=True,  # progress is the terminal's; an API caller reads the outcome
+        quiet=req.quiet,
         named_checks=req.checks,
         ping_rate=ping_rate,
     )
@@ -190,8 +201,9 @@ def _prepare(req: ScanRequest) -> tuple[_Prepared, sqlite3.Connection]:
         milestones=tuple(milestones),
         today=req.today,
         fail_on_regression=req.fail_on_regression,
+        keep_runs=req.keep_runs,
     )
-    return _Prepared(config, TargetSource(req.targets, req.sector, lists), recording), conn
+    return Prepared(config, TargetSource(req.targets, req.sector, lists), recording), conn
 
 
 def scanner_facts(connectivity: Connectivity) -> dict[str, Any]:
@@ -216,7 +228,7 @@ async def run_request(req: ScanRequest) -> ScanOutcome:
     interrupted) mid-scan, it still scores and writes the results finished so far, then
     lets the cancellation go on. Scoring and the files are written in this thread: a
     big scan's last seconds hold the event loop."""
-    prepared, conn = _prepare(req)
+    prepared, conn = prepare(req)
     scanner: dict[str, Any] | None = None
     stopped: BaseException | None = None
     started = audit.timestamp(req.today)
@@ -230,7 +242,8 @@ async def run_request(req: ScanRequest) -> ScanOutcome:
             stopped = exc  # finished lines are on disk: summarise them, then stop
             audit.ensure_results(req.out)
         done = audit.finish_scan(conn, prepared.recording, req.out, req.lang, scanner,
-                                 started, complete=stopped is None)  # fmt: skip
+                                 started, complete=stopped is None,
+                                 outputs=req.outputs)  # fmt: skip
     finally:
         conn.close()
     if stopped is not None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import ipv6scan.cli as cli
-from ipv6scan import audit
+from ipv6scan import audit, scanjob
 from ipv6scan.cli import main
 from ipv6scan.observations import Connectivity
 
@@ -137,7 +137,7 @@ def test_interrupted_before_the_scan_exits_130_without_a_traceback(
     def sigterm(*_args: Any) -> None:
         signal.raise_signal(signal.SIGTERM)  # as a CI timeout would, while the list is read
 
-    monkeypatch.setattr(cli, "_validate", sigterm)
+    monkeypatch.setattr(scanjob, "validate_targets", sigterm)  # what scan validates with
     before = signal.getsignal(signal.SIGTERM)
     assert _scan(one, tmp_path / "out") == 130
     assert "interrupted" in _one_line(capsys.readouterr().err)
