@@ -489,5 +489,3 @@ class AddressPolicy:
         inside = [p for p in self.allow if p.version == ip.version and ip in p]
         return str(max(inside, key=lambda p: p.prefixlen)) if inside else None
 
-
-DEFAULT_POLICY = AddressPolicy()

@@ -37,7 +37,6 @@ from ipv6scan.targets import (
 )
 
 METRICS = ("score", "pass_share", "stage_share")
-STATES = ("met", "on-track", "behind", "not-assessed")
 KEYS: tuple[str, ...] = ("name", "metric", "sector", "tier", "target", "check", "stage")
 KEYS += ("at_least", "by", "from", "start")
 HISTORY_POINTS = 30  # per milestone in summary.json, the current run included

@@ -195,15 +195,12 @@ def _vantage(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-SUBJECT_KINDS = ("domain", "host", "address", "url", "resolver")
-
-
 @dataclass(frozen=True, init=False)
 class Subject:
     """What one check looks at: a domain (zone-level checks), a host, an address, a URL,
     or a resolver, with the target and tier it belongs to."""
 
-    kind: str  # one of SUBJECT_KINDS
+    kind: str  # "domain", "host", "address", "url" or "resolver"
     name: str  # host name (A-label), address literal, URL, or resolver address
     target: Target
     tier: str = "services"

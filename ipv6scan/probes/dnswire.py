@@ -162,10 +162,6 @@ def encode_query(qid: int, wire_name: bytes, rdtype: int, recursion: bool) -> by
     )
 
 
-def question_key(wire_name: bytes, rdtype: int) -> tuple[bytes, int, int]:
-    return (wire_name.lower(), rdtype, CLASS_IN)
-
-
 # --- decoding ---------------------------------------------------------------------------------
 
 

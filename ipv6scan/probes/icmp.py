@@ -32,7 +32,6 @@ TOKEN_LEN = _TOKEN.size
 PAYLOAD_LEN = 16  # the token, then zeros: small, like ping's default minus the timestamp
 _IPV6_HEADER = 40
 _NEXT_HEADER_ICMPV6 = 58
-_SEQ = struct.Struct("!H")
 _SEQ_TOKEN = struct.Struct("!HQ")  # bytes 6..15 of a probe
 _ECHO_FIELDS = struct.Struct("!BBHHH")
 
@@ -86,14 +85,6 @@ class EchoPacker:
 
     def packet(self, seq: int, token: int) -> bytes:
         return self._head + self._pack(seq, token) + self._tail
-
-
-def fill(template: bytes, seq: int, token: int) -> bytes:
-    """The template with this probe's sequence number and token patched in."""
-    packet = bytearray(template)
-    _SEQ.pack_into(packet, 6, seq)
-    _TOKEN.pack_into(packet, _HEADER, token)
-    return bytes(packet)
 
 
 def parse(data: bytes, ident: int) -> Parsed | None:

@@ -24,7 +24,7 @@ DEST = "2001:db8::7"
 
 
 def probe(seq: int = 9, token: int = 0x0102030405060708) -> bytes:
-    return icmp.fill(icmp.echo_template(IDENT), seq, token)
+    return icmp.EchoPacker(IDENT).packet(seq, token)  # what the prober sends
 
 
 def quoted(kind: type, packet: bytes, **fields: object) -> bytes:
