@@ -47,6 +47,7 @@ class Change:
     new: str | None  # None: the result disappeared
     detail: str = ""  # the newer result's detail, else the older one's
     old_intermittent: bool = False  # the older result was an intermittent warn
+    vantage: str | None = None  # scans from vantage points: each point's record is its own
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -60,12 +61,16 @@ class Change:
         }
         if self.old_intermittent:
             out["old_intermittent"] = True
+        if self.vantage is not None:
+            out["vantage"] = self.vantage
         return out
 
     def line(self) -> str:
         where = f"{self.target} / {self.subject} / {self.check}"
         if self.tier != "services":
             where = f"{self.target} / {self.tier} / {self.subject} / {self.check}"
+        if self.vantage is not None:
+            where += f" (from {self.vantage})"
         old = f"{self.old} (intermittent)" if self.old_intermittent else self.old or "-"
         text = f"{where}: {old} -> {self.new or '-'}"
         return f"{text}  ({self.detail})" if self.detail else text
@@ -167,20 +172,21 @@ class Diff:
 
 
 def _sort(changes: list[Change]) -> list[Change]:
-    return sorted(changes, key=lambda c: (c.target, c.tier, c.subject, c.check))
+    return sorted(changes, key=lambda c: (c.target, c.tier, c.subject, c.check, c.vantage or ""))
 
 
 _SCHEMA = """
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
 CREATE TABLE before (
-    target TEXT, tier TEXT, subject TEXT, check_id TEXT, status TEXT, detail TEXT,
-    intermittent INTEGER,
-    PRIMARY KEY (target, tier, subject, check_id)
+    target TEXT, tier TEXT, subject TEXT, check_id TEXT, vantage TEXT, status TEXT,
+    detail TEXT, intermittent INTEGER,
+    PRIMARY KEY (target, tier, subject, check_id, vantage)
 ) WITHOUT ROWID;
 CREATE TABLE old_scores (name TEXT PRIMARY KEY, score REAL) WITHOUT ROWID;
 """
-_KEY = "target = ? AND tier = ? AND subject = ? AND check_id = ?"
+# '' for a record without a vantage point (a local scan): NULLs would never compare equal
+_KEY = "target = ? AND tier = ? AND subject = ? AND check_id = ? AND vantage = ?"
 
 
 def compare(
@@ -209,17 +215,19 @@ def _indexed(source: Source, work: Workspace) -> TargetIndex:
 
 
 def _statuses(conn: sqlite3.Connection, old: Path, new: Path) -> Diff:
-    """Each new result against the older one of its (target, tier, subject, check)."""
+    """Each new result against the older one of its (target, tier, subject, check) and,
+    in scans from vantage points, its vantage point."""
     with conn:
         # a repeated key keeps its last status, as a dict would
         conn.executemany(
-            "INSERT OR REPLACE INTO before VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO before VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     r.target,
                     r.tier,
                     r.subject,
                     r.check,
+                    r.vantage or "",
                     str(r.status),
                     r.detail,
                     is_intermittent(r.status, r.evidence),
@@ -229,20 +237,20 @@ def _statuses(conn: sqlite3.Connection, old: Path, new: Path) -> Diff:
         )
     diff = Diff()
     for r in read_results(new):
-        key = (r.target, r.tier, r.subject, r.check)
+        key = (r.target, r.tier, r.subject, r.check, r.vantage or "")
         status = str(r.status)
         # taken out as it is matched: a second new result of the key has appeared
         previous = conn.execute(
             f"DELETE FROM before WHERE {_KEY} RETURNING status, intermittent", key
         ).fetchall()
         if not previous:
-            diff.appeared.append(Change(*key, None, status, r.detail))
+            diff.appeared.append(Change(*key[:4], None, status, r.detail, vantage=r.vantage))
             continue
         was, was_intermittent = previous[0][0], bool(previous[0][1])
         now_intermittent = is_intermittent(status, r.evidence)
         if was == status and was_intermittent == now_intermittent:
             continue
-        change = Change(*key, was, status, r.detail, was_intermittent)
+        change = Change(*key[:4], was, status, r.detail, was_intermittent, r.vantage)
         steady_was = str(Status.PASS) if was_intermittent else was
         if now_intermittent:
             diff.intermittent.append(change)
@@ -253,8 +261,10 @@ def _statuses(conn: sqlite3.Connection, old: Path, new: Path) -> Diff:
         else:
             diff.improved.append(change)
     diff.disappeared = [
-        Change(target, tier, subject, check, was, None, detail, bool(was_intermittent))
-        for target, tier, subject, check, was, detail, was_intermittent in conn.execute(
+        Change(
+            target, tier, subject, check, was, None, detail, bool(was_intermittent), vantage or None
+        )
+        for target, tier, subject, check, vantage, was, detail, was_intermittent in conn.execute(
             "SELECT * FROM before"
         )
     ]

@@ -34,7 +34,8 @@ TABLES = """
 CREATE TABLE IF NOT EXISTS verdicts (
     key INTEGER PRIMARY KEY,        -- of the text below (text_key)
     target TEXT NOT NULL, sector TEXT NOT NULL, tier TEXT NOT NULL, subject TEXT NOT NULL,
-    check_id TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL
+    check_id TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL,
+    vantage TEXT                    -- the vantage point (distributed/), NULL for a local scan
 );
 CREATE TABLE IF NOT EXISTS evidence (key INTEGER PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS target_rows (
@@ -82,11 +83,14 @@ def unpack(blob: bytes, typecode: str) -> array[Any]:
     return values
 
 
-def _verdict(r: CheckResult) -> tuple[int, str, str, str, str, str, str, str]:
+def _verdict(r: CheckResult) -> tuple[int, str, str, str, str, str, str, str, str | None]:
     fields = (r.target, r.sector, r.tier, r.subject, r.check, str(r.status), r.detail)
-    # each field with its length before it: no two tuples give one text, and no JSON made
+    # each field with its length before it: no two tuples give one text, and no JSON made;
+    # a vantage point only when there is one, so a local scan's keys do not change
     text = "".join(f"{len(f)}:{f}" for f in fields)
-    return (text_key(text), *fields)
+    if r.vantage is not None:
+        text += f"v{len(r.vantage)}:{r.vantage}"
+    return (text_key(text), *fields, r.vantage)
 
 
 class RunWriter:
@@ -132,7 +136,7 @@ class RunWriter:
 
     def _flush_results(self) -> None:
         self.conn.executemany(
-            "INSERT OR IGNORE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._verdict_batch
+            "INSERT OR IGNORE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._verdict_batch
         )
         self.conn.executemany("INSERT OR IGNORE INTO evidence VALUES (?, ?)", self._evidence_batch)
         self._verdict_batch.clear()
@@ -190,7 +194,7 @@ def load_results(conn: sqlite3.Connection, run_id: int) -> Iterator[CheckResult]
     for start in range(0, len(verdicts), LOOKUP):
         vkeys, ekeys = verdicts[start : start + LOOKUP], evidence[start : start + LOOKUP]
         v_found = _lookup(conn, "SELECT key, target, sector, tier, subject, check_id, status,"
-                          " detail FROM verdicts", vkeys)  # fmt: skip
+                          " detail, vantage FROM verdicts", vkeys)  # fmt: skip
         e_found = _lookup(conn, "SELECT key, text FROM evidence", ekeys)
         for i, vkey in enumerate(vkeys):
             v = v_found.get(vkey)
@@ -201,6 +205,7 @@ def load_results(conn: sqlite3.Connection, run_id: int) -> Iterator[CheckResult]
                 {"target": v[0], "sector": v[1], "tier": v[2], "subject": v[3], "check": v[4],
                  "status": v[5], "detail": v[6], "evidence": json_loads(e[0]) if e else {},
                  "duration_ms": durations[start + i]}
+                | ({"vantage": v[7]} if v[7] is not None else {})
             )  # fmt: skip
 
 

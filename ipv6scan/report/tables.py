@@ -22,6 +22,7 @@ CSV_FIELDS = (
     "detail",
     "evidence",
     "duration_ms",
+    "vantage",  # scans from vantage points (distributed/); empty for a local scan
 )
 
 
@@ -53,7 +54,7 @@ class CsvWriter:
         s = _csv_safe
         self._writer.writerow((s(r.target), s(r.sector), s(r.tier), s(r.subject), s(r.check),
                                s(str(r.status)), s(r.detail), s(evidence),
-                               s(str(round(r.duration_ms, 3)))))  # fmt: skip
+                               s(str(round(r.duration_ms, 3))), s(r.vantage or "")))  # fmt: skip
 
     def close(self) -> None:
         self._fh.close()

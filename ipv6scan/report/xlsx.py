@@ -18,7 +18,7 @@ from ipv6scan.report.tables import CSV_FIELDS, evidence_text
 
 MAX_ROWS = 1_048_576  # Excel's rows per sheet, the header included
 MAX_CELL = 32_767  # characters in a cell
-WIDTHS = (28, 12, 10, 32, 16, 8, 60, 40, 12)  # of CSV_FIELDS, in characters
+WIDTHS = (28, 12, 10, 32, 16, 8, 60, 40, 12, 12)  # of CSV_FIELDS, in characters
 DURATION = CSV_FIELDS.index("duration_ms")
 
 
@@ -62,6 +62,8 @@ class XlsxResults:
         for column, text in enumerate(texts):
             put(self._row, column, _cell(text))
         self._sheet.write_number(self._row, DURATION, round(r.duration_ms, 3))
+        if r.vantage is not None:
+            put(self._row, DURATION + 1, _cell(r.vantage))
         self._row += 1
 
     def close(self) -> None:

@@ -88,7 +88,7 @@ def old_csv(results: Iterable[CheckResult], path: Path) -> None:
         for r in results:
             row = r.to_json()
             row["evidence"] = json.dumps(row["evidence"], ensure_ascii=False, sort_keys=True)
-            writer.writerow([safe(str(row[f])) for f in CSV_FIELDS])
+            writer.writerow([safe(str(row.get(f, ""))) for f in CSV_FIELDS])
 
 
 def old_junit(results: Iterable[CheckResult], path: Path) -> None:
