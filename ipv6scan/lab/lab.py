@@ -108,6 +108,11 @@ class Lab:
         return self._topology["client4"]
 
     @property
+    def client2_ns(self) -> str:
+        """A second client, routed as `client` is: another vantage point (distributed scans)."""
+        return self._topology["client2"]
+
+    @property
     def web_ns(self) -> str:
         return self._topology["web"]
 
@@ -156,6 +161,7 @@ class Lab:
             self._topology.build(self.workdir, service_addresses())
             self._topology.write_resolv_conf(self.client_ns, [self.resolver6, self.resolver4])
             self._topology.write_resolv_conf(self.client4_ns, [self.resolver4])
+            self._topology.write_resolv_conf(self.client2_ns, [self.resolver6, self.resolver4])
             step("namespaces")
             root = _repo_root()
             self._servers = [

@@ -37,6 +37,7 @@ never 192.0.2.0/24, which the host itself may use.
      10  router <-> pmtu      MTU 1,280: the path-MTU lab's narrow link (web.pmtu)
      11  pmtu   <-> pmtuhole  nft on pmtu drops the Packet Too Big sent toward pmtuhole
      12  pmtu   <-> pmtuok    the control: its Packet Too Big gets through
+     13  router <-> client2   a second client like client: another vantage point
 
 Web and mail addresses are not listed here: they are the A/AAAA records of the
 zone data (scenarios.py) that fall inside the web and mail prefixes, so every
@@ -144,7 +145,8 @@ PMTU_LINK_MTU = 1280
 PMTU_SERVERS: tuple[str, ...] = ("pmtuhole", "pmtuok")
 
 ROLES: tuple[str, ...] = ("router", "dns", "client", "client4", "web", "mail",
-                          *BACKBONE_ROUTERS, "core", "pmtu", *PMTU_SERVERS)  # fmt: skip
+                          *BACKBONE_ROUTERS, "core", "pmtu", *PMTU_SERVERS,
+                          "client2")  # fmt: skip
 FORWARDING: tuple[str, ...] = ("router", *BACKBONE_ROUTERS, "pmtu")
 
 
@@ -207,6 +209,7 @@ LINKS: tuple[Link, ...] = (
     Link(10, "router", "to-pmtu", "pmtu", UPLINK, mtu=PMTU_LINK_MTU),
     Link(11, "pmtu", "to-hole", "pmtuhole", UPLINK),
     Link(12, "pmtu", "to-ok", "pmtuok", UPLINK),
+    Link(13, "router", "to-cl2", "client2", UPLINK),
 )
 
 

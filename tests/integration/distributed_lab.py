@@ -130,13 +130,13 @@ class Workers:
 
 
 @contextmanager
-def dropped_for_uid(lab: Lab, ns: str, uid: int, address: str) -> Iterator[None]:
-    """In `ns`, packets of `uid`'s sockets to `address` are dropped: a vantage point that
-    cannot reach one server, beside one (root's) that can, in the same namespace."""
+def dropped(lab: Lab, ns: str, address: str) -> Iterator[None]:
+    """In `ns`, every packet to `address` is dropped: a vantage point (a client namespace)
+    that cannot reach one server, where the other client namespace can."""
     table = f"v6vantage_{secrets.token_hex(3)}"
     family = "ip6" if ":" in address else "ip"
     rules = (f"table inet {table} {{\n chain out {{\n  type filter hook output priority 0;\n"
-             f"  meta skuid {uid} {family} daddr {address} drop\n }}\n}}\n")  # fmt: skip
+             f"  {family} daddr {address} drop\n }}\n}}\n")  # fmt: skip
     lab.run(ns, ["nft", "-f", "-"], input=rules, text=True, check=True)
     try:
         yield

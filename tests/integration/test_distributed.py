@@ -104,16 +104,16 @@ def test_broker_scan_equals_local_scan(lab: Lab, broker: str, workers: dl.Worker
 
 def test_vantage_points_see_the_lab_differently(lab: Lab, broker: str, workers: dl.Workers,
                                                 tmp_path: Path) -> None:  # fmt: skip
-    # Given two vantage points: root in the client namespace, and nobody there, who cannot
-    # reach good.example's web server (and has no raw socket)
+    # Given two vantage points in two client namespaces: root in the client namespace, and
+    # nobody (no raw socket) in a second one, which cannot reach good.example's web server
     only = ("good.example", "v4only.example", "cname.example")
     targets = lab.write_targets(tmp_path / "lab.yaml", only=only)
     checks = "dns.aaaa,web.reachable,net.ping"
     local = _run(lab, dl.scan_argv(lab, targets, tmp_path / "local", checks))
     assert local.returncode in (0, 1), local.stderr
-    with dl.dropped_for_uid(lab, lab.client_ns, dl.NOBODY, BLOCKED_ADDRESS):
+    with dl.dropped(lab, lab.client2_ns, BLOCKED_ADDRESS):
         workers.start(lab.client_ns, "inside")
-        workers.start(lab.client_ns, "outside", uid=dl.NOBODY)
+        workers.start(lab.client2_ns, "outside", uid=dl.NOBODY)
         workers.wait_alive(2)
         argv = dl.scan_argv(lab, targets, tmp_path / "far", checks, "--broker", broker,
                             "--vantage", "inside", "--vantage", "outside")  # fmt: skip
