@@ -488,4 +488,3 @@ class AddressPolicy:
         # The most specific allow prefix, so evidence names the narrowest reason.
         inside = [p for p in self.allow if p.version == ip.version and ip in p]
         return str(max(inside, key=lambda p: p.prefixlen)) if inside else None
-
