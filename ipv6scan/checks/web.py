@@ -227,14 +227,22 @@ def _chain_fetches(chains: Iterable[Chain | None]) -> list[Fetch]:
     return [hop for c in chains if c is not None for hop in c.hops]
 
 
+def with_chain_tries(
+    verdict: Verdict, chains: Iterable[Chain | None], relied_on: Iterable[Chain | None]
+) -> Verdict:
+    """`verdict` with the tries of every fetch of `chains` in its evidence; a pass turns
+    intermittent when an IPv6 fetch of `relied_on` answered only after failed tries."""
+    return with_tries(
+        verdict, _fetch_tries(_chain_fetches(chains)), _fetch_tries(_relied_on(relied_on))
+    )
+
+
 def judge_parity(obs: ParityObservation) -> Verdict:
     site = obs.site
     if (early := ev.preconditions(site, ipv4=True)) is not None:
         return early
     chains = [c for pair in obs.ports for c in (pair.v6, pair.v4)]
-    return with_tries(
-        _parity(obs), _fetch_tries(_chain_fetches(chains)), _fetch_tries(_relied_on(chains))
-    )
+    return with_chain_tries(_parity(obs), chains, chains)
 
 
 def _parity(obs: ParityObservation) -> Verdict:
@@ -332,9 +340,7 @@ def judge_links(obs: LinksObservation) -> Verdict:
     chains = [obs.home, *(r.chain for r in obs.results)]
     # a pass rests on the home page and on the links that worked
     worked = [obs.home, *(r.chain for r in obs.results if _link_state(r)[0] == "ok")]
-    return with_tries(
-        _links(obs), _fetch_tries(_chain_fetches(chains)), _fetch_tries(_relied_on(worked))
-    )
+    return with_chain_tries(_links(obs), chains, worked)
 
 
 def _links(obs: LinksObservation) -> Verdict:
@@ -414,9 +420,7 @@ def judge_latency(obs: LatencyObservation) -> Verdict:
     if (early := ev.preconditions(obs.site, ipv4=True)) is not None:
         return early
     # the samples are taken once each (web_observe.py); the first fetches are tried
-    return with_tries(
-        _latency(obs), _fetch_tries(_chain_fetches(obs.first)), _fetch_tries(_relied_on(obs.first))
-    )
+    return with_chain_tries(_latency(obs), obs.first, obs.first)
 
 
 def _latency(obs: LatencyObservation) -> Verdict:

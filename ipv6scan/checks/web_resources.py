@@ -15,11 +15,10 @@ from typing import Any
 
 from ipv6scan.checks import web_evidence as ev
 from ipv6scan.checks.evidence import plural
-from ipv6scan.checks.intermittent import with_tries
 
 # the one rule of "does this URL work over IPv6", and the tries of a chain, shared with
 # web.links
-from ipv6scan.checks.web import _chain_fetches, _fetch_tries, _link_state, _relied_on
+from ipv6scan.checks.web import _link_state, with_chain_tries
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations_web import (
     NO_ADDRESS,
@@ -64,9 +63,7 @@ def judge_resources(obs: ResourcesObservation) -> Verdict:
     chains = [obs.home, *(r.chain for r in obs.results)]
     # a pass rests on the home page and on the resources that loaded
     worked = [obs.home, *(r.chain for r in obs.results if _state(r)[0] == "ok")]
-    return with_tries(
-        _resources(obs), _fetch_tries(_chain_fetches(chains)), _fetch_tries(_relied_on(worked))
-    )
+    return with_chain_tries(_resources(obs), chains, worked)
 
 
 def _hosts(states: list[tuple[ResourceResult, str, str]]) -> list[dict[str, Any]]:
