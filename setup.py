@@ -23,17 +23,17 @@ from setuptools.dist import Distribution
 # Modules compiled with mypyc, as paths from here. Each must stay importable as plain
 # Python (the fallback), and mypy-clean with the flags below.
 COMPILED = [
-    "ipv6scan/probes/dnswire.py",
-    "ipv6scan/probes/dns_records.py",
+    "ipv6scan/dnsclient/wire.py",
+    "ipv6scan/dnsclient/records.py",
     # the DNS-only bulk path around it, each answer's way from the socket to its verdict
-    "ipv6scan/probes/fastdns.py",
-    "ipv6scan/probes/resolution.py",
-    "ipv6scan/probes/dns_observe.py",
-    "ipv6scan/bulk/lookups.py",
-    "ipv6scan/bulk/window.py",
-    "ipv6scan/bulk/dns_only.py",
+    "ipv6scan/dnsclient/fast.py",
+    "ipv6scan/dnsclient/resolution.py",
+    "ipv6scan/probes/dns.py",
+    "ipv6scan/engine/lookups.py",
+    "ipv6scan/engine/bulk_window.py",
+    "ipv6scan/engine/dns_only.py",
     # the net.ping-only bulk path: each address's start and its echoes' verdict
-    "ipv6scan/bulk/ping_only.py",
+    "ipv6scan/engine/ping_only.py",
     # net.ping's echoes: packing, sending, matching and pacing, tens of thousands a second
     "ipv6scan/probes/icmp.py",
     "ipv6scan/probes/icmp_socket.py",
@@ -41,9 +41,9 @@ COMPILED = [
     "ipv6scan/report/pretty.py",
 ]
 
-# The DNS-only bulk path's fast lane (bulk/lane.py): hand-written C, built beside them,
+# The DNS-only bulk path's fast lane (engine/lane.py): hand-written C, built beside them,
 # with the same fallback (the general bulk path) when it cannot be.
-LANE = Extension("ipv6scan.bulk._lane", ["ipv6scan/bulk/_lane.c"], extra_compile_args=["-O2"])
+LANE = Extension("ipv6scan.engine._lane", ["ipv6scan/engine/_lane.c"], extra_compile_args=["-O2"])
 
 # Their one shared library, ipv6scan/_mypyc__mypyc.*.so: a fixed name inside the package
 # (mypyc's default for several modules is a hash-named top-level module).
@@ -139,7 +139,7 @@ class BuildExt(build_ext):
             mypyc_extensions, self.extensions = self.extensions, lane
             try:
                 super().run()
-                print("ipv6scan: compiled the fast lane (bulk/_lane.c)", file=sys.stderr)
+                print("ipv6scan: compiled the fast lane (engine/_lane.c)", file=sys.stderr)
             except Exception as exc:  # no compiler: the general bulk path does it all
                 why_not = f"C build: {type(exc).__name__}: {exc}"
                 print(f"ipv6scan: fast lane not compiled: {why_not}", file=sys.stderr)
@@ -165,9 +165,9 @@ def _write_record(
         "}",
         "# why nothing was compiled, if nothing was",
         f"NOT_COMPILED: str | None = {why_not!r}",
-        "# why the fast lane (bulk/_lane.c) was not compiled, if it was not",
+        "# why the fast lane (engine/_lane.c) was not compiled, if it was not",
         f"LANE_NOT_COMPILED: str | None = {lane_why_not!r}",
-        "# sha256 of bulk/_lane.c as it was compiled",
+        "# sha256 of engine/_lane.c as it was compiled",
         f"LANE_SHA256: str | None = {lane_hash!r}",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)

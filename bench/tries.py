@@ -2,7 +2,7 @@
 hosts are silent (every packet to their IPv6 address dropped by nft in the server
 namespace), with --attempts 1 and --attempts 3, in turns, the whole command's wall time
 from process start to exit. The goal: three tries cost far less than three times the
-wall time (probes/tries.py overlaps a silent host's tries; window.py lets other
+wall time (probes/tries.py overlaps a silent host's tries; engine/window.py lets other
 targets start while one waits for its retries)."""
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from ipv6scan.dnsclient.transport import DnsServer
 from ipv6scan.model import CheckResult, Status, Target
-from ipv6scan.probes.dns import DnsServer
 from ipv6scan.report import jsonl
 from ipv6scan.scanjob import ScanInputError, ScanOutcome, ScanRequest, run_request
 from ipv6scan.scanjob import validate_targets as validate_targets_or_raise

@@ -21,16 +21,16 @@ from typing import Any
 
 from ipv6scan import __version__, audit, outdir, scanjob
 from ipv6scan.crash import report_crash
+from ipv6scan.dnsclient.transport import DnsServer
+from ipv6scan.engine.run import NoResolverConfigured, ScanConfig, scan, use_fast_loop
 from ipv6scan.finish.outputs import Outputs, OutputsError
 from ipv6scan.history import HistoryError
 from ipv6scan.interrupts import sigterm_as_sigint
 from ipv6scan.milestones import Milestone, MilestoneErrors, load_milestones
 from ipv6scan.model import SECTORS
 from ipv6scan.names import parse_resolver
-from ipv6scan.probes.dns import DnsServer
 from ipv6scan.progress import Progress, Steps
 from ipv6scan.report.i18n import LOCALES
-from ipv6scan.run import NoResolverConfigured, ScanConfig, scan, use_fast_loop
 from ipv6scan.scanjob import scanner_facts
 from ipv6scan.scoring import DEFAULT_PROFILE, Profile
 from ipv6scan.scoring.profile_yaml import ProfileError, load_profile
@@ -483,7 +483,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_merge(args: argparse.Namespace) -> int:
     from ipv6scan import merge
-    from ipv6scan.run import write_outputs
+    from ipv6scan.engine.run import write_outputs
 
     profile = _profile(args.profile)
     _out_dir(args.out)

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ipv6scan.addresses import AddressPolicy
+from ipv6scan.dnsclient.resolution import Resolver
+from ipv6scan.dnsclient.transport import DnsTransport
 from ipv6scan.memo import Memo
-from ipv6scan.observations import Connectivity
-from ipv6scan.probes.dns import DnsTransport
-from ipv6scan.probes.resolution import Resolver
+from ipv6scan.observations.dns import Connectivity
 
 
 class Limits:

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ipv6scan.addresses import dns64_prefixes_from_ipv4only
-from ipv6scan.observations import Connectivity
-from ipv6scan.probes.dns import DnsReply, DnsServer, DnsTransport
-from ipv6scan.probes.resolution import Resolver
+from ipv6scan.dnsclient.resolution import Resolver
+from ipv6scan.dnsclient.transport import DnsReply, DnsServer, DnsTransport
+from ipv6scan.observations.dns import Connectivity
 
 # Route look-ups only: connect() on a UDP socket sends nothing, it asks the kernel for a route.
 ROUTE_PROBES: dict[int, str] = {socket.AF_INET6: "2001:4860:4860::8888", socket.AF_INET: "8.8.8.8"}

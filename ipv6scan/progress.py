@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from ipv6scan.engine import ScanStats
+from ipv6scan.engine.scheduler import ScanStats
 
 
 class Progress:

@@ -24,13 +24,13 @@ from ipv6scan import audit, history_key, outdir
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks import registry
 from ipv6scan.context import ping_rate_from
+from ipv6scan.dnsclient.transport import DnsServer
+from ipv6scan.engine.run import NoResolverConfigured, ScanConfig, scan
 from ipv6scan.finish.outputs import Outputs
 from ipv6scan.history import HistoryError, open_db
 from ipv6scan.milestones import MilestoneErrors, load_milestones
-from ipv6scan.observations import Connectivity
-from ipv6scan.probes.dns import DnsServer
+from ipv6scan.observations.dns import Connectivity
 from ipv6scan.report.i18n import LOCALES
-from ipv6scan.run import NoResolverConfigured, ScanConfig, scan
 from ipv6scan.scoring import DEFAULT_PROFILE, Profile
 from ipv6scan.scoring.profile_yaml import ProfileError, load_profile
 from ipv6scan.targets import ListReader, TargetErrors, TargetListError, TargetSource, validate_files

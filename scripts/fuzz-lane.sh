@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The long fuzz run of the DNS decoders: the fast lane (bulk/_lane.c) built with ASan and
+# The long fuzz run of the DNS decoders: the fast lane (engine/_lane.c) built with ASan and
 # UBSan into a directory of its own, fed mutated and random replies, with dnswire held to
 # dnspython on a sample (tests/fuzz/lane_fuzz.py says what is fed and what fails a run).
 # CI runs the same loop for 45 s (tests/fuzz/test_lane_fuzz.py).

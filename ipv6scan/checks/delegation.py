@@ -8,8 +8,9 @@ from typing import Any
 from ipv6scan.checks.dns import ns_answer_evidence, ns_answer_failure
 from ipv6scan.checks.evidence import address_list, lookup_evidence
 from ipv6scan.checks.intermittent import Tries, tries_of, with_tries
+from ipv6scan.dnsclient.transport import NO_PATH
 from ipv6scan.model import Status, Verdict
-from ipv6scan.observations_delegation import (
+from ipv6scan.observations.delegation import (
     NO_IPV6,
     NO_TLD,
     NXDOMAIN,
@@ -18,7 +19,6 @@ from ipv6scan.observations_delegation import (
     DelegationChain,
     ZoneCut,
 )
-from ipv6scan.probes.dns import NO_PATH
 
 MAX_FAILURES_NAMED = 4  # unanswering addresses named in a detail
 

@@ -6,15 +6,15 @@ from typing import Any
 
 from ipv6scan.checks.evidence import address_list, lookup_evidence, plural
 from ipv6scan.checks.intermittent import tries_of, with_tries
+from ipv6scan.dnsclient.transport import NO_PATH
 from ipv6scan.model import Status, Verdict
-from ipv6scan.observations import (
+from ipv6scan.observations.dns import (
     Addresses,
     MailExchangers,
     NameServers,
     NsAnswer,
     NsReachability,
 )
-from ipv6scan.probes.dns import NO_PATH
 
 
 def judge_aaaa(found: Addresses) -> Verdict:

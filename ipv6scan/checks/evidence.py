@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.model import Status
-from ipv6scan.observations import Addresses
-from ipv6scan.probes.resolution import Lookup
+from ipv6scan.observations.dns import Addresses
 
 
 def lookup_evidence(lookup: Lookup) -> dict[str, Any]:

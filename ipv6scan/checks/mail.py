@@ -8,7 +8,7 @@ from typing import Any
 from ipv6scan.checks.dns import mx_not_applicable
 from ipv6scan.checks.intermittent import Tries, tries_of, with_tries
 from ipv6scan.model import Status, Verdict
-from ipv6scan.observations_net import (
+from ipv6scan.observations.net import (
     CLOSED,
     GREETING,
     MALFORMED,

@@ -11,7 +11,7 @@ from typing import Any
 from ipv6scan.checks.evidence import lookup_evidence, plural
 from ipv6scan.checks.intermittent import tries_of, with_tries
 from ipv6scan.model import Status, Verdict
-from ipv6scan.observations_net import (
+from ipv6scan.observations.net import (
     NetTarget,
     PingObservation,
     PingResult,
@@ -105,7 +105,7 @@ def _ping_evidence(r: PingResult) -> dict[str, Any]:
 
 
 def judge_ping(obs: PingObservation) -> Verdict:
-    """Each address's echoes, with the series' tries (probes/net_observe.py): `fail` only
+    """Each address's echoes, with the series' tries (probes/net.py): `fail` only
     when every series of an address went unanswered; a pass where an address answered
     only in a later series is intermittent."""
     verdict = _ping(obs)

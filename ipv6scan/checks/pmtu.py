@@ -21,14 +21,14 @@ from typing import Any
 from ipv6scan.checks import web_evidence as ev
 from ipv6scan.checks.intermittent import Tries, tries_of, with_tries
 from ipv6scan.model import Status, Verdict
-from ipv6scan.observations_pmtu import (
+from ipv6scan.observations.pmtu import (
     CLAMPED_MSS,
     LARGE_BYTES,
     NOT_SENT,
     PmtuObservation,
     RawFetch,
 )
-from ipv6scan.observations_web import Fetch
+from ipv6scan.observations.web import Fetch
 from ipv6scan.probes.url_parts import split_url
 
 

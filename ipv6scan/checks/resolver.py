@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ipv6scan.checks.intermittent import tries_of, with_tries
+from ipv6scan.dnsclient.transport import NO_PATH
 from ipv6scan.model import Status, Verdict
-from ipv6scan.observations import ResolverAnswer
-from ipv6scan.probes.dns import NO_PATH
+from ipv6scan.observations.dns import ResolverAnswer
 
 _NO_ANSWER = {
     "TIMEOUT": "did not answer within the timeout",
@@ -17,7 +17,7 @@ _NO_ANSWER = {
 
 def judge_resolver_ipv6(ans: ResolverAnswer) -> Verdict:
     """The resolver's answer, with its tries: an answer that came only on a later try
-    (probes/dns_observe.py) makes a pass intermittent."""
+    (probes/dns.py) makes a pass intermittent."""
     verdict = _resolver_ipv6(ans)
     tries = [tries_of(_where(ans), ans)]
     return with_tries(verdict, tries, tries if ans.rcode == "NOERROR" and ans.answers else [])

@@ -16,7 +16,7 @@ from ipv6scan.checks.evidence import decided, plural
 from ipv6scan.checks.intermittent import Tries, tries_of, with_tries
 from ipv6scan.checks.similarity import similarity
 from ipv6scan.model import Status, Verdict
-from ipv6scan.observations_web import (
+from ipv6scan.observations.web import (
     BAD_REDIRECT,
     FINAL,
     LOOKUP_FAILED,

@@ -10,7 +10,7 @@ from typing import Any
 
 from ipv6scan.checks.evidence import address_list, lookup_evidence
 from ipv6scan.model import Status, Verdict
-from ipv6scan.observations_web import NO_ADDRESS, Certificate, Chain, Fetch, Site
+from ipv6scan.observations.web import NO_ADDRESS, Certificate, Chain, Fetch, Site
 
 URL_MAX = 300
 LIST_MAX = 20

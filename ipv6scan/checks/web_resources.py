@@ -20,7 +20,7 @@ from ipv6scan.checks.evidence import plural
 # web.links
 from ipv6scan.checks.web import _link_state, with_chain_tries
 from ipv6scan.model import Status, Verdict
-from ipv6scan.observations_web import (
+from ipv6scan.observations.web import (
     NO_ADDRESS,
     LinkResult,
     ResourceResult,

@@ -6,8 +6,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 
 from ipv6scan.distributed.payload import ShardJob, ShardOptions
+from ipv6scan.engine.run import shard_index
 from ipv6scan.model import Target
-from ipv6scan.run import shard_index
 
 # Targets a shard. A shard costs a worker a few milliseconds besides its targets (the
 # task's round trip, the worker's preflight and loop: bench/DISTRIBUTED.md), so DNS-only

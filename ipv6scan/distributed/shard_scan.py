@@ -21,9 +21,9 @@ from ipv6scan.checks import registry
 from ipv6scan.distributed.alive import echo_share
 from ipv6scan.distributed.budget import Budget, BudgetedLimits
 from ipv6scan.distributed.payload import ShardJob, ShardResult, with_vantage
-from ipv6scan.observations import Connectivity
-from ipv6scan.probes.dns import DnsServer
-from ipv6scan.run import ScanConfig, scan
+from ipv6scan.dnsclient.transport import DnsServer
+from ipv6scan.engine.run import ScanConfig, scan
+from ipv6scan.observations.dns import Connectivity
 from ipv6scan.scanjob import scanner_facts
 
 

@@ -16,7 +16,7 @@ import ssl
 
 from cryptography import x509
 
-from ipv6scan.observations_web import Certificate
+from ipv6scan.observations.web import Certificate
 from ipv6scan.safetext import safe_text
 
 MAX_SAN = 20  # names kept in evidence; a CDN certificate may carry hundreds

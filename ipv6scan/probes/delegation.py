@@ -30,9 +30,19 @@ import dns.rdatatype
 import dns.rrset
 
 from ipv6scan.context import ScanContext
+from ipv6scan.dnsclient.resolution import Lookup
+from ipv6scan.dnsclient.transport import (
+    NO_PATH,
+    RR,
+    DnspythonTransport,
+    DnsReply,
+    DnsServer,
+    make_query,
+    normalize_name,
+    reply_from,
+)
 from ipv6scan.model import Subject
-from ipv6scan.observations import NsAnswer
-from ipv6scan.observations_delegation import (
+from ipv6scan.observations.delegation import (
     NO_IPV6,
     NO_TLD,
     NXDOMAIN,
@@ -44,18 +54,8 @@ from ipv6scan.observations_delegation import (
     DelegationChain,
     ZoneCut,
 )
-from ipv6scan.probes.dns import (
-    NO_PATH,
-    RR,
-    DnspythonTransport,
-    DnsReply,
-    DnsServer,
-    make_query,
-    normalize_name,
-    reply_from,
-)
-from ipv6scan.probes.dns_observe import MAX_NS_HOSTS, addresses, classify, soa_answer, unanswered
-from ipv6scan.probes.resolution import Lookup
+from ipv6scan.observations.dns import NsAnswer
+from ipv6scan.probes.dns import MAX_NS_HOSTS, addresses, classify, soa_answer, unanswered
 from ipv6scan.probes.tries import Tried, run_tries
 
 MAX_CUTS: Final = 8  # zone cuts followed from the TLD down; deeper chains are not real ones

@@ -22,7 +22,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from ipv6scan.checks.similarity import fingerprint as page_fingerprint
 from ipv6scan.context import ScanContext
-from ipv6scan.observations_web import (
+from ipv6scan.dnsclient.transport import NO_PATH_ERRNOS
+from ipv6scan.observations.web import (
     ERROR,
     NO_PATH,
     PROTOCOL_ERROR,
@@ -35,7 +36,6 @@ from ipv6scan.observations_web import (
 )
 from ipv6scan.probes import certificates
 from ipv6scan.probes.charsets import decode_body
-from ipv6scan.probes.dns import NO_PATH_ERRNOS
 from ipv6scan.probes.html_links import extract_links
 from ipv6scan.probes.html_resources import extract_css, extract_resources
 from ipv6scan.probes.tcp import refusal

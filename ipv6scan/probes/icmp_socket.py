@@ -36,7 +36,8 @@ from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 
-from ipv6scan.observations_net import (
+from ipv6scan.dnsclient.transport import NO_PATH_ERRNOS
+from ipv6scan.observations.net import (
     NO_PATH,
     REPLY,
     SEND_ERROR,
@@ -46,7 +47,6 @@ from ipv6scan.observations_net import (
     EchoOutcome,
 )
 from ipv6scan.probes import icmp
-from ipv6scan.probes.dns import NO_PATH_ERRNOS
 
 SocketFactory = Callable[[int, int, int], socket.socket]
 

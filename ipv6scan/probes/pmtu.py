@@ -22,7 +22,7 @@ from dataclasses import replace
 
 from ipv6scan.context import ScanContext
 from ipv6scan.model import Subject
-from ipv6scan.observations_pmtu import (
+from ipv6scan.observations.pmtu import (
     BROKEN,
     CLAMPED_MSS,
     COMPLETE,
@@ -33,12 +33,12 @@ from ipv6scan.observations_pmtu import (
     PmtuObservation,
     RawFetch,
 )
-from ipv6scan.observations_web import TIMEOUT, Fetch, HttpObservation
+from ipv6scan.observations.web import TIMEOUT, Fetch, HttpObservation
 from ipv6scan.probes.http import HEADERS
 from ipv6scan.probes.tcp import refusal
 from ipv6scan.probes.tries import run_tries
 from ipv6scan.probes.url_parts import split_url
-from ipv6scan.probes.web_observe import observe_http
+from ipv6scan.probes.web import observe_http
 from ipv6scan.safetext import safe_text
 
 READ_LIMIT = 65_536  # bytes: far more than one full-size segment; reading stops there

@@ -11,7 +11,7 @@ from ipaddress import ip_address
 from urllib.parse import urljoin
 
 from ipv6scan.context import ScanContext
-from ipv6scan.observations_web import (
+from ipv6scan.observations.web import (
     BAD_REDIRECT,
     FINAL,
     LOOKUP_FAILED,
@@ -21,7 +21,7 @@ from ipv6scan.observations_web import (
     Chain,
     Fetch,
 )
-from ipv6scan.probes.dns_observe import addresses
+from ipv6scan.probes.dns import addresses
 from ipv6scan.probes.html_links import absolute_link
 from ipv6scan.probes.http import PAGE, REDIRECTS, fetch
 from ipv6scan.probes.url_parts import split_url

@@ -14,7 +14,8 @@ import time
 from dataclasses import replace
 
 from ipv6scan.context import ScanContext
-from ipv6scan.observations_web import (
+from ipv6scan.dnsclient.transport import NO_PATH_ERRNOS
+from ipv6scan.observations.web import (
     ERROR,
     NO_PATH,
     NOT_PROBED,
@@ -25,7 +26,6 @@ from ipv6scan.observations_web import (
     TcpProbe,
     family_of,
 )
-from ipv6scan.probes.dns import NO_PATH_ERRNOS
 from ipv6scan.probes.tries import run_tries
 
 

@@ -15,7 +15,7 @@ Scheduling, so that tries cost the scan far less wall time than their number:
   destination then costs (attempts - 1) backoffs plus one timeout, not `attempts`
   timeouts plus the backoffs.
 While a probe retries, its target steps out of the engine's window of targets in
-flight (window.py), so that waiting targets do not hold back the others.
+flight (engine/window.py), so that waiting targets do not hold back the others.
 The first try that succeeds wins and the later ones are cancelled. The result counts
 the tries up to the winner: `attempts` = the winner's place in start order, and
 `failed_attempts` = the tries started before it (refused, reset, or with no answer
@@ -32,7 +32,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
-from ipv6scan.window import stepped_aside
+from ipv6scan.engine.window import stepped_aside
 
 T = TypeVar("T")
 
@@ -148,7 +148,7 @@ class Calls(Generic[T]):
 class TryRun(asyncio.Future[Tried[T]]):
     """The tries of one probe, driven by callbacks: no task of its own. It is the future
     of their Tried; cancelling it stops the tries (the running ones are cancelled).
-    run_tries awaits one; the net.ping bulk path (bulk/ping_only.py), with no task per
+    run_tries awaits one; the net.ping bulk path (engine/ping_only.py), with no task per
     address, drives one: one object per probe."""
 
     __slots__ = (
@@ -272,7 +272,7 @@ async def run_tries(
     one `pause()` seconds (default: `backoff`) after the previous start or failure."""
     if attempts <= 1:
         return Tried(await one_try())
-    aside = contextlib.ExitStack()  # out of the engine's window while retrying (window.py)
+    aside = contextlib.ExitStack()  # out of the engine's window while retrying (engine/window.py)
     calls = Calls(
         lambda: asyncio.ensure_future(one_try()),
         lambda: aside.enter_context(stepped_aside()),

@@ -1,4 +1,4 @@
-"""Fuzzing the DNS decoders: the fast lane (bulk/_lane.c) under ASan and UBSan, and dnswire.
+"""Fuzzing the DNS decoders: the fast lane (engine/_lane.c) under ASan and UBSan, and dnswire.
 
 The lane is compiled again, into a directory of its own, with
 `-fsanitize=address,undefined` and LANE_EXACT_DATAGRAMS (each datagram in a heap block of
@@ -139,7 +139,7 @@ def _sockets() -> tuple[socket.socket, socket.socket]:
 
 
 def _new_lane(lane_type: Any, client: socket.socket) -> Any:
-    from ipv6scan.bulk.lane import special_rows
+    from ipv6scan.engine.lane import special_rows
 
     allow = [(socket.inet_pton(socket.AF_INET6, "2001:db8::"), 32, "2001:db8::/32")]
     dns64 = [(socket.inet_pton(socket.AF_INET6, "64:ff9b::"), 96)]
@@ -157,8 +157,8 @@ def _queries(server: socket.socket) -> list[bytes]:
 
 class Fuzz:
     def __init__(self, lane_path: Path, seed: int, ring: Path, compare_every: int) -> None:
-        from ipv6scan.bulk.lane import line_prefix
-        from ipv6scan.probes import dnswire
+        from ipv6scan.dnsclient import wire as dnswire
+        from ipv6scan.engine.lane import line_prefix
         from tests.unit.test_fastdns_property import COMPILED, SOURCE
 
         self.rng = random.Random(seed)
@@ -297,7 +297,7 @@ def read_saved(crash_dir: Path) -> list[tuple[bytes, bytes]]:
 
 def replay(lane_path: Path, pairs: list[tuple[bytes, bytes]]) -> None:
     """Each saved (query, reply) against a fresh lane asking the query's name."""
-    from ipv6scan.bulk.lane import line_prefix
+    from ipv6scan.engine.lane import line_prefix
 
     lane_type = load_lane(lane_path)
     for query, reply in pairs:

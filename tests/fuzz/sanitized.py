@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-LANE_SOURCE = ROOT / "ipv6scan" / "bulk" / "_lane.c"
+LANE_SOURCE = ROOT / "ipv6scan" / "engine" / "_lane.c"
 SANITIZE = [
     "-O1", "-g", "-fno-omit-frame-pointer",
     "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
@@ -77,8 +77,8 @@ def child_env() -> dict[str, str]:
 
 
 def load_lane(path: Path) -> Any:
-    loader = importlib.machinery.ExtensionFileLoader("ipv6scan.bulk._lane", str(path))
-    spec = importlib.util.spec_from_loader("ipv6scan.bulk._lane", loader)
+    loader = importlib.machinery.ExtensionFileLoader("ipv6scan.engine._lane", str(path))
+    spec = importlib.util.spec_from_loader("ipv6scan.engine._lane", loader)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)

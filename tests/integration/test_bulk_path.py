@@ -69,7 +69,7 @@ def _timeless(text: str) -> str:
 def test_bulk_path_writes_what_the_engine_writes(
     lab: Lab, tmp_path: Path, resolver: str, workers: str
 ) -> None:
-    """workers "3": the list fanned out over three worker processes (bulk/workers.py)."""
+    """workers "3": the list fanned out over three worker processes (engine/workers.py)."""
     if resolver == "dns64":
         targets = lab.write_targets(tmp_path / "dns64.yaml", sc.DNS64_TARGETS)
         extra = ["--resolver", lab.dns64_resolver6]

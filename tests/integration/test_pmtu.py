@@ -19,7 +19,7 @@ import pytest
 from ipv6scan.lab import Lab
 from ipv6scan.lab import topology as t
 from ipv6scan.lab.scanrun import ScanRun
-from ipv6scan.observations_pmtu import CLAMPED_MSS, LARGE_BYTES
+from ipv6scan.observations.pmtu import CLAMPED_MSS, LARGE_BYTES
 
 pytestmark = pytest.mark.lab
 

@@ -70,7 +70,7 @@ def test_import_ipv6scan_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     # Then neither the API nor the scan machinery is loaded yet
-    for heavy in ("ipv6scan.api", "ipv6scan.run", "ipv6scan.scanjob", "dns", "yaml"):
+    for heavy in ("ipv6scan.api", "ipv6scan.engine.run", "ipv6scan.scanjob", "dns", "yaml"):
         assert heavy not in out, heavy
 
 

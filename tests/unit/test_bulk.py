@@ -21,17 +21,17 @@ import dns.rrset
 import pytest
 
 from ipv6scan.addresses import AddressPolicy
-from ipv6scan.bulk import workers as workers_module
-from ipv6scan.bulk.dns_only import DnsOnlyScan
 from ipv6scan.checks import registry
 from ipv6scan.context import Limits, ScanContext
-from ipv6scan.engine import Engine, ScanStats, www_exists, www_settled
+from ipv6scan.dnsclient.fast import FastUdpTransport
+from ipv6scan.dnsclient.resolution import Lookup, Resolver
+from ipv6scan.dnsclient.transport import DnsServer
+from ipv6scan.engine import workers as workers_module
+from ipv6scan.engine.dns_only import DnsOnlyScan
+from ipv6scan.engine.run import ScanConfig, scan
+from ipv6scan.engine.scheduler import Engine, ScanStats, www_exists, www_settled
 from ipv6scan.model import CheckResult, Target
-from ipv6scan.observations import Connectivity
-from ipv6scan.probes.dns import DnsServer
-from ipv6scan.probes.fastdns import FastUdpTransport
-from ipv6scan.probes.resolution import Lookup, Resolver
-from ipv6scan.run import ScanConfig, scan
+from ipv6scan.observations.dns import Connectivity
 from ipv6scan.targets import TargetSource
 from tests.unit.test_dns_transport import udp_server
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import ipv6scan.cli as cli
-import ipv6scan.run as run
+import ipv6scan.engine.run as run
 from ipv6scan.cli import main
 
 GOOD = """\

@@ -88,12 +88,12 @@ def test_ci_imports_the_compiled_module(name: str) -> None:
 
 
 def test_the_fast_lane_matches_its_source() -> None:
-    """bulk/_lane.c has no .py beside it to check against: its hash is in the record."""
-    lanes = [path for suffix in SUFFIXES for path in (PACKAGE / "bulk").glob("_lane" + suffix)]
+    """engine/_lane.c has no .py beside it to check against: its hash is in the record."""
+    lanes = [path for suffix in SUFFIXES for path in (PACKAGE / "engine").glob("_lane" + suffix)]
     if not lanes:
         pytest.skip("the fast lane is not built here")
     record = _build_record()
-    source = hashlib.sha256((PACKAGE / "bulk" / "_lane.c").read_bytes()).hexdigest()
+    source = hashlib.sha256((PACKAGE / "engine" / "_lane.c").read_bytes()).hexdigest()
     assert getattr(record, "LANE_SHA256", None) == source, f"{lanes[0]} is stale; {REBUILD}"
 
 
@@ -102,7 +102,7 @@ def test_ci_has_the_fast_lane() -> None:
         pytest.skip("checked under CI (CI=true) only: the general bulk path is fine elsewhere")
     if os.environ.get("IPV6SCAN_PURE_PYTHON") == "1":
         pytest.skip("IPV6SCAN_PURE_PYTHON=1 asks for a pure-Python build")
-    from ipv6scan.bulk import lane
+    from ipv6scan.engine import lane
 
     why = getattr(_build_record(), "LANE_NOT_COMPILED", None) or "no build record"
-    assert lane.Lane is not None, f"the fast lane (bulk/_lane.c) is not compiled: {why}"
+    assert lane.Lane is not None, f"the fast lane (engine/_lane.c) is not compiled: {why}"

@@ -11,9 +11,10 @@ import pytest
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks.delegation import judge_delegation
 from ipv6scan.context import CheckOptions, Limits, ScanContext
+from ipv6scan.dnsclient.transport import RR, DnsReply, DnsServer
 from ipv6scan.model import Status, Subject, Target
-from ipv6scan.observations import Connectivity, NsAnswer
-from ipv6scan.observations_delegation import DelegationChain
+from ipv6scan.observations.delegation import DelegationChain
+from ipv6scan.observations.dns import Connectivity, NsAnswer
 from ipv6scan.probes import delegation, tries
 from ipv6scan.probes.delegation import (
     CUT,
@@ -24,8 +25,7 @@ from ipv6scan.probes.delegation import (
     observe_delegation,
     read_step,
 )
-from ipv6scan.probes.dns import RR, DnsReply, DnsServer
-from ipv6scan.probes.dns_observe import observe_ns_reachability
+from ipv6scan.probes.dns import observe_ns_reachability
 from tests.unit.web_servers import TableResolver
 
 # A small world: cn -> gov.cn -> hunan.gov.cn / beijing.gov.cn, each zone on its own servers.

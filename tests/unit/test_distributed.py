@@ -19,9 +19,9 @@ from ipv6scan.distributed.payload import (
 )
 from ipv6scan.distributed.plan import SIZE_ENV, dns_only_size, plan_shards, shard_size
 from ipv6scan.distributed.settings import check_vantage, queue_for, shown_url
+from ipv6scan.engine.run import in_shard
 from ipv6scan.merge import MergeError, check_shards
 from ipv6scan.model import CheckResult, Status, SystemEntry, Target
-from ipv6scan.run import in_shard
 from ipv6scan.scoring.profile import DEFAULT_PROFILE
 from ipv6scan.scoring.summary import summarize
 from ipv6scan.scoring.vantage import VantageTally, combine, differing, pick

@@ -11,8 +11,9 @@ import pytest
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks.dns import judge_aaaa, judge_mx_ipv6, judge_ns_ipv6, judge_ns_reachable
 from ipv6scan.checks.resolver import judge_resolver_ipv6
+from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.model import Status
-from ipv6scan.observations import (
+from ipv6scan.observations.dns import (
     Addresses,
     MailExchangers,
     NameServers,
@@ -20,7 +21,6 @@ from ipv6scan.observations import (
     NsReachability,
     ResolverAnswer,
 )
-from ipv6scan.probes.resolution import Lookup
 
 # The lab's view: the documentation prefix stands in for global space.
 POLICY = AddressPolicy.from_strings(["2001:db8::/32"])

@@ -19,7 +19,7 @@ import dns.rcode
 import dns.rrset
 import pytest
 
-from ipv6scan.probes.dns import (
+from ipv6scan.dnsclient.transport import (
     MALFORMED,
     NO_ANSWER_OUTCOMES,
     REFUSED_PORT,

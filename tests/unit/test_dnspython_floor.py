@@ -14,7 +14,7 @@ from pathlib import Path
 import dns.name
 import dns.version
 
-from ipv6scan.probes import dnswire
+from ipv6scan.dnsclient import wire as dnswire
 
 FIRST_WITH_THE_BOUND = (2, 9)
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"

@@ -12,9 +12,9 @@ import pytest
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks.registry import Check
 from ipv6scan.context import Limits, ScanContext
-from ipv6scan.engine import Engine
+from ipv6scan.engine.scheduler import Engine
 from ipv6scan.model import CheckResult, Status, Subject, Target, Verdict
-from ipv6scan.observations import Connectivity
+from ipv6scan.observations.dns import Connectivity
 
 TARGET = Target("Portal", "government", ("example.gov",))
 SUBJECT = Subject("domain", "example.gov", TARGET)

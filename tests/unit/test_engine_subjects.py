@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.context import Limits, ScanContext
-from ipv6scan.engine import WWW_BATCH, Engine
+from ipv6scan.engine.scheduler import WWW_BATCH, Engine
 from ipv6scan.model import Target
-from ipv6scan.observations import Connectivity
+from ipv6scan.observations.dns import Connectivity
 from tests.unit.test_resolution import make, rr
 
 

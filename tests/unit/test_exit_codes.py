@@ -15,7 +15,7 @@ import pytest
 import ipv6scan.cli as cli
 from ipv6scan import audit, scanjob
 from ipv6scan.cli import main
-from ipv6scan.observations import Connectivity
+from ipv6scan.observations.dns import Connectivity
 
 RECORD = {"target": "one.example", "sector": "enterprise", "tier": "services",
           "subject": "one.example", "check": "dns.aaaa", "status": "pass",

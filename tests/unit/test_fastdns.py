@@ -10,8 +10,10 @@ import dns.message
 import dns.rcode
 import pytest
 
-from ipv6scan.probes import dnswire
-from ipv6scan.probes.dns import (
+from ipv6scan.dnsclient import wire as dnswire
+from ipv6scan.dnsclient.fast import MIN_WINDOW, FastUdpTransport, recursive_transport
+from ipv6scan.dnsclient.resolution import Resolver
+from ipv6scan.dnsclient.transport import (
     MALFORMED,
     REFUSED_PORT,
     RR,
@@ -20,8 +22,6 @@ from ipv6scan.probes.dns import (
     DnsReply,
     DnsServer,
 )
-from ipv6scan.probes.fastdns import MIN_WINDOW, FastUdpTransport, recursive_transport
-from ipv6scan.probes.resolution import Resolver
 from tests.unit.test_dns_transport import (
     LOOPBACK,
     respond,

@@ -1,4 +1,4 @@
-"""The fast decoder (probes/dnswire.py) against dnspython, on messages dnspython writes.
+"""The fast decoder (dnsclient/wire.py) against dnspython, on messages dnspython writes.
 
 For every message: the same outcome. Either both decode it, to the same ID, flags,
 rcode, question and answer records (as probes.dns._records reduces them), or both
@@ -33,8 +33,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ipv6scan
-from ipv6scan.probes import dnswire
-from ipv6scan.probes.dns import _records
+from ipv6scan.dnsclient import wire as dnswire
+from ipv6scan.dnsclient.transport import _records
 
 # dnspython touches the global `random` state somewhere while building messages; the
 # messages themselves depend only on what hypothesis draws.
@@ -44,9 +44,9 @@ Outcome = tuple[object, ...]
 
 
 def _load_source() -> ModuleType:
-    """probes/dnswire.py itself, under another name: `import` picks the .so when built."""
+    """dnsclient/wire.py itself, under another name: `import` picks the .so when built."""
     # from the package, not dnswire.__file__: mypyc names a grouped module's file oddly
-    path = Path(ipv6scan.__file__ or "").parent / "probes" / "dnswire.py"
+    path = Path(ipv6scan.__file__ or "").parent / "dnsclient" / "wire.py"
     spec = importlib.util.spec_from_file_location("ipv6scan_dnswire_source", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from ipv6scan.dnsclient.resolution import Lookup, Resolver
+from ipv6scan.dnsclient.transport import RR, DnsReply, DnsServer
 from ipv6scan.model import CheckResult, Status
-from ipv6scan.probes.dns import RR, DnsReply, DnsServer
-from ipv6scan.probes.resolution import Lookup, Resolver
 from ipv6scan.report.jsonl import read_results
 from ipv6scan.report.jsonl_batch import BatchedResultWriter
 

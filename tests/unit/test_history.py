@@ -16,7 +16,7 @@ import ipv6scan.cli as cli
 from ipv6scan import history
 from ipv6scan.cli import main
 from ipv6scan.model import CheckResult, Status, json_text
-from ipv6scan.observations import Connectivity
+from ipv6scan.observations.dns import Connectivity
 from ipv6scan.report import html
 from ipv6scan.report.jsonl import read_results
 from ipv6scan.scoring import summarize

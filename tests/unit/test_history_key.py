@@ -18,7 +18,7 @@ import ipv6scan.cli as cli
 from ipv6scan import history, history_key
 from ipv6scan.checks import registry
 from ipv6scan.cli import main
-from ipv6scan.observations import Connectivity
+from ipv6scan.observations.dns import Connectivity
 from ipv6scan.targets import ListReader
 
 YAML = "version: 1\nname: {name}\ntargets:\n  - {{name: Portal, sector: government, domains: [gov.example]}}\n"  # noqa: E501

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ipv6scan.model import CheckResult, Status, json_loads
-from ipv6scan.observations_web import RESPONSE
+from ipv6scan.observations.web import RESPONSE
 from ipv6scan.probes.charsets import decode_body, page_codec
 from ipv6scan.probes.http import fetch_pinned
 from ipv6scan.report.jsonl import ResultWriter, read_results

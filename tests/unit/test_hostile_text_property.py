@@ -29,18 +29,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ipv6scan import cli, engine
+from ipv6scan import cli
 from ipv6scan.addresses import AddressClass, AddressPolicy
 from ipv6scan.checks.mail import judge_smtp
 from ipv6scan.checks.web import judge_http, judge_links, judge_parity
 from ipv6scan.checks.web_resources import judge_resources
+from ipv6scan.dnsclient.resolution import Lookup
+from ipv6scan.engine import scheduler as engine
+from ipv6scan.engine.run import write_outputs
 from ipv6scan.model import CheckResult, Subject, Target, Verdict
-from ipv6scan.probes import resources_observe as ro
-from ipv6scan.probes import smtp
-from ipv6scan.probes import web_observe as wo
-from ipv6scan.probes.resolution import Lookup
+from ipv6scan.probes import mail as smtp
+from ipv6scan.probes import web as wo
+from ipv6scan.probes import web_resources as ro
 from ipv6scan.report.jsonl_batch import BatchedResultWriter
-from ipv6scan.run import write_outputs
 from tests.unit.web_servers import LOOPBACK, TableResolver, context
 
 TARGET = Target("Hostile", "enterprise", ("site.test",))

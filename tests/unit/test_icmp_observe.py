@@ -14,11 +14,12 @@ import pytest
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks.net import judge_ping, judge_trace
 from ipv6scan.context import CheckOptions, Limits, ScanContext
+from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.model import Status, Subject, Target
-from ipv6scan.observations import Connectivity
-from ipv6scan.observations_net import REPLY, EchoOutcome
-from ipv6scan.probes import icmp_socket, net_observe
-from ipv6scan.probes.resolution import Lookup
+from ipv6scan.observations.dns import Connectivity
+from ipv6scan.observations.net import REPLY, EchoOutcome
+from ipv6scan.probes import icmp_socket
+from ipv6scan.probes import net as net_observe
 
 TARGET = Target("Operator", "operator", ())
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from scapy.layers.inet6 import ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6TimeExceeded, IPv6
 
-from ipv6scan.observations_net import (
+from ipv6scan.observations.net import (
     NO_PATH,
     REPLY,
     SEND_ERROR,
@@ -30,7 +30,7 @@ from ipv6scan.observations_net import (
 )
 from ipv6scan.probes import icmp, icmp_socket
 from ipv6scan.probes.icmp_socket import IcmpProber, RawSocketDenied, open_raw_socket
-from ipv6scan.probes.net_observe import ping_result, trace
+from ipv6scan.probes.net import ping_result, trace
 
 DEST = "2001:db8::99"
 

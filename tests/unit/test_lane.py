@@ -1,4 +1,4 @@
-"""The fast lane (bulk/_lane.c) against the general bulk path, reply by reply.
+"""The fast lane (engine/_lane.c) against the general bulk path, reply by reply.
 
 The same targets go through DnsOnlyScan twice against one small DNS server on ::1 whose
 answer is a pure function of the question: once with the lane (write_lines given, the
@@ -34,16 +34,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ipv6scan.addresses import AddressPolicy
-from ipv6scan.bulk import lane as lane_module
-from ipv6scan.bulk.dns_only import DnsOnlyScan
 from ipv6scan.checks import registry
 from ipv6scan.context import Limits, ScanContext
-from ipv6scan.engine import Engine, ScanStats
+from ipv6scan.dnsclient.fast import FastUdpTransport
+from ipv6scan.dnsclient.resolution import Resolver
+from ipv6scan.dnsclient.transport import DnsServer
+from ipv6scan.engine import lane as lane_module
+from ipv6scan.engine.dns_only import DnsOnlyScan
+from ipv6scan.engine.scheduler import Engine, ScanStats
 from ipv6scan.model import CheckResult, Target
-from ipv6scan.observations import Connectivity
-from ipv6scan.probes.dns import DnsServer
-from ipv6scan.probes.fastdns import FastUdpTransport
-from ipv6scan.probes.resolution import Resolver
+from ipv6scan.observations.dns import Connectivity
 from tests.unit.test_dns_transport import tcp_server, udp_server
 
 # s a question; a timeout costs the lane one of these, then Python two. The server answers
@@ -58,7 +58,7 @@ _DURATION = re.compile(r', "duration_ms": ([^,{}"]+)\}$')
 @pytest.fixture(autouse=True)
 def _the_lane_is_built() -> None:
     if lane_module.Lane is None:
-        why = "the fast lane (ipv6scan/bulk/_lane.c) is not compiled in this install"
+        why = "the fast lane (ipv6scan/engine/_lane.c) is not compiled in this install"
         # Under CI a skipped comparison would hide a lane that failed to build: fail.
         if os.environ.get("CI") == "true":
             pytest.fail(f"{why}; CI must build it", pytrace=False)

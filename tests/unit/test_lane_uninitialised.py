@@ -13,20 +13,20 @@ import textwrap
 
 import pytest
 
-from ipv6scan.bulk import lane as lane_module
+from ipv6scan.engine import lane as lane_module
 
 
 @pytest.fixture(autouse=True)
 def _the_lane_is_built() -> None:
     if lane_module.Lane is None:
-        why = "the fast lane (ipv6scan/bulk/_lane.c) is not compiled in this install"
+        why = "the fast lane (ipv6scan/engine/_lane.c) is not compiled in this install"
         if os.environ.get("CI") == "true":
             pytest.fail(f"{why}; CI must build it", pytrace=False)
         pytest.skip(why)
 
 
 def _run(body: str) -> subprocess.CompletedProcess[str]:
-    code = "from ipv6scan.bulk._lane import Lane\n" + textwrap.dedent(body)
+    code = "from ipv6scan.engine._lane import Lane\n" + textwrap.dedent(body)
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
@@ -61,7 +61,7 @@ def test_an_init_that_failed_half_way_leaves_a_lane_that_raises() -> None:
     # the allow table is malformed: the special table was read before it failed
     done = _run("""
         import socket
-        from ipv6scan.bulk.lane import special_rows
+        from ipv6scan.engine.lane import special_rows
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         lane = Lane.__new__(Lane)
         for _ in range(2):  # a retry frees what the first try left

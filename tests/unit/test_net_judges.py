@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks.net import judge_ping, judge_trace
+from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.model import Status
-from ipv6scan.observations import Addresses
-from ipv6scan.observations_net import (
+from ipv6scan.observations.dns import Addresses
+from ipv6scan.observations.net import (
     NetTarget,
     PingObservation,
     PingResult,
@@ -14,7 +15,6 @@ from ipv6scan.observations_net import (
     TraceObservation,
     TraceResult,
 )
-from ipv6scan.probes.resolution import Lookup
 
 POLICY = AddressPolicy.from_strings(["2001:db8::/32"])
 HOST = "core1.example.test"

@@ -16,10 +16,10 @@ import pytest
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks.registry import Check
 from ipv6scan.context import Limits, ScanContext
-from ipv6scan.engine import Engine
+from ipv6scan.dnsclient.resolution import Lookup
+from ipv6scan.engine.scheduler import Engine
 from ipv6scan.model import CheckResult, Status, Subject, SystemEntry, Target, Verdict
-from ipv6scan.observations import Connectivity
-from ipv6scan.probes.resolution import Lookup
+from ipv6scan.observations.dns import Connectivity
 from ipv6scan.report.html import render_html, write_html
 from ipv6scan.report.jsonl import ResultWriter, read_results
 from ipv6scan.report.tables import CSV_FIELDS, write_csv, write_junit

@@ -1,4 +1,4 @@
-"""The net.ping bulk path (bulk/ping_only.py) against the engine, over a scripted raw
+"""The net.ping bulk path (engine/ping_only.py) against the engine, over a scripted raw
 socket: the same lines, the engine's deadline, a bounded window, a clean stop.
 
 Nothing is sent: the scripted socket of test_icmp_socket answers from a table.
@@ -19,18 +19,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scapy.layers.inet6 import ICMPv6DestUnreach
 
-from ipv6scan import run
 from ipv6scan.addresses import AddressPolicy
-from ipv6scan.bulk.ping_only import PingOnlyScan, addresses_only, answered_line, window_for
 from ipv6scan.checks import registry
 from ipv6scan.checks.net import judge_ping
 from ipv6scan.context import CheckOptions, Limits, ScanContext
-from ipv6scan.engine import Engine
+from ipv6scan.engine import run
+from ipv6scan.engine.ping_only import PingOnlyScan, addresses_only, answered_line, window_for
+from ipv6scan.engine.scheduler import Engine
 from ipv6scan.model import CheckResult, Subject, SystemEntry, Target
-from ipv6scan.observations import Connectivity
-from ipv6scan.observations_net import REPLY, TIMEOUT, EchoOutcome, NetTarget, PingObservation
+from ipv6scan.observations.dns import Connectivity
+from ipv6scan.observations.net import REPLY, TIMEOUT, EchoOutcome, NetTarget, PingObservation
 from ipv6scan.probes.icmp_socket import IcmpProber
-from ipv6scan.probes.net_observe import answered, ping_result
+from ipv6scan.probes.net import answered, ping_result
 from tests.unit.test_icmp_observe import StubResolver
 from tests.unit.test_icmp_socket import ScriptedSocket, echo_reply, error_quoting
 
@@ -157,7 +157,7 @@ async def test_the_bulk_path_writes_what_the_engine_writes(
 async def test_answered_addresses_written_directly_are_the_engines_lines(
     prober: Callable[..., IcmpProber],
 ) -> None:
-    # Given the bulk path writing the lines of answered addresses itself (as run.py has it)
+    # Given the bulk path writing the lines of answered addresses itself (as engine/run.py has it)
     direct: list[str] = []
     results: list[CheckResult] = []
     scan, _ = bulk_scan(context(prober()), results, write_line=direct.append)
@@ -264,7 +264,7 @@ async def test_a_cancelled_scan_writes_nothing_more(prober: Callable[..., IcmpPr
     scan, _ = bulk_scan(context(p, timeout=5.0), results)
     task = asyncio.ensure_future(scan.run(target))
     await asyncio.sleep(0.1)
-    # When it is cancelled (SIGINT, SIGTERM) and the prober then closes, as run.py does
+    # When it is cancelled (SIGINT, SIGTERM) and the prober then closes, as engine/run.py does
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

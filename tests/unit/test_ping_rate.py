@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from ipv6scan import run
 from ipv6scan.context import MAX_PING_RATE, CheckOptions, ping_rate_from
-from ipv6scan.observations import Connectivity
+from ipv6scan.dnsclient.transport import DnsServer
+from ipv6scan.engine import run
+from ipv6scan.observations.dns import Connectivity
 from ipv6scan.probes import icmp_socket
-from ipv6scan.probes.dns import DnsServer
 
 
 @pytest.mark.parametrize(

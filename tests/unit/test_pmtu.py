@@ -16,9 +16,10 @@ from aiohttp import web
 
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks.pmtu import judge_pmtu
+from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.model import Status, Subject, Target, Verdict
-from ipv6scan.observations import Addresses
-from ipv6scan.observations_pmtu import (
+from ipv6scan.observations.dns import Addresses
+from ipv6scan.observations.pmtu import (
     BROKEN,
     CLAMPED_MSS,
     COMPLETE,
@@ -28,7 +29,7 @@ from ipv6scan.observations_pmtu import (
     PmtuObservation,
     RawFetch,
 )
-from ipv6scan.observations_web import (
+from ipv6scan.observations.web import (
     FINAL,
     NO_RESPONSE,
     OPEN,
@@ -42,7 +43,6 @@ from ipv6scan.observations_web import (
     TcpProbe,
 )
 from ipv6scan.probes import pmtu
-from ipv6scan.probes.resolution import Lookup
 from ipv6scan.scoring.colours import SERVICES, colour
 from tests.unit.web_servers import TableResolver, context, self_signed, serve
 

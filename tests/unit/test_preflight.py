@@ -13,11 +13,14 @@ import dns.rcode
 import dns.rrset
 import pytest
 
-from ipv6scan import run
 from ipv6scan.addresses import AddressPolicy
-from ipv6scan.bulk.dns_only import bulk_capable
 from ipv6scan.context import Limits, ScanContext
-from ipv6scan.observations import Connectivity
+from ipv6scan.dnsclient.fast import FastUdpTransport
+from ipv6scan.dnsclient.resolution import NO_RESOLVER, Resolver
+from ipv6scan.dnsclient.transport import RR, DnspythonTransport, DnsReply, DnsServer
+from ipv6scan.engine import run
+from ipv6scan.engine.dns_only import bulk_capable
+from ipv6scan.observations.dns import Connectivity
 from ipv6scan.preflight import (
     VETTING_QUESTIONS,
     check_connectivity,
@@ -25,9 +28,6 @@ from ipv6scan.preflight import (
     resolver_warning,
     usable_servers,
 )
-from ipv6scan.probes.dns import RR, DnspythonTransport, DnsReply, DnsServer
-from ipv6scan.probes.fastdns import FastUdpTransport
-from ipv6scan.probes.resolution import NO_RESOLVER, Resolver
 from tests.unit.test_dns_transport import udp_server
 
 Handler = Callable[[bytes], bytes | None]

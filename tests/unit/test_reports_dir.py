@@ -12,7 +12,7 @@ import pytest
 
 import ipv6scan.cli as cli
 from ipv6scan import outdir
-from ipv6scan.observations import Connectivity
+from ipv6scan.observations.dns import Connectivity
 from tests.unit.test_history import GOOD, TARGETS, record
 
 

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from ipv6scan.probes.dns import RR, DnsReply, DnsServer
-from ipv6scan.probes.resolution import MAX_CNAME_HOPS, Lookup, Resolver
+from ipv6scan.dnsclient.resolution import MAX_CNAME_HOPS, Lookup, Resolver
+from ipv6scan.dnsclient.transport import RR, DnsReply, DnsServer
 
 R1 = DnsServer("192.0.2.1")
 R2 = DnsServer("2001:db8::53", 5353)

@@ -34,7 +34,7 @@ def test_the_scan_command_line_leaves_the_report_and_web_stacks_unloaded() -> No
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     # Then the report's templates, the web probes and scapy wait for their first use
-    for heavy in ("jinja2", "aiohttp", "cryptography", "scapy", "ipv6scan.probes.web_observe"):
+    for heavy in ("jinja2", "aiohttp", "cryptography", "scapy", "ipv6scan.probes.web"):
         assert heavy not in out, heavy
 
 
@@ -49,8 +49,8 @@ def test_web_reachable_alone_leaves_the_http_stack_unloaded() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     # Then the TCP connects are there, and aiohttp (and its TLS contexts) is not
-    assert "ipv6scan.probes.site_observe" in out
-    for heavy in ("aiohttp", "ipv6scan.probes.http", "ipv6scan.probes.web_observe"):
+    assert "ipv6scan.probes.web_site" in out
+    for heavy in ("aiohttp", "ipv6scan.probes.http", "ipv6scan.probes.web"):
         assert heavy not in out, heavy
 
 

@@ -13,12 +13,12 @@ from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks import registry
 from ipv6scan.checks.resolver import judge_resolver_ipv6
 from ipv6scan.context import Limits, ScanContext
-from ipv6scan.engine import Engine
+from ipv6scan.dnsclient.resolution import Resolver
+from ipv6scan.dnsclient.transport import DnsReply, DnsServer
+from ipv6scan.engine.scheduler import Engine
 from ipv6scan.model import CheckResult, Status, Subject, SystemEntry, Target
-from ipv6scan.observations import Connectivity
-from ipv6scan.probes.dns import DnsReply, DnsServer
-from ipv6scan.probes.dns_observe import observe_resolver
-from ipv6scan.probes.resolution import Resolver
+from ipv6scan.observations.dns import Connectivity
+from ipv6scan.probes.dns import observe_resolver
 from ipv6scan.scoring.summary import summarize, with_scanner
 
 BAD = "2001:db8:53::66"
@@ -151,7 +151,7 @@ async def test_a_resolver_entry_inside_an_allowed_prefix_is_probed() -> None:
 
 
 def test_an_empty_answer_without_a_name_known_to_have_aaaa_is_undecided() -> None:
-    from ipv6scan.observations import ResolverAnswer
+    from ipv6scan.observations.dns import ResolverAnswer
 
     base = ResolverAnswer("2001:db8:53::53", 53, 6, "www.ietf.org", True, "NXDOMAIN")
     assert judge_resolver_ipv6(base).status is Status.FAIL

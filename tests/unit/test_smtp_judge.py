@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks.mail import judge_smtp
+from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.model import Status
-from ipv6scan.observations import Addresses, MailExchangers
-from ipv6scan.observations_net import (
+from ipv6scan.observations.dns import Addresses, MailExchangers
+from ipv6scan.observations.net import (
     GREETING,
     NO_PATH,
     REFUSED,
@@ -15,7 +16,6 @@ from ipv6scan.observations_net import (
     SmtpAttempt,
     SmtpObservation,
 )
-from ipv6scan.probes.resolution import Lookup
 
 POLICY = AddressPolicy.from_strings(["2001:db8::/32"])
 DOMAIN = "example.test"

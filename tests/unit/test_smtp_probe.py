@@ -14,9 +14,10 @@ import pytest
 
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.context import Limits, ScanContext
+from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.model import Subject, Target
-from ipv6scan.observations import Connectivity
-from ipv6scan.observations_net import (
+from ipv6scan.observations.dns import Connectivity
+from ipv6scan.observations.net import (
     CLOSED,
     GREETING,
     MALFORMED,
@@ -26,9 +27,8 @@ from ipv6scan.observations_net import (
     TIMEOUT,
     SmtpAttempt,
 )
-from ipv6scan.probes import smtp
-from ipv6scan.probes.resolution import Lookup
-from ipv6scan.probes.smtp import BAD, COMPLETE, PARTIAL, clean_banner, greet, parse_greeting
+from ipv6scan.probes import mail as smtp
+from ipv6scan.probes.mail import BAD, COMPLETE, PARTIAL, clean_banner, greet, parse_greeting
 
 LOOPBACKS = pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

@@ -19,6 +19,7 @@ import pytest
 
 from ipv6scan import audit, history
 from ipv6scan.diff import RANK, Change, Diff, ScoreChange
+from ipv6scan.engine.run import write_outputs
 from ipv6scan.finish import groups as window
 from ipv6scan.milestones import Milestone, evaluate
 from ipv6scan.model import CheckResult, Status
@@ -30,7 +31,6 @@ from ipv6scan.report.pretty import pretty
 from ipv6scan.report.summary_json import read_fields, write_summary
 from ipv6scan.report.tables import CSV_FIELDS
 from ipv6scan.report.workspace import Workspace
-from ipv6scan.run import write_outputs
 from ipv6scan.scoring import summarize
 from ipv6scan.scoring.rows import SpoolClosed
 from tests.unit.sample_results import write_sample

@@ -736,7 +736,7 @@ def test_iter_targets_dispatches_and_finds_duplicates_across_files(tmp_path: Pat
 def test_keep_splits_a_validated_list_into_disjoint_shares(tmp_path: Path) -> None:
     """A bulk worker's share (run_share): each target in exactly one share, the names as
     the whole list gives them, whatever case or form a line wrote its domain in."""
-    from ipv6scan.run import share_of
+    from ipv6scan.engine.run import share_of
 
     yaml_path = write(
         tmp_path,

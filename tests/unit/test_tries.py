@@ -14,12 +14,12 @@ import pytest
 
 from ipv6scan.checks.intermittent import is_intermittent
 from ipv6scan.checks.web import judge_reachable
+from ipv6scan.engine.window import Window
 from ipv6scan.model import Status, Subject, Target
-from ipv6scan.observations_web import OPEN, REFUSED, TIMEOUT
+from ipv6scan.observations.web import OPEN, REFUSED, TIMEOUT
 from ipv6scan.probes import tcp, tries
-from ipv6scan.probes.site_observe import observe_site
 from ipv6scan.probes.tries import backoff, run_tries
-from ipv6scan.window import Window
+from ipv6scan.probes.web_site import observe_site
 from tests.unit.web_servers import TableResolver, context
 
 FAST = 0.05  # a shortened backoff, so that the tests take no seconds

@@ -22,16 +22,16 @@ from ipv6scan.checks.net import judge_ping
 from ipv6scan.checks.resolver import judge_resolver_ipv6
 from ipv6scan.checks.web import judge_latency, judge_links, judge_parity
 from ipv6scan.context import CheckOptions
-from ipv6scan.engine import Engine
+from ipv6scan.dnsclient.transport import DnspythonTransport, DnsServer
+from ipv6scan.engine.scheduler import Engine
 from ipv6scan.model import CheckResult, Status, Target
-from ipv6scan.observations import NsReachability
-from ipv6scan.observations_net import REPLY, TIMEOUT, EchoOutcome, PingObservation, PingResult
-from ipv6scan.observations_web import Fetch
+from ipv6scan.observations.dns import NsReachability
+from ipv6scan.observations.net import REPLY, TIMEOUT, EchoOutcome, PingObservation, PingResult
+from ipv6scan.observations.web import Fetch
 from ipv6scan.probes import tries
-from ipv6scan.probes.dns import DnspythonTransport, DnsServer
-from ipv6scan.probes.dns_observe import ask_tried
+from ipv6scan.probes.dns import ask_tried
 from ipv6scan.probes.icmp_socket import IcmpProber
-from ipv6scan.probes.net_observe import tried_result, unanswered
+from ipv6scan.probes.net import tried_result, unanswered
 from ipv6scan.probes.tries import Tried
 from tests.unit.test_dns_judges import NS1, NS2, TWO_NS, answer, resolver_answer
 from tests.unit.test_icmp_socket import ScriptedSocket, echo_reply

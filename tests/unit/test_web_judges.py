@@ -16,9 +16,10 @@ from ipv6scan.checks.web import (
     judge_parity,
     judge_reachable,
 )
+from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.model import Status, Verdict
-from ipv6scan.observations import Addresses
-from ipv6scan.observations_web import (
+from ipv6scan.observations.dns import Addresses
+from ipv6scan.observations.web import (
     BAD_REDIRECT,
     ERROR,
     FINAL,
@@ -44,7 +45,6 @@ from ipv6scan.observations_web import (
     Site,
     TcpProbe,
 )
-from ipv6scan.probes.resolution import Lookup
 
 POLICY = AddressPolicy.from_strings(["2001:db8::/32", "192.0.2.0/24"])
 V6A, V6B, V4 = "2001:db8::80", "2001:db8::81", "192.0.2.80"

@@ -19,8 +19,8 @@ from ipv6scan.checks.web import (
 )
 from ipv6scan.context import ScanContext
 from ipv6scan.model import Status, Subject, Target
-from ipv6scan.observations_web import NO_ADDRESS, NOT_PROBED, TOO_MANY_REDIRECTS
-from ipv6scan.probes import web_observe as wo
+from ipv6scan.observations.web import NO_ADDRESS, NOT_PROBED, TOO_MANY_REDIRECTS
+from ipv6scan.probes import web as wo
 from ipv6scan.probes.redirects import follow
 from tests.unit.web_servers import Seen, TableResolver, context, serve
 

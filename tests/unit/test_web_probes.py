@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from ipv6scan.observations_web import OPEN, REFUSED, RESET, RESPONSE, TIMEOUT, TLS_ERROR
+from ipv6scan.observations.web import OPEN, REFUSED, RESET, RESPONSE, TIMEOUT, TLS_ERROR
 from ipv6scan.probes.certificates import verify
 from ipv6scan.probes.http import fetch_pinned
 from ipv6scan.probes.tcp import connect_once

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ipv6scan.checks.web_resources import judge_resources
 from ipv6scan.model import Status
-from ipv6scan.observations_web import (
+from ipv6scan.observations.web import (
     LOOKUP_FAILED,
     NO_ADDRESS,
     NO_RESPONSE,

@@ -12,8 +12,8 @@ from aiohttp import web
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks.web_resources import judge_resources
 from ipv6scan.model import Status, Subject, Target
-from ipv6scan.probes import resources_observe as ro
-from ipv6scan.probes import web_observe as wo
+from ipv6scan.probes import web as wo
+from ipv6scan.probes import web_resources as ro
 from ipv6scan.probes.http import fetch_pinned
 from tests.unit.web_servers import Seen, TableResolver, context, serve
 

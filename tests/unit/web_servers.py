@@ -26,8 +26,8 @@ from cryptography.x509.oid import NameOID
 
 from ipv6scan.addresses import AddressClass, AddressPolicy
 from ipv6scan.context import CheckOptions, Limits, ScanContext
-from ipv6scan.observations import Connectivity
-from ipv6scan.probes.resolution import Lookup
+from ipv6scan.dnsclient.resolution import Lookup
+from ipv6scan.observations.dns import Connectivity
 
 LOOPBACK = ("127.0.0.1", "::1")
 

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from ipv6scan.probes.dns import NO_PATH, TIMEOUT, DnsReply, DnsServer, DnsTransport
+from ipv6scan.dnsclient.transport import NO_PATH, TIMEOUT, DnsReply, DnsServer, DnsTransport
 
 MAX_CNAME_HOPS = 10
 # Resolver answers after which asking the next resolver is pointless.
@@ -187,7 +187,7 @@ class Resolver:
         return chain_too_long(name, rdtype, chain)
 
 
-# --- the rules, shared with the bulk path (bulk/lookups.py), which drives them by callback --
+# --- the rules, shared with the bulk path (engine/lookups.py), which drives them by callback --
 
 
 class AskPlan:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ipv6scan.observations import Addresses, NsAnswer
-from ipv6scan.probes.resolution import Lookup
+from ipv6scan.dnsclient.resolution import Lookup
+from ipv6scan.observations.dns import Addresses, NsAnswer
 
 # How a walk ended.
 REACHED = "reached"  # every cut down to D's own zone was found

@@ -19,8 +19,9 @@ import unicodedata
 from dataclasses import replace
 
 from ipv6scan.context import ScanContext
+from ipv6scan.dnsclient.transport import NO_PATH_ERRNOS
 from ipv6scan.model import Subject
-from ipv6scan.observations_net import (
+from ipv6scan.observations.net import (
     CLOSED,
     GREETING,
     MALFORMED,
@@ -34,8 +35,7 @@ from ipv6scan.observations_net import (
     SmtpAttempt,
     SmtpObservation,
 )
-from ipv6scan.probes.dns import NO_PATH_ERRNOS
-from ipv6scan.probes.dns_observe import observe_mail_exchangers
+from ipv6scan.probes.dns import observe_mail_exchangers
 from ipv6scan.probes.tries import run_tries
 
 SMTP_PORT = 25

@@ -1,6 +1,6 @@
 /* The DNS-only bulk path's fast lane: dns.aaaa for plain domains, in C, with punts.
  *
- * bulk/dns_only.py spends about 200 us of CPU a domain in Python (bench/RESULTS.md);
+ * engine/dns_only.py spends about 200 us of CPU a domain in Python (bench/RESULTS.md);
  * half of dnsperf's rate needs about 40. This module does the common case end to end:
  * it sends AAAA D and AAAA www.D (and A www.D when that decides whether www.D is a
  * subject) on one connected UDP socket, reads the answers with recvmmsg, follows CNAME
@@ -1277,7 +1277,7 @@ static PyGetSetDef Lane_getset[] = {
 };
 
 static PyTypeObject LaneType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "ipv6scan.bulk._lane.Lane",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "ipv6scan.engine._lane.Lane",
     .tp_basicsize = sizeof(Lane),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "dns.aaaa for plain domains on one UDP socket; the rest handed back.",

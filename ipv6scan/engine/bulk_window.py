@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 
-from ipv6scan.engine import ScanStats
+from ipv6scan.engine.scheduler import ScanStats
 from ipv6scan.model import Target
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ipv6scan.addresses import AddressClass
-from ipv6scan.probes.resolution import Lookup
+from ipv6scan.dnsclient.resolution import Lookup
 
 
 @dataclass(frozen=True)

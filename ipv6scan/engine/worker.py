@@ -35,7 +35,7 @@ def _die_with_parent() -> None:
 
 def main() -> int:
     _die_with_parent()
-    from ipv6scan.run import run_share, use_fast_loop
+    from ipv6scan.engine.run import run_share, use_fast_loop
 
     spec = pickle.loads(sys.stdin.buffer.read())  # from our own parent process
     use_fast_loop()

@@ -3,7 +3,7 @@
 One event loop is one core, and the bulk path is CPU-bound (encoding, decoding,
 judging, writing), so a long list is split by a stable hash of each target's name
 (the hash of --shard, another slice of it, so both combine) over worker processes.
-Each worker (`python -m ipv6scan.bulk.worker`) reads the target files itself, scans
+Each worker (`python -m ipv6scan.engine.worker`) reads the target files itself, scans
 its share with DnsOnlyScan and writes its result lines to its stdout, a pipe. The
 parent copies whole lines from the pipes into results.jsonl as they arrive, so the
 file is written as results finish, and a killed scan leaves its finished lines whole.
@@ -35,7 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ipv6scan.engine import ScanStats
+from ipv6scan.engine.scheduler import ScanStats
 
 WORKERS_ENV = "IPV6SCAN_WORKERS"  # a number: that many workers; 1: none
 AUTO_MIN_LINES = 20_000  # shorter lists: one process (a worker costs ~0.5 s to start)
@@ -149,7 +149,7 @@ def _spawn() -> subprocess.Popen[bytes]:
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "ipv6scan.bulk.worker"],
+            [sys.executable, "-m", "ipv6scan.engine.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=os.getcwd(),

@@ -17,18 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from ipv6scan.addresses import AddressPolicy
-from ipv6scan.bulk.dns_only import QUERIES_PER_DOMAIN, DnsOnlyScan, bulk_capable
-from ipv6scan.bulk.ping_only import PingOnlyScan, ping_bulk_capable
-from ipv6scan.bulk.workers import PROGRESS, WorkerSpec, fan_out, worker_count
 from ipv6scan.checks.net import NO_RAW_SOCKET
 from ipv6scan.checks.registry import Check
 from ipv6scan.collector import tuned_collector
 from ipv6scan.context import CheckOptions, Limits, ScanContext
-from ipv6scan.engine import Engine, ScanStats
+from ipv6scan.dnsclient.fast import recursive_transport
+from ipv6scan.dnsclient.resolution import Resolver
+from ipv6scan.dnsclient.transport import DnspythonTransport, DnsServer
+from ipv6scan.engine.dns_only import QUERIES_PER_DOMAIN, DnsOnlyScan, bulk_capable
+from ipv6scan.engine.ping_only import PingOnlyScan, ping_bulk_capable
+from ipv6scan.engine.scheduler import Engine, ScanStats
+from ipv6scan.engine.workers import PROGRESS, WorkerSpec, fan_out, worker_count
 from ipv6scan.finish import FinishOptions, Outputs, finish
 from ipv6scan.interrupts import forwarded
 from ipv6scan.model import Target
-from ipv6scan.observations import Connectivity
+from ipv6scan.observations.dns import Connectivity
 from ipv6scan.preflight import (
     check_connectivity,
     discover_dns64,
@@ -37,9 +40,6 @@ from ipv6scan.preflight import (
     usable_servers,
 )
 from ipv6scan.probes import latency
-from ipv6scan.probes.dns import DnspythonTransport, DnsServer
-from ipv6scan.probes.fastdns import recursive_transport
-from ipv6scan.probes.resolution import Resolver
 from ipv6scan.probes.tries import deadline_extra
 from ipv6scan.progress import Progress
 from ipv6scan.report.jsonl_batch import BatchedResultWriter
@@ -258,7 +258,7 @@ async def _fan_out(
     writer: BatchedResultWriter,
     engine: Engine,
 ) -> ScanStats:
-    """The bulk path over `workers` processes (bulk/workers.py); their whole lines go to
+    """The bulk path over `workers` processes (engine/workers.py); their whole lines go to
     the end of results.jsonl as they come (the writer's descriptor is O_APPEND)."""
     share = dataclasses.replace(config, concurrency=max(16, config.concurrency // workers))
     specs = [
@@ -269,7 +269,7 @@ async def _fan_out(
 
 
 async def run_share(spec: WorkerSpec) -> None:
-    """A bulk worker's scan (python -m ipv6scan.bulk.worker): its share of the targets,
+    """A bulk worker's scan (python -m ipv6scan.engine.worker): its share of the targets,
     its lines and `#progress` lines to stdout."""
     _stop_on_sigterm()
     config: ScanConfig = spec.config
@@ -305,7 +305,7 @@ DNS_PATH, PING_PATH = "dns", "ping"
 
 
 def bulk_path(config: ScanConfig, ctx: ScanContext) -> str | None:
-    """Which bulk path serves this scan (bulk/), or None for the engine."""
+    """Which bulk path serves this scan (engine/), or None for the engine."""
     if os.environ.get(ENGINE_ENV, "").lower() == "general":
         return None
     check_ids = [c.id for c in config.checks]

@@ -16,14 +16,14 @@ import time
 
 from ipv6scan.context import ScanContext
 from ipv6scan.model import Subject
-from ipv6scan.observations_web import ResourceResult, ResourcesObservation
+from ipv6scan.observations.web import ResourceResult, ResourcesObservation
 from ipv6scan.probes.html_resources import STYLESHEET
 from ipv6scan.probes.http import STATUS, STYLE
 from ipv6scan.probes.tries import deadline_extra
 from ipv6scan.probes.url_parts import split_url
 
 # web.links' bounded, deadline-cut fetching and its rule of "the same site", shared
-from ipv6scan.probes.web_observe import _check_links, _same_site, observe_http
+from ipv6scan.probes.web import _check_links, _same_site, observe_http
 
 
 async def observe_resources(ctx: ScanContext, subject: Subject) -> ResourcesObservation:

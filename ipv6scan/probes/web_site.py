@@ -1,6 +1,6 @@
 """The Site of a web subject: its AAAA and A, and a TCP connect to every global address
 on every port. web.reachable's whole observation, and where the other web checks start
-(probes/web_observe.py). Only global addresses are ever connected to; the rest appear
+(probes/web.py). Only global addresses are ever connected to; the rest appear
 in the evidence as "not probed: <category>".
 
 Kept apart from the HTTP probes so that a scan of web.reachable alone never imports the
@@ -13,12 +13,12 @@ import asyncio
 from ipaddress import ip_address
 
 from ipv6scan.context import ScanContext
+from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.model import Subject
-from ipv6scan.observations import Addresses
-from ipv6scan.observations_web import PROBED_MAX, Site
+from ipv6scan.observations.dns import Addresses
+from ipv6scan.observations.web import PROBED_MAX, Site
 from ipv6scan.probes import tcp
-from ipv6scan.probes.dns_observe import addresses, classify
-from ipv6scan.probes.resolution import Lookup
+from ipv6scan.probes.dns import addresses, classify
 from ipv6scan.probes.url_parts import split_url
 
 

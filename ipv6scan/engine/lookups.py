@@ -1,7 +1,7 @@
 """Recursive look-ups driven by callbacks: the Resolver's rules, no task or future.
 
 Each look-up is one _Chase: the resolver order and retries of AskPlan, the CNAME
-chain of follow(), both from probes/resolution.py, advanced by the transport's
+chain of follow(), both from dnsclient/resolution.py, advanced by the transport's
 reply callback. Nothing is cached: the bulk path asks each name once anyway.
 """
 
@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ipv6scan.probes.dns import DnsReply, DnsServer
-from ipv6scan.probes.fastdns import FastUdpTransport
-from ipv6scan.probes.resolution import (
+from ipv6scan.dnsclient.fast import FastUdpTransport
+from ipv6scan.dnsclient.resolution import (
     MAX_CNAME_HOPS,
     AskPlan,
     Lookup,
     chain_too_long,
     follow,
 )
+from ipv6scan.dnsclient.transport import DnsReply, DnsServer
 
 Found = Callable[[Lookup], None]
 

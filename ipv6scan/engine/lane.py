@@ -1,4 +1,4 @@
-"""The fast lane (bulk/_lane.c) on the event loop: dns.aaaa for plain domains in C.
+"""The fast lane (engine/_lane.c) on the event loop: dns.aaaa for plain domains in C.
 
 The lane asks AAAA D, AAAA www.D and, when it decides, A www.D on one connected UDP
 socket to the first resolver, and writes the result lines itself for the answers it
@@ -28,12 +28,12 @@ from ipv6scan.addresses import (
     NEVER_ALLOWED,
     AddressPolicy,
 )
+from ipv6scan.dnsclient.fast import RCVBUF, open_udp
+from ipv6scan.dnsclient.transport import DnsServer
 from ipv6scan.model import json_text
-from ipv6scan.probes.dns import DnsServer
-from ipv6scan.probes.fastdns import RCVBUF, open_udp
 
 try:
-    from ipv6scan.bulk._lane import Lane  # type: ignore[import-not-found]  # C, built by setup.py
+    from ipv6scan.engine._lane import Lane  # type: ignore[import-not-found]  # C, built by setup.py
 except ImportError:  # not compiled: the general bulk path does it all
     Lane = None
 

@@ -4,7 +4,7 @@ DnspythonTransport opens a socket, a task and a dnspython Message per query; at
 scan rates that costs more than the name server's answer. Here each resolver
 gets one connected UDP socket, read by one callback on the event loop; a query
 is a future in a dict keyed by its message ID, sent with one send() and decoded
-by probes/dnswire.py. Same DnsTransport protocol, same DnsReply and RR.
+by dnsclient/wire.py. Same DnsTransport protocol, same DnsReply and RR.
 
 Anti-spoofing, since one socket has one source port for the whole scan:
 - IDs come from os.urandom and are allocated collision-free among the queries
@@ -35,8 +35,8 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 
-from ipv6scan.probes import dnswire
-from ipv6scan.probes.dns import (
+from ipv6scan.dnsclient import wire as dnswire
+from ipv6scan.dnsclient.transport import (
     MALFORMED,
     NET_ERROR,
     NO_PATH,
@@ -142,7 +142,7 @@ class FastUdpTransport:
     """UDP with TCP fallback on truncation; see the module docstring.
 
     Two ways in: `await query(...)`, the DnsTransport protocol, and `submit(...)`, which
-    takes a callback instead of making a coroutine, for the bulk path (bulk/), where a
+    takes a callback instead of making a coroutine, for the bulk path (engine/), where a
     future and a task per question would cost more than the question."""
 
     def __init__(self, rcvbuf: int = RCVBUF) -> None:

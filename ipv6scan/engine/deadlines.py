@@ -1,5 +1,5 @@
-"""The checks' deadlines (engine.py, bulk/ping_only.py): what an asyncio.timeout per check
-does, with one timer and one FIFO for a whole scan."""
+"""The checks' deadlines (engine/scheduler.py, engine/ping_only.py): what an asyncio.timeout
+per check does, with one timer and one FIFO for a whole scan."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ NXDOMAIN): on a typical list that spares a quarter of the questions. A target wi
 At most `in_flight` domains are in progress (three questions each at most), so memory
 stays flat whatever the list's length.
 
-Given `write_lines`, plain domains go to the fast lane first (bulk/lane.py, in C), which
+Given `write_lines`, plain domains go to the fast lane first (engine/lane.py, in C), which
 writes the lines of the answers it reads completely and hands each other part (D, or
 www.D) back to this path, started again from scratch.
 """
@@ -23,17 +23,17 @@ import asyncio
 import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 
-from ipv6scan.bulk.lane import FastLane, Taken, line_prefix
-from ipv6scan.bulk.lookups import BulkLookups
-from ipv6scan.bulk.window import WindowedScan
 from ipv6scan.checks.dns import judge_aaaa
 from ipv6scan.context import ScanContext
-from ipv6scan.engine import ScanStats, Sink, emit, internal_error, www_exists, www_settled
+from ipv6scan.dnsclient.fast import FastUdpTransport
+from ipv6scan.dnsclient.resolution import Lookup
+from ipv6scan.engine.bulk_window import WindowedScan
+from ipv6scan.engine.lane import FastLane, Taken, line_prefix
+from ipv6scan.engine.lookups import BulkLookups
+from ipv6scan.engine.scheduler import ScanStats, Sink, emit, internal_error, www_exists, www_settled
 from ipv6scan.model import Status, Subject, Target
 from ipv6scan.names import www_name
-from ipv6scan.probes.dns_observe import classify
-from ipv6scan.probes.fastdns import FastUdpTransport
-from ipv6scan.probes.resolution import Lookup
+from ipv6scan.probes.dns import classify
 
 CHECK = "dns.aaaa"
 QUERIES_PER_DOMAIN = 3  # at most: AAAA D, AAAA www.D, then A www.D if it must decide

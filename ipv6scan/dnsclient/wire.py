@@ -34,8 +34,8 @@ import dns.message
 import dns.name
 import dns.rcode
 
-from ipv6scan.probes.dns import _records
-from ipv6scan.probes.dns_records import RR
+from ipv6scan.dnsclient.records import RR
+from ipv6scan.dnsclient.transport import _records
 
 # Final: mypyc reads these as C constants, not through the module's dict
 _HEADER: Final = struct.Struct("!HHHHHH")

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 from ipv6scan.checks.registry import Check
 from ipv6scan.context import ScanContext
-from ipv6scan.deadlines import Deadlines
+from ipv6scan.dnsclient.resolution import Lookup
+from ipv6scan.engine.deadlines import Deadlines
+from ipv6scan.engine.window import TICKET, Ticket, Window
 from ipv6scan.model import CheckResult, Status, Subject, Target, Verdict
 from ipv6scan.names import www_name
-from ipv6scan.probes.resolution import Lookup
 from ipv6scan.tiers import DOMAIN_OPT_IN_FAMILIES, default_checks
-from ipv6scan.window import TICKET, Ticket, Window
 
 Sink = Callable[[CheckResult], None]
 # www.D look-ups of one target in flight at once: all of a usual target's, a bounded
@@ -60,7 +60,7 @@ class Engine:
         self.stats = ScanStats()
 
     async def run(self, targets: Iterable[Target]) -> ScanStats:
-        # a target whose probes retry steps out of the window meanwhile (window.py)
+        # a target whose probes retry steps out of the window meanwhile (engine/window.py)
         window = Window(self.targets_in_flight)
         running: set[asyncio.Task[None]] = set()
         for target in targets:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ipv6scan.observations_web import Fetch, Site
+from ipv6scan.observations.web import Fetch, Site
 
 # A response larger than this (the IPv6 minimum MTU) needs packets larger than every
 # IPv6 link must carry: only then does it test the path's MTU.

@@ -1,6 +1,6 @@
 """What the mail and network probes saw: SMTP greetings, ICMPv6 echoes and traces.
 
-Built by probes/smtp.py and probes/net_observe.py, read by checks/mail.py and
+Built by probes/mail.py and probes/net.py, read by checks/mail.py and
 checks/net.py. Tests of the checks build these by hand; no network needed.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ipv6scan.addresses import AddressClass
-from ipv6scan.observations import Addresses, MailExchangers
+from ipv6scan.observations.dns import Addresses, MailExchangers
 
 # ------------------------------------------------------------------ outcomes
 

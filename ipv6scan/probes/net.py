@@ -16,7 +16,7 @@ from dataclasses import replace
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.context import ScanContext
 from ipv6scan.model import Subject
-from ipv6scan.observations_net import (
+from ipv6scan.observations.net import (
     REPLY,
     SCANNER_SIDE,
     UNREACHABLE,
@@ -29,7 +29,7 @@ from ipv6scan.observations_net import (
     TraceObservation,
     TraceResult,
 )
-from ipv6scan.probes.dns_observe import addresses
+from ipv6scan.probes.dns import addresses
 from ipv6scan.probes.icmp_socket import IcmpProber, RawSocketDenied
 from ipv6scan.probes.tries import Tried, run_tries
 
@@ -193,7 +193,7 @@ def start_ping(
 
 async def _ping_one(ctx: ScanContext, prober: IcmpProber, address: str) -> PingResult:
     # each series is one try: an address with no echo answered gets its series again
-    # (the bulk path, bulk/ping_only.py, drives the same TryRun with unanswered())
+    # (the bulk path, engine/ping_only.py, drives the same TryRun with unanswered())
     tried = await run_tries(
         lambda: start_ping(ctx, prober, address), unanswered, ctx.options.attempts
     )

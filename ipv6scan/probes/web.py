@@ -1,7 +1,7 @@
 """Observations of the web checks that speak HTTP: web.http, web.parity, web.links,
 web.latency. I/O only; the judges in checks/web.py decide.
 
-Each starts from the subject's one Site (probes/site_observe.py: its addresses and
+Each starts from the subject's one Site (probes/web_site.py: its addresses and
 open ports, also web.reachable's observation), shared by the five checks.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from ipv6scan.context import ScanContext
 from ipv6scan.model import Subject
-from ipv6scan.observations_web import (
+from ipv6scan.observations.web import (
     Chain,
     HttpObservation,
     LatencyObservation,
@@ -26,8 +26,8 @@ from ipv6scan.observations_web import (
 from ipv6scan.probes import latency
 from ipv6scan.probes.http import PAGE, STATUS
 from ipv6scan.probes.redirects import follow
-from ipv6scan.probes.site_observe import observe_site
 from ipv6scan.probes.url_parts import split_url
+from ipv6scan.probes.web_site import observe_site
 
 LINK_WORKERS = 8  # links in flight per check (the limits still bound each server)
 

@@ -18,7 +18,7 @@ An address whose series got no echo answered gets its series again after a backo
 to --attempts series, by the engine's own rule: the same TryRun (probes/tries.py, no
 task either) with net_observe.unanswered(), each _Series its Prober. While it waits for
 a further series it steps out of the window, as a retrying target leaves the engine's
-(window.py): silent addresses do not hold back the others; a hard cap still bounds
+(engine/window.py): silent addresses do not hold back the others; a hard cap still bounds
 those alive.
 
 Every address gets the engine's check deadline from its start. They all last as long,
@@ -34,15 +34,23 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator
 from json.encoder import encode_basestring  # json_text's own (model.json_encoder)
 from typing import Any
 
-from ipv6scan.bulk.window import WindowedScan
 from ipv6scan.checks.net import judge_ping, median
 from ipv6scan.context import CheckOptions, ScanContext
-from ipv6scan.deadlines import Deadline, Deadlines
-from ipv6scan.engine import ScanStats, Sink, deadline_verdict, emit, internal_error, system_subjects
+from ipv6scan.engine.bulk_window import WindowedScan
+from ipv6scan.engine.deadlines import Deadline, Deadlines
+from ipv6scan.engine.scheduler import (
+    ScanStats,
+    Sink,
+    deadline_verdict,
+    emit,
+    internal_error,
+    system_subjects,
+)
+from ipv6scan.engine.window import HARD_FACTOR
 from ipv6scan.model import Status, Subject, Target, Verdict
-from ipv6scan.observations_net import EchoOutcome, NetTarget, PingObservation
+from ipv6scan.observations.net import EchoOutcome, NetTarget, PingObservation
 from ipv6scan.probes.icmp_socket import IcmpProber
-from ipv6scan.probes.net_observe import (
+from ipv6scan.probes.net import (
     address_target,
     answered,
     ping_result,
@@ -51,7 +59,6 @@ from ipv6scan.probes.net_observe import (
     unanswered,
 )
 from ipv6scan.probes.tries import TryRun
-from ipv6scan.window import HARD_FACTOR
 
 CHECK = "net.ping"
 STARTS_PER_TURN = 256  # then the loop sends, reads replies, and comes back for more

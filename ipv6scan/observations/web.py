@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ipv6scan.observations import Addresses
+from ipv6scan.observations.dns import Addresses
 
 # How a TCP connect or an HTTP request ended. The first group is the server's
 # doing (a finding); the second means the question could not be put (undecided).

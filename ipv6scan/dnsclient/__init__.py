@@ -1,0 +1,1 @@
+"""DNS client: transport, wire format, records and resolution."""

@@ -1,0 +1,1 @@
+"""What the probes saw, per family: frozen data the checks judge."""
