@@ -18,6 +18,7 @@ from enum import StrEnum
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
+from ipv6scan.checks.messages import from_stored
 from ipv6scan.safetext import scrub
 
 
@@ -157,7 +158,7 @@ class CheckResult:
                              duration_ms=duration_ms, vantage=vantage)  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {
             "target": self.target,
             "sector": self.sector,
             "tier": self.tier,
@@ -165,9 +166,15 @@ class CheckResult:
             "check": self.check,
             "status": str(self.status),
             "detail": self.detail,
+        }
+        key = getattr(self.detail, "key", None)
+        if key is not None:  # a Detail (checks/messages.py): its key and parameters
+            data["detail_key"] = key
+            data["detail_params"] = self.detail.params  # type: ignore[attr-defined]
+        data.update({
             "evidence": dict(self.evidence),
             "duration_ms": round(self.duration_ms, 3),
-        }
+        })  # fmt: skip
         if self.vantage is not None:  # last, and only when set: a local scan's bytes stay
             data["vantage"] = self.vantage
         return data
@@ -184,7 +191,9 @@ class CheckResult:
             subject=str(data["subject"]),
             check=str(data["check"]),
             status=_status(data["status"]),
-            detail=str(data.get("detail", "")),
+            detail=from_stored(
+                str(data.get("detail", "")), data.get("detail_key"), data.get("detail_params")
+            ),
             evidence=dict(data.get("evidence") or {}),
             duration_ms=float(data.get("duration_ms", 0.0)),
             vantage=_vantage(data.get("vantage")),

@@ -8,6 +8,11 @@ Regenerate after changing a string (then translate what `pybabel update` marks):
 
     pybabel extract -F ipv6scan/report/locale/babel.cfg -o ipv6scan/report/locale/messages.pot .
     pybabel update -i ipv6scan/report/locale/messages.pot -d ipv6scan/report/locale -D messages
+
+The check details' templates are declared in the checks (checks/messages.py); their
+translations are in `details*.po` beside messages.po, kept in step by
+tests/unit/test_detail_messages.py (every declared template translated, with the same
+placeholders, and nothing obsolete).
 """
 
 from __future__ import annotations
@@ -41,10 +46,20 @@ def N_(message: str) -> str:
 
 @cache
 def translations(lang: str) -> gettext.NullTranslations:
+    """The report's words (messages.po) and the check details' (details*.po, one file per
+    family, msgids from checks/messages.py), merged into one catalogue."""
     code = LOCALES.get(lang, "en")
-    po = LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+    folder = LOCALE_DIR / code / "LC_MESSAGES"
+    po = folder / f"{DOMAIN}.po"
     if not po.is_file():
         return gettext.NullTranslations()
+    merged = _load(po, code)
+    for details in sorted(folder.glob("details*.po")):
+        merged.merge(_load(details, code))
+    return merged
+
+
+def _load(po: Path, code: str) -> Translations:
     with po.open("rb") as fh:
         catalog = read_po(fh, locale=code, domain=DOMAIN)
     mo = BytesIO()

@@ -1,0 +1,29 @@
+"""Every check module's declared messages, loaded: what the report and the catalogue test
+need, when they read results rather than judge them."""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+# The modules that declare details (checks/messages.py `message`): the judges, and the
+# engine's own details (deadlines, internal errors, scanner errors).
+MODULES = (
+    "ipv6scan.checks.dns",
+    "ipv6scan.checks.delegation",
+    "ipv6scan.checks.resolver",
+    "ipv6scan.checks.web",
+    "ipv6scan.checks.web_evidence",
+    "ipv6scan.checks.web_resources",
+    "ipv6scan.checks.pmtu",
+    "ipv6scan.checks.mail",
+    "ipv6scan.checks.net",
+    "ipv6scan.checks.intermittent",
+    "ipv6scan.checks.engine_details",
+)
+
+
+@cache
+def load() -> None:
+    for name in MODULES:
+        importlib.import_module(name)
