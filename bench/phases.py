@@ -16,7 +16,8 @@ from bench import measure, tries, zone
 from bench.netns import BenchNet
 from bench.report import Figure
 from ipv6scan.checks import registry
-from ipv6scan.context import MAX_PING_RATE, PING_RATE_ENV, CheckOptions
+from ipv6scan.checks.options import CheckOptions
+from ipv6scan.context import MAX_PING_RATE, PING_RATE_ENV
 from ipv6scan.engine.workers import worker_count
 from ipv6scan.lab.availability import binary, find_binary
 

@@ -8,6 +8,7 @@ from typing import Any
 from ipv6scan.checks.dns import ns_answer_evidence, ns_answer_failure
 from ipv6scan.checks.evidence import address_list, lookup_evidence
 from ipv6scan.checks.intermittent import Tries, tries_of, with_tries
+from ipv6scan.checks.options import DEFAULT_OPTIONS, CheckOptions
 from ipv6scan.dnsclient.transport import NO_PATH
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations.delegation import (
@@ -62,7 +63,7 @@ def _path(chain: DelegationChain) -> str:
     return " -> ".join(c.zone for c in chain.cuts)
 
 
-def judge_delegation(chain: DelegationChain) -> Verdict:
+def judge_delegation(chain: DelegationChain, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     """The verdict, with the tries of every SOA question; a pass that rests on a cut whose
     every answering address needed several tries is intermittent."""
     verdict = _judge(chain)

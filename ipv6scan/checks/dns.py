@@ -6,6 +6,7 @@ from typing import Any
 
 from ipv6scan.checks.evidence import address_list, lookup_evidence, plural
 from ipv6scan.checks.intermittent import tries_of, with_tries
+from ipv6scan.checks.options import DEFAULT_OPTIONS, CheckOptions
 from ipv6scan.dnsclient.transport import NO_PATH
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations.dns import (
@@ -17,7 +18,7 @@ from ipv6scan.observations.dns import (
 )
 
 
-def judge_aaaa(found: Addresses) -> Verdict:
+def judge_aaaa(found: Addresses, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     lookup = found.lookup
     evidence = {**lookup_evidence(lookup), "addresses": address_list(found)}
     if lookup.rcode == "NOERROR" and lookup.error:  # a CNAME loop or an endless chain
@@ -70,7 +71,7 @@ def _undecided_ns(servers: NameServers) -> Verdict | None:
     return Verdict(Status.ERROR, f"No NS set found above {servers.domain}.", evidence)
 
 
-def judge_ns_ipv6(servers: NameServers) -> Verdict:
+def judge_ns_ipv6(servers: NameServers, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     if (undecided := _undecided_ns(servers)) is not None:
         return undecided
     evidence = _ns_evidence(servers)
@@ -106,7 +107,7 @@ def _ns_status(with_ipv6: int) -> Status:
     return Status.PASS if with_ipv6 >= 2 else Status.WARN if with_ipv6 == 1 else Status.FAIL
 
 
-def judge_ns_reachable(reach: NsReachability) -> Verdict:
+def judge_ns_reachable(reach: NsReachability, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     """Each NS address's SOA answer, with the tries of those that needed several: a pass
     where an address answered only on a later try is intermittent."""
     verdict = _ns_reachable(reach)
@@ -224,7 +225,7 @@ def mx_not_applicable(mx: MailExchangers, evidence: dict[str, Any]) -> Verdict |
     return None
 
 
-def judge_mx_ipv6(mx: MailExchangers) -> Verdict:
+def judge_mx_ipv6(mx: MailExchangers, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     evidence: dict[str, Any] = {
         **lookup_evidence(mx.lookup),
         "null_mx": mx.null_mx,

@@ -7,6 +7,7 @@ from typing import Any
 
 from ipv6scan.checks.dns import mx_not_applicable
 from ipv6scan.checks.intermittent import Tries, tries_of, with_tries
+from ipv6scan.checks.options import DEFAULT_OPTIONS, CheckOptions
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations.net import (
     CLOSED,
@@ -54,7 +55,7 @@ def _why_not(a: SmtpAttempt) -> str:
     return _WHY.get(a.outcome, a.error or a.outcome)
 
 
-def judge_smtp(obs: SmtpObservation) -> Verdict:
+def judge_smtp(obs: SmtpObservation, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     mx = obs.mx
     evidence: dict[str, Any] = {
         "greetings": [_attempt_evidence(a) for a in obs.attempts],

@@ -10,6 +10,7 @@ from typing import Any
 
 from ipv6scan.checks.evidence import lookup_evidence, plural
 from ipv6scan.checks.intermittent import tries_of, with_tries
+from ipv6scan.checks.options import DEFAULT_OPTIONS, CheckOptions
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations.net import (
     NetTarget,
@@ -104,7 +105,7 @@ def _ping_evidence(r: PingResult) -> dict[str, Any]:
     return row
 
 
-def judge_ping(obs: PingObservation) -> Verdict:
+def judge_ping(obs: PingObservation, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     """Each address's echoes, with the series' tries (probes/net.py): `fail` only
     when every series of an address went unanswered; a pass where an address answered
     only in a later series is intermittent."""
@@ -164,7 +165,7 @@ def _hop_evidence(h: TraceHop) -> dict[str, Any]:
     return row
 
 
-def judge_trace(obs: TraceObservation) -> Verdict:
+def judge_trace(obs: TraceObservation, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     evidence: dict[str, Any] = {**_target_evidence(obs.target)}
     result = obs.result
     if result is not None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from ipv6scan.checks import web_evidence as ev
 from ipv6scan.checks.intermittent import Tries, tries_of, with_tries
+from ipv6scan.checks.options import DEFAULT_OPTIONS, CheckOptions
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations.pmtu import (
     CLAMPED_MSS,
@@ -71,7 +72,7 @@ def _tries(obs: PmtuObservation) -> tuple[list[Tries], list[Tries]]:
     return every, done
 
 
-def judge_pmtu(obs: PmtuObservation) -> Verdict:
+def judge_pmtu(obs: PmtuObservation, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     if (early := ev.preconditions(obs.site)) is not None:
         return early
     every, done = _tries(obs)

@@ -14,7 +14,7 @@ from typing import Any
 from ipv6scan.model import Verdict
 
 Observe = Callable[[Any, Any], Awaitable[Any]]  # (ScanContext, Subject) -> observation
-Judge = Callable[[Any], Verdict]
+Judge = Callable[[Any, Any], Verdict]  # (observation, CheckOptions) -> Verdict
 
 
 @dataclass(frozen=True)

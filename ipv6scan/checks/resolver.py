@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ipv6scan.checks.intermittent import tries_of, with_tries
+from ipv6scan.checks.options import DEFAULT_OPTIONS, CheckOptions
 from ipv6scan.dnsclient.transport import NO_PATH
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations.dns import ResolverAnswer
@@ -15,7 +16,7 @@ _NO_ANSWER = {
 }
 
 
-def judge_resolver_ipv6(ans: ResolverAnswer) -> Verdict:
+def judge_resolver_ipv6(ans: ResolverAnswer, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     """The resolver's answer, with its tries: an answer that came only on a later try
     (probes/dns.py) makes a pass intermittent."""
     verdict = _resolver_ipv6(ans)

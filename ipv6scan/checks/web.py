@@ -14,6 +14,7 @@ from typing import Any
 from ipv6scan.checks import web_evidence as ev
 from ipv6scan.checks.evidence import decided, plural
 from ipv6scan.checks.intermittent import Tries, tries_of, with_tries
+from ipv6scan.checks.options import DEFAULT_OPTIONS, CheckOptions
 from ipv6scan.checks.similarity import similarity
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations.web import (
@@ -52,7 +53,7 @@ def _tcp_tries(probes: Iterable[TcpProbe]) -> list[Tries]:
     return [tries_of(_label(p.address, p.port), p) for p in probes]
 
 
-def judge_reachable(site: Site) -> Verdict:
+def judge_reachable(site: Site, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     if (early := ev.preconditions(site)) is not None:
         return early
     verdict, relied_on = _reachable(site)
@@ -181,7 +182,7 @@ def _chain_verdict(chain: Chain, evidence: dict[str, Any]) -> Verdict:
     return Verdict(Status.FAIL, f"The redirects over IPv6 lead nowhere: {what}.", evidence)
 
 
-def judge_http(obs: HttpObservation) -> Verdict:
+def judge_http(obs: HttpObservation, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     site = obs.site
     if (early := ev.preconditions(site)) is not None:
         return early
@@ -237,7 +238,7 @@ def with_chain_tries(
     )
 
 
-def judge_parity(obs: ParityObservation) -> Verdict:
+def judge_parity(obs: ParityObservation, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     site = obs.site
     if (early := ev.preconditions(site, ipv4=True)) is not None:
         return early
@@ -334,7 +335,7 @@ def _link_state(result: LinkResult) -> tuple[str, str]:
     return "bad", chain.reason or chain.end
 
 
-def judge_links(obs: LinksObservation) -> Verdict:
+def judge_links(obs: LinksObservation, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     if (early := ev.preconditions(obs.site)) is not None:
         return early
     chains = [obs.home, *(r.chain for r in obs.results)]
@@ -416,7 +417,7 @@ def _ratio(v6: float, v4: float) -> float:
     return (v6 - v4) / max(v4, LATENCY_FLOOR_MS)
 
 
-def judge_latency(obs: LatencyObservation) -> Verdict:
+def judge_latency(obs: LatencyObservation, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     if (early := ev.preconditions(obs.site, ipv4=True)) is not None:
         return early
     # the samples are taken once each (web_observe.py); the first fetches are tried

@@ -15,6 +15,7 @@ from typing import Any
 
 from ipv6scan.checks import web_evidence as ev
 from ipv6scan.checks.evidence import plural
+from ipv6scan.checks.options import DEFAULT_OPTIONS, CheckOptions
 
 # the one rule of "does this URL work over IPv6", and the tries of a chain, shared with
 # web.links
@@ -57,7 +58,7 @@ def _outcome(share: float, threshold: float) -> Status:
     return Status.WARN if share >= threshold else Status.FAIL
 
 
-def judge_resources(obs: ResourcesObservation) -> Verdict:
+def judge_resources(obs: ResourcesObservation, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     if (early := ev.preconditions(obs.site)) is not None:
         return early
     chains = [obs.home, *(r.chain for r in obs.results)]

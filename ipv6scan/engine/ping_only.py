@@ -35,7 +35,8 @@ from json.encoder import encode_basestring  # json_text's own (model.json_encode
 from typing import Any
 
 from ipv6scan.checks.net import judge_ping, median
-from ipv6scan.context import CheckOptions, ScanContext
+from ipv6scan.checks.options import CheckOptions
+from ipv6scan.context import ScanContext
 from ipv6scan.engine.bulk_window import WindowedScan
 from ipv6scan.engine.deadlines import Deadline, Deadlines
 from ipv6scan.engine.scheduler import (

@@ -18,9 +18,10 @@ from typing import Any
 
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks.net import NO_RAW_SOCKET
+from ipv6scan.checks.options import CheckOptions
 from ipv6scan.checks.registry import Check
 from ipv6scan.collector import tuned_collector
-from ipv6scan.context import CheckOptions, Limits, ScanContext
+from ipv6scan.context import Limits, ScanContext
 from ipv6scan.dnsclient.fast import recursive_transport
 from ipv6scan.dnsclient.resolution import Resolver
 from ipv6scan.dnsclient.transport import DnspythonTransport, DnsServer

@@ -152,7 +152,7 @@ class Engine:
         started = time.monotonic()
         try:
             observation = await self._observe(subject, check)
-            verdict = check.judge(observation)
+            verdict = check.judge(observation, self.ctx.options)
         except TimeoutError:
             verdict = deadline_verdict(self.check_deadline)
         except Exception as exc:  # a bug or a surprise in a probe is a result, not a crash

@@ -10,7 +10,8 @@ import pytest
 
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks.delegation import judge_delegation
-from ipv6scan.context import CheckOptions, Limits, ScanContext
+from ipv6scan.checks.options import CheckOptions
+from ipv6scan.context import Limits, ScanContext
 from ipv6scan.dnsclient.transport import RR, DnsReply, DnsServer
 from ipv6scan.model import Status, Subject, Target
 from ipv6scan.observations.delegation import DelegationChain

@@ -13,7 +13,8 @@ import pytest
 
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks.net import judge_ping, judge_trace
-from ipv6scan.context import CheckOptions, Limits, ScanContext
+from ipv6scan.checks.options import CheckOptions
+from ipv6scan.context import Limits, ScanContext
 from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.model import Status, Subject, Target
 from ipv6scan.observations.dns import Connectivity

@@ -371,7 +371,7 @@ def engine(checks: list[Check], deadline: float = 5.0) -> tuple[Engine, list[Che
     return Engine(context(), checks, sink.append, check_deadline=deadline), sink
 
 
-def judge_pass(observation: object) -> Verdict:
+def judge_pass(observation: object, options: object = None) -> Verdict:
     return Verdict(Status.PASS, f"saw {observation}", {"seen": observation})
 
 
@@ -401,7 +401,7 @@ async def test_judge_that_raises_becomes_an_error_result() -> None:
     async def observe(ctx: ScanContext, subject: Subject) -> object:
         return None
 
-    def judge(observation: object) -> Verdict:
+    def judge(observation: object, options: object = None) -> Verdict:
         raise KeyError("missing")
 
     check = Check("dns.mx_ipv6", ("domain",), observe, judge)

@@ -22,7 +22,8 @@ from scapy.layers.inet6 import ICMPv6DestUnreach
 from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks import registry
 from ipv6scan.checks.net import judge_ping
-from ipv6scan.context import CheckOptions, Limits, ScanContext
+from ipv6scan.checks.options import CheckOptions
+from ipv6scan.context import Limits, ScanContext
 from ipv6scan.engine import run
 from ipv6scan.engine.ping_only import PingOnlyScan, addresses_only, answered_line, window_for
 from ipv6scan.engine.scheduler import Engine

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ipv6scan.context import MAX_PING_RATE, CheckOptions, ping_rate_from
+from ipv6scan.checks.options import CheckOptions
+from ipv6scan.context import MAX_PING_RATE, ping_rate_from
 from ipv6scan.dnsclient.transport import DnsServer
 from ipv6scan.engine import run
 from ipv6scan.observations.dns import Connectivity

@@ -83,7 +83,7 @@ def test_the_record_fields_are_interface_md() -> None:
     required = ["target", "sector", "tier", "subject", "check", "status", "detail", "evidence",
                 "duration_ms"]  # fmt: skip
     assert schema["required"] == required
-    assert set(schema["properties"]) == {*required, "vantage"}
+    assert set(schema["properties"]) == {*required, "detail_key", "detail_params", "vantage"}
     assert schema["additionalProperties"] is False
     assert schema["properties"]["evidence"]["additionalProperties"] is True
 

@@ -19,9 +19,9 @@ import pytest
 from ipv6scan.checks.dns import judge_ns_reachable
 from ipv6scan.checks.intermittent import is_intermittent
 from ipv6scan.checks.net import judge_ping
+from ipv6scan.checks.options import CheckOptions
 from ipv6scan.checks.resolver import judge_resolver_ipv6
 from ipv6scan.checks.web import judge_latency, judge_links, judge_parity
-from ipv6scan.context import CheckOptions
 from ipv6scan.dnsclient.transport import DnspythonTransport, DnsServer
 from ipv6scan.engine.scheduler import Engine
 from ipv6scan.model import CheckResult, Status, Target

@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ipv6scan.addresses import AddressClass, AddressPolicy
-from ipv6scan.context import CheckOptions, Limits, ScanContext
+from ipv6scan.checks.options import CheckOptions
+from ipv6scan.context import Limits, ScanContext
 from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.observations.dns import Connectivity
 
