@@ -21,6 +21,8 @@ from ipaddress import (
     ip_network,
 )
 
+from ipv6scan.messages import Detail, message, word
+
 IPAddress = IPv4Address | IPv6Address
 IPNetwork = IPv4Network | IPv6Network
 
@@ -148,6 +150,23 @@ NEVER_ALLOWED = frozenset(
 DNS64_SYNTHESIZED = "dns64-synthesized"
 GLOBAL = "global"
 UNALLOCATED = "unallocated"
+
+# Every category classify() may give, each a word translated inside details (an address
+# shown "not probed: documentation" in English reads in the report's language).
+CATEGORY_WORDS: dict[str, Detail] = {
+    name: word(name)
+    for name in sorted(
+        {r.category for r in (*IPV6_SPECIAL, *IPV4_SPECIAL)}
+        | {DNS64_SYNTHESIZED, GLOBAL, UNALLOCATED}
+    )
+}
+NOT_PROBED = message("web.common.not_probed", "not probed: %(category)s")
+
+
+def category_word(category: str) -> str:
+    """A category as its translated word (as it is when not one of ours)."""
+    return CATEGORY_WORDS.get(category, category)
+
 
 _GLOBAL_UNICAST = IPv6Network("2000::/3")
 # RFC 6052 section 2.2: the only prefix lengths an IPv4-embedded address may use.
@@ -365,6 +384,31 @@ def plain_ipv6(text: str) -> tuple[bytes, str] | None:
     return None if "." in written else (packed, written)
 
 
+# A prefix as code outside Python matches it: its network's 16 bytes and its length.
+PrefixRow = tuple[bytes, int]
+
+
+@dataclass(frozen=True)
+class PrefixTables:
+    """The IPv6 prefixes classify() tells addresses apart by, for code that matches them
+    itself (the fast lane, engine/_lane.c). For an IPv6 address, classify()'s answer but
+    for the address itself and its embedded IPv4 is a function of which row of each
+    table is its longest match (the first of the longest; none is a match too): `special`
+    holds IPV6_SPECIAL and then 2000::/3 (global unicast), `allow` the --allow-prefix
+    prefixes, `dns64` the DNS64 prefixes. tests/unit/test_lane_shapes.py holds it to that."""
+
+    special: tuple[PrefixRow, ...]
+    allow: tuple[PrefixRow, ...]
+    dns64: tuple[PrefixRow, ...]
+
+
+def _prefix_rows(networks: Iterable[IPNetwork]) -> tuple[PrefixRow, ...]:
+    return tuple((n.network_address.packed, n.prefixlen) for n in networks if n.version == 6)
+
+
+_SPECIAL_ROWS = _prefix_rows([*(row.network for row in IPV6_SPECIAL), _GLOBAL_UNICAST])
+
+
 @dataclass(frozen=True)
 class AddressPolicy:
     """The run's rules: user-allowed prefixes and the DNS64 prefixes discovered."""
@@ -474,6 +518,13 @@ class AddressPolicy:
                 best = (length, text)
         return best[1] if best else None
 
+    def tables(self) -> PrefixTables:
+        """The prefixes this policy's classify() tells IPv6 addresses apart by (see
+        PrefixTables)."""
+        return PrefixTables(
+            _SPECIAL_ROWS, _prefix_rows(self.allow), _prefix_rows(self.dns64_prefixes)
+        )
+
     def is_global(self, addr: str | IPAddress) -> bool:
         return self.classify(addr).is_global
 
@@ -482,7 +533,7 @@ class AddressPolicy:
         for an address that is neither global nor inside an --allow-prefix (then not one
         packet goes to it), None for one that may be probed."""
         klass = self.classify(addr)
-        return None if klass.is_global else f"not probed: {klass.category}"
+        return None if klass.is_global else NOT_PROBED(category=category_word(klass.category))
 
     def _allowing_prefix(self, ip: IPAddress) -> str | None:
         # The most specific allow prefix, so evidence names the narrowest reason.

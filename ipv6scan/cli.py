@@ -15,14 +15,17 @@ import os
 import sqlite3
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeAlias
 
 from ipv6scan import __version__, audit, outdir, scanjob
 from ipv6scan.crash import report_crash
 from ipv6scan.dnsclient.transport import DnsServer
-from ipv6scan.engine.run import NoResolverConfigured, ScanConfig, scan, use_fast_loop
+from ipv6scan.engine.config import NoResolverConfigured, ScanConfig
+from ipv6scan.engine.prepare import use_fast_loop
+from ipv6scan.engine.run import scan
 from ipv6scan.finish.outputs import Outputs, OutputsError
 from ipv6scan.history import HistoryError
 from ipv6scan.interrupts import sigterm_as_sigint
@@ -30,6 +33,7 @@ from ipv6scan.milestones import Milestone, MilestoneErrors, load_milestones
 from ipv6scan.model import SECTORS
 from ipv6scan.names import parse_resolver
 from ipv6scan.progress import Progress, Steps
+from ipv6scan.report.changes import fails_under
 from ipv6scan.report.i18n import LOCALES
 from ipv6scan.scanjob import scanner_facts
 from ipv6scan.scoring import DEFAULT_PROFILE, Profile
@@ -147,62 +151,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ipv6scan", description="IPv6 readiness scanner.")
     parser.add_argument("--version", action="version", version=f"ipv6scan {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_scan(sub)
+    _add_worker(sub)
+    _add_validate(sub)
+    _add_report(sub)
+    _add_diff(sub)
+    _add_merge(sub)
+    _add_demo(sub)
+    return parser
 
+
+# what add_subparsers returns; subscripted only for the type checker
+_Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _add_scan(sub: _Commands) -> None:
     p = sub.add_parser("scan", help="scan target lists and write results to --out")
     p.add_argument("targets", nargs="+", metavar="TARGETS", help="target lists (.yaml, .txt, .csv)")
     p.add_argument("--out", type=Path, help="output directory (created if missing; default: "
                    "reports/LIST/DATE-TIME/, with a `latest` link beside it)")  # fmt: skip
     _add_resources(p)
-    p.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=5.0,
-        help="per-probe timeout in seconds (default 5)",
-    )
-    p.add_argument(
-        "--attempts",
-        type=_positive_int,
-        default=3,
-        metavar="N",
-        help="tries per probe before a failure is final (default 3)",
-    )
-    p.add_argument(
-        "--checks",
-        help="comma-separated check ids or families (dns, web, mail, "
-        "net, resolver); default: all that apply",
-    )
-    p.add_argument(
-        "--allow-prefix",
-        action="append",
-        default=[],
-        metavar="CIDR",
-        help="treat this prefix as globally routable (repeatable)",
-    )
-    p.add_argument(
-        "--fail-under",
-        type=_score,
-        metavar="SCORE",
-        help="exit 1 when the overall score is below SCORE",
-    )
-    p.add_argument(
-        "--fail-on-regression",
-        action="store_true",
-        help="exit 1 when a (subject, check) went from pass to warn or fail, or a target's "
-        "score fell, against the previous run of the same history in --db",
-    )
-    p.add_argument(
-        "--history-key",
-        metavar="KEY",
-        help="the history this run continues in --db (default: the target lists' names, "
-        "the plain lists' sector and the checks)",
-    )
-    p.add_argument(
-        "--db",
-        type=Path,
-        metavar="PATH",
-        help=f"SQLite history database to record the run in (default: {audit.DB_NAME} "
-        "beside --out)",
-    )
+    _add_probing(p)
+    _add_gates(p)
     p.add_argument("--profile", type=Path, metavar="FILE", help="YAML scoring profile")
     # the scan date for milestones and history: tests and backfills only
     p.add_argument("--today", type=_date, help=argparse.SUPPRESS)
@@ -230,6 +200,66 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --broker: scan from this vantage point's workers (repeatable)",
     )
 
+
+def _add_probing(p: argparse.ArgumentParser) -> None:
+    """How each probe is made: its timeout and tries, which checks, which prefixes."""
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=5.0,
+        help="per-probe timeout in seconds (default 5)",
+    )
+    p.add_argument(
+        "--attempts",
+        type=_positive_int,
+        default=3,
+        metavar="N",
+        help="tries per probe before a failure is final (default 3)",
+    )
+    p.add_argument(
+        "--checks",
+        help="comma-separated check ids or families (dns, web, mail, "
+        "net, resolver); default: all that apply",
+    )
+    p.add_argument(
+        "--allow-prefix",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="treat this prefix as globally routable (repeatable)",
+    )
+
+
+def _add_gates(p: argparse.ArgumentParser) -> None:
+    """What fails the command (exit 1), and the history it is measured against."""
+    p.add_argument(
+        "--fail-under",
+        type=_score,
+        metavar="SCORE",
+        help="exit 1 when the overall score is below SCORE",
+    )
+    p.add_argument(
+        "--fail-on-regression",
+        action="store_true",
+        help="exit 1 when a (subject, check) went from pass to warn or fail, or a target's "
+        "score fell, against the previous run of the same history in --db",
+    )
+    p.add_argument(
+        "--history-key",
+        metavar="KEY",
+        help="the history this run continues in --db (default: the target lists' names, "
+        "the plain lists' sector and the checks)",
+    )
+    p.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help=f"SQLite history database to record the run in (default: {audit.DB_NAME} "
+        "beside --out)",
+    )
+
+
+def _add_worker(sub: _Commands) -> None:
     p = sub.add_parser("worker", help="serve scan shards from a broker until SIGTERM")
     p.add_argument("--broker", required=True, metavar="URL", help="redis://HOST:PORT/DB")
     p.add_argument("--vantage", metavar="NAME", help="the vantage point this worker scans from")
@@ -242,10 +272,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "net.trace); each worker takes its share (default: its own rate)")  # fmt: skip
     p.add_argument("--loglevel", default="WARNING", help=argparse.SUPPRESS)  # Celery's log
 
+
+def _add_validate(sub: _Commands) -> None:
     p = sub.add_parser("validate", help="check target lists; exit 2 with file:line errors")
     p.add_argument("targets", nargs="+", metavar="TARGETS")
     p.add_argument("--sector", choices=SECTORS, default="enterprise")
 
+
+def _add_report(sub: _Commands) -> None:
     p = sub.add_parser("report", help="re-render report.html from DIR/results.jsonl")
     p.add_argument("dir", type=Path, metavar="DIR")
     p.add_argument("--out", type=Path, metavar="FILE", help="default: DIR/report.html")
@@ -259,12 +293,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--run", metavar="ID", help="run id in --db, or 'latest' (the default)")
 
+
+def _add_diff(sub: _Commands) -> None:
     p = sub.add_parser("diff", help="what regressed and improved; exit 1 if anything regressed")
     p.add_argument("old", type=Path, metavar="OLD_DIR")
     p.add_argument("new", type=Path, metavar="NEW_DIR")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--profile", type=Path, metavar="FILE", help="YAML scoring profile")
 
+
+def _add_merge(sub: _Commands) -> None:
     p = sub.add_parser("merge", help="combine shards' result directories into --out")
     p.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
     p.add_argument("--out", required=True, type=Path, help="output directory (created if missing)")
@@ -274,13 +312,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--partial", action="store_true",
                    help="merge shards even when one is missing or given twice")  # fmt: skip
 
+
+def _add_demo(sub: _Commands) -> None:
     p = sub.add_parser(
         "demo", help="Linux, root: bring up the namespace lab, scan it, tear it down"
     )
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--lang", choices=LANGS, default=None)
     p.add_argument("--quiet", action="store_true")
-    return parser
 
 
 def _validate(paths: Sequence[str], sector: str, lists: ListReader) -> None:
@@ -348,6 +387,7 @@ def _scan_request(args: argparse.Namespace) -> scanjob.ScanRequest:
         db=args.db,
         history_key=args.history_key,
         fail_on_regression=args.fail_on_regression,
+        fail_under=args.fail_under,
         today=args.today,
         outputs=args.outputs,
         keep_runs=args.keep_runs,
@@ -379,33 +419,16 @@ def cmd_scan(args: argparse.Namespace) -> int:
         args.out = outdir.default_out(args.targets)
     request = _scan_request(args)
     prepared, history = _prepared(request)
-    config, source, recording = prepared.config, prepared.source, prepared.recording
-    # the total only feeds the progress line: another pass over a big plain list is not
-    # worth it when nobody watches (CI, cron, --quiet)
-    total = sum(1 for _ in source) if Progress.wanted(args.quiet) else None
-    use_fast_loop()
-    interrupted = False
-    scanner: dict[str, object] = {}
-    started = audit.timestamp(args.today)
-    try:
-        if args.broker:  # on workers (distributed/): results.jsonl as a local scan leaves it
-            scanner = _through_broker(args, config, source, history)
-        else:
-            _stats, connectivity = asyncio.run(scan(config, source, total))
-            scanner = scanner_facts(connectivity)  # as the API's scans have it
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        interrupted = True  # Ctrl-C or SIGTERM: finished lines are on disk; summarise them
-    except NoResolverConfigured as exc:
-        history.close()
-        raise UsageError(str(exc)) from None
-    del prepared, source  # scanned: the lists' memory goes back before scoring and reports
-    if interrupted:  # perhaps before the first result: an empty results.jsonl, scored as such
+    recording = prepared.recording
+    scanned = _scan_targets(args, prepared, history)
+    del prepared  # scanned: the lists' memory goes back before scoring and reports
+    if scanned.interrupted:  # perhaps before the first result: an empty results.jsonl
         audit.ensure_results(args.out)
-    lang = request.lang
     try:
         steps = Steps() if Progress.wanted(args.quiet) else None
-        done = audit.finish_scan(history, recording, args.out, lang, scanner or None, started,
-                                 not interrupted, steps, args.outputs)  # fmt: skip
+        done = audit.finish_scan(history, recording, args.out, request.lang,
+                                 scanned.scanner or None, scanned.started,
+                                 not scanned.interrupted, steps, args.outputs)  # fmt: skip
     except KeyboardInterrupt:
         print(f"interrupted while writing the files: {args.out / 'results.jsonl'} holds every "
               f"finished result; `ipv6scan report {args.out}` writes the report from it",
@@ -415,10 +438,43 @@ def cmd_scan(args: argparse.Namespace) -> int:
         history.close()
     if dated:
         outdir.link_latest(args.out)
+    return _scan_exit(args, done, scanned.interrupted)
+
+
+@dataclass(frozen=True)
+class _Scanned:
+    scanner: dict[str, Any]  # scanner_facts: the scanner's paths, for the summary
+    interrupted: bool  # Ctrl-C or SIGTERM: the finished lines are on disk
+    started: str  # audit.timestamp of the scan's start
+
+
+def _scan_targets(
+    args: argparse.Namespace, prepared: scanjob.Prepared, history: sqlite3.Connection
+) -> _Scanned:
+    """Scan here, or on workers through --broker; results.jsonl is the same either way."""
+    config, source = prepared.config, prepared.source
+    # the total only feeds the progress line: another pass over a big plain list is not
+    # worth it when nobody watches (CI, cron, --quiet)
+    total = sum(1 for _ in source) if Progress.wanted(args.quiet) else None
+    use_fast_loop()
+    started = audit.timestamp(args.today)
+    try:
+        if args.broker:  # on workers (distributed/): results.jsonl as a local scan leaves it
+            return _Scanned(_through_broker(args, config, source, history), False, started)
+        _stats, connectivity = asyncio.run(scan(config, source, total))
+        return _Scanned(scanner_facts(connectivity), False, started)  # as the API's scans
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        return _Scanned({}, True, started)  # the finished lines are summarised
+    except NoResolverConfigured as exc:
+        history.close()
+        raise UsageError(str(exc)) from None
+
+
+def _scan_exit(args: argparse.Namespace, done: audit.Finished, interrupted: bool) -> int:
+    """The closing lines on stderr, and the exit code: interrupted, a gate failed, or OK."""
     for note in done.notes:
         print(f"note: {note}", file=sys.stderr)
-    summary = done.summary
-    overall = summary["overall"]["score"]
+    overall = done.summary["overall"]["score"]
     if not args.quiet:
         print(
             f"overall score: {overall if overall is not None else 'not scored'}; "
@@ -428,20 +484,25 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if interrupted:
         print("interrupted: the files hold the results finished so far", file=sys.stderr)
         return EXIT_INTERRUPTED
-    failed = False
-    if args.fail_under is not None and (overall is None or overall < args.fail_under):
-        if overall is None:
-            print(f"gate: the scan is not scored, so --fail-under {args.fail_under:g} fails",
-                  file=sys.stderr)  # fmt: skip
-        else:
-            print(f"gate: overall score {overall} is below {args.fail_under:g}", file=sys.stderr)
-        failed = True
+    failed = _score_gate(args.fail_under, overall)
     for line in done.gate_passed:
         print(f"gate: {line}", file=sys.stderr)
     for line in done.gate:
         print(f"gate: {line}", file=sys.stderr)
         failed = True
     return EXIT_GATE if failed else EXIT_OK
+
+
+def _score_gate(fail_under: float | None, overall: float | None) -> bool:
+    """--fail-under: True (and why, on stderr) when the overall score fails it."""
+    if fail_under is None or not fails_under(overall, fail_under):
+        return False
+    if overall is None:
+        print(f"gate: the scan is not scored, so --fail-under {fail_under:g} fails",
+              file=sys.stderr)  # fmt: skip
+    else:
+        print(f"gate: overall score {overall} is below {fail_under:g}", file=sys.stderr)
+    return True
 
 
 def _out_dir(path: Path) -> None:

@@ -1,20 +1,72 @@
-"""The explicit list of checks. The id here is the only place a check is named.
+"""The checks: the one table that names each check and says everything that is per check.
 
-A check pairs a probe-side `observe` (I/O, returns an observation) with a pure
-`judge` (observation -> Verdict), and says which kind of subject it looks at.
+A check pairs a probe-side `observe` (I/O, returns an observation) with a pure `judge`
+((observation, CheckOptions) -> Verdict), says which kinds of subject it looks at, what it
+weighs in the default scoring profile, what the report calls it and which outcomes have
+advice of their own in report/fixes.py. The order here is the report's order: charts,
+drill-downs and the list of fixes show checks in it.
+
+Everything else is derived from this table or tested against it: report/labels.py's
+check names and order, scoring/profile.py's default weights, profiles/default.yaml, and
+report/fixes.py's keys (tests/unit/test_registry_tables.py).
+
+The functions are imported plainly, so that readers and tools can follow the calls; the
+probe modules import their heavy stacks (aiohttp, cryptography) on their first fetch, so
+that importing this table (the command line, a target list's validation) stays light.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ipv6scan.checks.delegation import judge_delegation
+from ipv6scan.checks.dns import judge_aaaa, judge_mx_ipv6, judge_ns_ipv6, judge_ns_reachable
+from ipv6scan.checks.mail import judge_smtp
+from ipv6scan.checks.net import judge_ping, judge_trace
+from ipv6scan.checks.pmtu import judge_pmtu
+from ipv6scan.checks.resolver import judge_resolver_ipv6
+from ipv6scan.checks.web import (
+    judge_http,
+    judge_latency,
+    judge_links,
+    judge_parity,
+    judge_reachable,
+)
+from ipv6scan.checks.web_resources import judge_resources
 from ipv6scan.model import Verdict
+from ipv6scan.probes.delegation import observe_delegation
+from ipv6scan.probes.dns import (
+    observe_aaaa,
+    observe_mail_exchangers,
+    observe_name_servers,
+    observe_ns_reachability,
+    observe_resolver,
+)
+from ipv6scan.probes.mail import observe_smtp
+from ipv6scan.probes.net import observe_ping, observe_trace
+from ipv6scan.probes.pmtu import observe_pmtu
+from ipv6scan.probes.web import observe_http, observe_latency, observe_links, observe_parity
+from ipv6scan.probes.web_resources import observe_resources
+from ipv6scan.probes.web_site import observe_site
 
 Observe = Callable[[Any, Any], Awaitable[Any]]  # (ScanContext, Subject) -> observation
 Judge = Callable[[Any, Any], Verdict]  # (observation, CheckOptions) -> Verdict
+
+# Outcomes with advice of their own in report/fixes.py (a warn without its own advice
+# gets the fail advice: the same change makes it pass). Every check with advice also has
+# its family's advice for an intermittent warn.
+FAIL_FIX: tuple[str, ...] = ("fail",)
+FAIL_WARN_FIX: tuple[str, ...] = ("fail", "warn")
+INTERMITTENT = "intermittent"
+DEFAULT_WEIGHT = 1.0  # a check made elsewhere (a test's, a custom one)
+
+
+def N_(message: str) -> str:
+    """Marks a label for the report's catalogue (report/locale/babel.cfg reads this file);
+    translated where it is shown. Not report.i18n's, which would load Babel."""
+    return message
 
 
 @dataclass(frozen=True)
@@ -23,81 +75,60 @@ class Check:
     subject_kinds: tuple[str, ...]  # of "domain", "host", "address", "url", "resolver"
     observe: Observe
     judge: Judge
+    weight: float = DEFAULT_WEIGHT  # in its tier, in the default scoring profile
+    label: str = ""  # the report's name for it: an English msgid; "" shows the id
+    fixes: tuple[str, ...] = ()  # outcomes with advice of their own (report/fixes.py)
 
     @property
     def family(self) -> str:
         return self.id.split(".", 1)[0]
 
-
-class _Lazy:
-    """A function of a check module or a probe module, imported on its first call: a scan
-    loads only the stacks of the checks it runs (the web probes' aiohttp and cryptography
-    alone cost a fifth of a second), and reading a target list loads none."""
-
-    __slots__ = ("_function", "_module", "_name")
-
-    def __init__(self, module: str, name: str) -> None:
-        self._module, self._name = module, name
-        self._function: Callable[..., Any] | None = None
-
-    def __call__(self, *args: Any) -> Any:
-        function = self._function
-        if function is None:
-            function = self.load()
-        return function(*args)
-
-    def load(self) -> Callable[..., Any]:
-        """The function itself, imported now."""
-        if self._function is None:
-            self._function = getattr(importlib.import_module(self._module), self._name)
-        return self._function
-
-    def __repr__(self) -> str:
-        return f"{self._module}.{self._name}"
+    @property
+    def fix_keys(self) -> tuple[str, ...]:
+        """report/fixes.py's keys for this check: "<id>.<fail|warn|intermittent>"."""
+        outcomes = (*self.fixes, INTERMITTENT) if self.fixes else ()
+        return tuple(f"{self.id}.{outcome}" for outcome in outcomes)
 
 
-def _check(check_id: str, kinds: tuple[str, ...], observe: str, judge: str) -> Check:
-    """`observe`: probes.MODULE.FUNCTION; `judge`: checks.MODULE.FUNCTION."""
-    probe_module, probe = observe.rsplit(".", 1)
-    judge_module, judge_name = judge.rsplit(".", 1)
-    return Check(
-        check_id,
-        kinds,
-        _Lazy(f"ipv6scan.probes.{probe_module}", probe),
-        _Lazy(f"ipv6scan.checks.{judge_module}", judge_name),
-    )
+HOST = ("host",)
+DOMAIN = ("domain",)
+WEB = ("host", "url")
+SYSTEM = ("address", "host")
 
-
-def _build() -> tuple[Check, ...]:
-    web = ("host", "url")
-    return (
-        _check("dns.aaaa", ("host",), "dns.observe_aaaa", "dns.judge_aaaa"),
-        _check("dns.ns_ipv6", ("domain",), "dns.observe_name_servers",
-               "dns.judge_ns_ipv6"),
-        _check("dns.ns_reachable", ("domain",), "dns.observe_ns_reachability",
-               "dns.judge_ns_reachable"),
-        _check("dns.mx_ipv6", ("domain",), "dns.observe_mail_exchangers",
-               "dns.judge_mx_ipv6"),
-        _check("dns.delegation", ("domain",), "delegation.observe_delegation",
-               "delegation.judge_delegation"),
-        _check("web.reachable", web, "web_site.observe_site", "web.judge_reachable"),
-        _check("web.http", web, "web.observe_http", "web.judge_http"),
-        _check("web.parity", web, "web.observe_parity", "web.judge_parity"),
-        _check("web.links", web, "web.observe_links", "web.judge_links"),
-        _check("web.latency", web, "web.observe_latency", "web.judge_latency"),
-        _check("web.resources", web, "web_resources.observe_resources",
-               "web_resources.judge_resources"),
-        _check("web.pmtu", web, "pmtu.observe_pmtu", "pmtu.judge_pmtu"),
-        _check("mail.smtp", ("domain",), "mail.observe_smtp", "mail.judge_smtp"),
-        _check("net.ping", ("address", "host"), "net.observe_ping", "net.judge_ping"),
-        _check("net.trace", ("address", "host"), "net.observe_trace",
-               "net.judge_trace"),
-        _check("resolver.ipv6", ("resolver",), "dns.observe_resolver",
-               "resolver.judge_resolver_ipv6"),
-    )  # fmt: skip
-
-
-CHECKS: tuple[Check, ...] = _build()
+CHECKS: tuple[Check, ...] = (
+    Check("dns.aaaa", HOST, observe_aaaa, judge_aaaa, 3,
+          N_("IPv6 address (AAAA record)"), FAIL_WARN_FIX),
+    Check("dns.ns_ipv6", DOMAIN, observe_name_servers, judge_ns_ipv6, 2,
+          N_("Name servers have IPv6 addresses"), FAIL_WARN_FIX),
+    Check("dns.ns_reachable", DOMAIN, observe_ns_reachability, judge_ns_reachable, 2,
+          N_("Name servers answer over IPv6"), FAIL_WARN_FIX),
+    Check("dns.mx_ipv6", DOMAIN, observe_mail_exchangers, judge_mx_ipv6, 1,
+          N_("Mail servers have IPv6 addresses"), FAIL_WARN_FIX),
+    Check("dns.delegation", DOMAIN, observe_delegation, judge_delegation, 2,
+          N_("Whole delegation chain reachable over IPv6"), FAIL_FIX),
+    Check("mail.smtp", DOMAIN, observe_smtp, judge_smtp, 1,
+          N_("Mail (SMTP) over IPv6"), FAIL_WARN_FIX),
+    Check("web.reachable", WEB, observe_site, judge_reachable, 3,
+          N_("Web ports open over IPv6"), FAIL_WARN_FIX),
+    Check("web.http", WEB, observe_http, judge_http, 3,
+          N_("Website answers over IPv6"), FAIL_FIX),
+    Check("web.parity", WEB, observe_parity, judge_parity, 2,
+          N_("Same website over IPv6 and IPv4"), FAIL_FIX),
+    Check("web.links", WEB, observe_links, judge_links, 1,
+          N_("Linked pages reachable over IPv6"), FAIL_FIX),
+    Check("web.latency", WEB, observe_latency, judge_latency, 1,
+          N_("IPv6 as fast as IPv4"), FAIL_WARN_FIX),
+    Check("web.resources", WEB, observe_resources, judge_resources, 1,
+          N_("Page resources load over IPv6"), FAIL_WARN_FIX),
+    Check("web.pmtu", WEB, observe_pmtu, judge_pmtu, 2,
+          N_("Large packets arrive over IPv6 (path MTU)"), FAIL_FIX),
+    Check("net.ping", SYSTEM, observe_ping, judge_ping, 1,
+          N_("Answers ping over IPv6"), FAIL_FIX),
+    Check("net.trace", SYSTEM, observe_trace, judge_trace, 1,
+          N_("IPv6 route to the system"), FAIL_FIX),
+    Check("resolver.ipv6", ("resolver",), observe_resolver, judge_resolver_ipv6, 2,
+          N_("Resolver serves IPv6 clients"), FAIL_FIX),
+)  # fmt: skip
 CHECK_IDS: tuple[str, ...] = tuple(c.id for c in CHECKS)
 FAMILIES: tuple[str, ...] = ("dns", "web", "mail", "net", "resolver")
 BY_ID: dict[str, Check] = {c.id: c for c in CHECKS}

@@ -18,7 +18,7 @@ from ipv6scan.distributed.plan import shard_size
 from ipv6scan.distributed.settings import check_vantage, shown_url
 from ipv6scan.distributed.shard_scan import WorkerSettings
 from ipv6scan.distributed.worker import run_worker, worker_name
-from ipv6scan.engine.run import ScanConfig, sharded
+from ipv6scan.engine.config import ScanConfig, sharded
 from ipv6scan.targets import TargetSource
 
 DNS_FAMILY = "dns"

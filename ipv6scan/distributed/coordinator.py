@@ -246,7 +246,7 @@ def scanner_of(books: Books) -> dict[str, Any]:
         "ipv6": all(bool(f.get("ipv6")) for f in facts) if facts else False,
         "ipv4": all(bool(f.get("ipv4")) for f in facts) if facts else False,
         "dns64_prefixes": sorted({p for f in facts for p in f.get("dns64_prefixes") or ()}),
-        "notes": sorted({str(n) for f in facts for n in f.get("notes") or ()}),
+        **_notes(facts),
         "resolvers_usable": all(f.get("resolvers_usable") is not False for f in facts),
         "unusable_resolvers": [u for f in facts for u in f.get("unusable_resolvers") or ()],
         "distributed": {"shards": len(books.jobs), "workers": sorted(books.workers)},
@@ -254,3 +254,15 @@ def scanner_of(books: Books) -> dict[str, Any]:
     if any(books.scanners):
         merged["vantages"] = {v: dict(f) for v, f in sorted(books.scanners.items())}
     return merged
+
+
+def _notes(facts: list[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The workers' notes, each once, with its message key beside it (`note_details`, so
+    the report shows them in its language), in the order of their English text."""
+    keyed: dict[str, Any] = {}
+    for f in facts:
+        details = f.get("note_details") or []
+        for i, note in enumerate(f.get("notes") or ()):
+            keyed.setdefault(str(note), details[i] if i < len(details) else None)
+    ordered = sorted(keyed)
+    return {"notes": ordered, "note_details": [keyed[n] for n in ordered]}

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 
 from ipv6scan.distributed.payload import ShardJob, ShardOptions
-from ipv6scan.engine.run import shard_index
+from ipv6scan.engine.config import shard_index
 from ipv6scan.model import Target
 
 # Targets a shard. A shard costs a worker a few milliseconds besides its targets (the

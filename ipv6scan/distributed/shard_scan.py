@@ -22,7 +22,8 @@ from ipv6scan.distributed.alive import echo_share
 from ipv6scan.distributed.budget import Budget, BudgetedLimits
 from ipv6scan.distributed.payload import ShardJob, ShardResult, with_vantage
 from ipv6scan.dnsclient.transport import DnsServer
-from ipv6scan.engine.run import ScanConfig, scan
+from ipv6scan.engine.config import ScanConfig
+from ipv6scan.engine.run import scan
 from ipv6scan.observations.dns import Connectivity
 from ipv6scan.scanjob import scanner_facts
 

@@ -1,22 +1,32 @@
 /* The DNS-only bulk path's fast lane: dns.aaaa for plain domains, in C, with punts.
  *
  * engine/dns_only.py spends about 200 us of CPU a domain in Python (bench/RESULTS.md);
- * half of dnsperf's rate needs about 40. This module does the common case end to end:
- * it sends AAAA D and AAAA www.D (and A www.D when that decides whether www.D is a
- * subject) on one connected UDP socket, reads the answers with recvmmsg, follows CNAME
- * chains (asking the end of one the resolver left unfinished), classifies the addresses against tables the Python policy
- * hands it, and writes each result line exactly as the Python path would.
+ * half of dnsperf's rate needs about 40. This module does the common case's mechanics end
+ * to end: it sends AAAA D and AAAA www.D (and A www.D when Python's rule says the A
+ * decides whether www.D is a subject) on one connected UDP socket, reads the answers with
+ * recvmmsg, follows CNAME chains (asking the end of one the resolver left unfinished), and
+ * writes each result line.
  *
- * Anything outside that common case is a *punt*: a part of a domain (its bare name, or
+ * It knows no check rule and no line layout. Each outcome (a part, its rcode, its chain,
+ * its addresses) has a *shape*: the part and type asked, NXDOMAIN or not, the chain's
+ * length, and for each address (sorted, as probes/dns.classify sorts them) the rows it
+ * falls in of the tables AddressPolicy.tables() hands over (its class is a function of
+ * those). The first outcome of each shape goes to Python (engine/lane.py ShapeCompiler),
+ * which classifies its addresses, runs checks.dns.judge_aaaa and the engine's www.D rule,
+ * and renders the line with model.CheckResult.to_line, holes in it for what varies within
+ * a shape (target, sector, subject, addresses, chain names, duration). The lane caches the
+ * answer and fills the holes for every later outcome of that shape.
+ *
+ * Anything outside the common case is a *punt*: a part of a domain (its bare name, or
  * its www) is handed back to Python, which asks again from scratch through the general
  * bulk path. So this code never needs to be right about a rare case, only to recognise
  * it. Punted: timeouts, rcodes other than NOERROR and NXDOMAIN, truncation, a send that
  * fails, any reply this parser does not read completely and strictly (another record
  * type or class, EDNS options, a name with characters that need escaping, duplicate
  * records, a CNAME loop or a chain of ten hops), addresses printed with a dot
- * (IPv4-mapped forms), ranges that embed an IPv4 address, DNS64 prefixes, and names the
- * lane cannot encode as they are. A datagram whose ID matches no query in flight is
- * dropped, as the Python transport drops it.
+ * (IPv4-mapped forms), shapes Python declines (an IPv4 address inside, DNS64), shapes
+ * past the cache's size, and names the lane cannot encode as they are. A datagram whose
+ * ID matches no query in flight is dropped, as the Python transport drops it.
  *
  * tests/unit/test_lane.py holds the lines to the Python path's, reply by reply.
  */
@@ -38,10 +48,19 @@
 #define QUERY_MAX 300    /* a query on the wire: header, name, question, OPT */
 #define MAX_ANSWERS 64   /* answer records read; more is punted */
 #define MAX_HOPS 10      /* resolution.MAX_CNAME_HOPS */
+#define MAX_SHAPES 4096  /* shapes cached; outcomes of further shapes are punted */
+#define SHAPE_BUCKETS 8192 /* a power of two, twice MAX_SHAPES */
+#define SHAPE_KEY_MAX (8 + 6 * MAX_ANSWERS)
 
 enum { PART_BARE = 1, PART_WWW = 2 };
 enum { T_A = 1, T_NS = 2, T_CNAME = 5, T_SOA = 6, T_AAAA = 28, T_OPT = 41 };
 enum { ST_PASS, ST_WARN, ST_FAIL, ST_ERROR };
+/* what a shape's outcome does (lane.py ShapeCompiler): its line, nothing (www.D is no
+ * subject), ask the A of www.D, or hand the part to Python */
+enum { ACT_WRITE, ACT_DROP, ACT_ASK_A, ACT_PUNT };
+/* a hole in a shape's line (lane.py HOLES): filled per outcome */
+enum { HOLE_END, HOLE_TARGET, HOLE_SECTOR, HOLE_SUBJECT, HOLE_DURATION,
+       HOLE_ADDRESS = 16, HOLE_CHAIN = 128 };
 
 static double now_mono(void) {
     struct timespec ts;
@@ -85,9 +104,6 @@ static int buf_str(Buf *b, const char *s) { return buf_add(b, s, strlen(s)); }
 typedef struct {
     uint8_t net[16];
     int plen;
-    char *category; /* NULL in the allow and DNS64 tables */
-    char *text;     /* the allow prefix as written in evidence */
-    int reachable, embeds, never_allowed;
 } Range;
 
 static int in_prefix(const uint8_t *addr, const Range *r) {
@@ -102,6 +118,32 @@ static int in_prefix(const uint8_t *addr, const Range *r) {
     return 1;
 }
 
+/* The index of the first of the longest rows holding `addr`, -1 for none (the tables
+ * come longest first where that matters: AddressPolicy.tables()). */
+static int longest_match(const uint8_t *addr, const Range *rows, Py_ssize_t n) {
+    int best = -1;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (in_prefix(addr, &rows[i]) && (best < 0 || rows[i].plen > rows[best].plen))
+            best = (int)i;
+    return best;
+}
+
+/* ---------------------------------------------------------------- shapes */
+
+typedef struct {
+    int offset, len; /* the literal text before the hole, in Shape.text */
+    int hole;
+} Segment;
+
+typedef struct {
+    uint8_t *key;
+    int key_len;
+    uint32_t hash;
+    int action, status;
+    char *text;
+    Segment *segs;
+    int n_segs;
+} Shape;
 /* ---------------------------------------------------------------- domains and queries */
 
 /* A part's CNAME chain, once the resolver left it unfinished and the lane asks its end
@@ -117,7 +159,7 @@ typedef struct {
 
 typedef struct {
     PyObject *token;  /* handed back when the domain is done */
-    PyObject *prefix; /* bytes: the line up to the subject's value */
+    PyObject *target, *sector; /* bytes: their JSON strings' insides, for the holes */
     char name[MAX_NAME], www[MAX_NAME];
     uint8_t wire[MAX_NAME], wwwwire[MAX_NAME];
     int wire_len, wwwwire_len;
@@ -125,6 +167,7 @@ typedef struct {
     int left;  /* parts not yet settled */
     int punt;  /* PART_* bits handed back to Python */
     Chase *chase[2]; /* by part - 1; NULL: asking the part's own name */
+    int www_shape;   /* the shape of www.D's AAAA outcome while its A is asked */
     int next_free;
 } Domain;
 
@@ -149,7 +192,6 @@ typedef struct {
     int fd;
     double timeout;
     int window, in_flight;
-    char *resolver_json; /* the resolver's label, a JSON string with its quotes */
     Range *special;
     Py_ssize_t n_special;
     Range *allow;
@@ -171,7 +213,10 @@ typedef struct {
     uint8_t ids[4096];
     int ids_at;
     Buf lines;
-    Buf detail; /* one verdict's detail text, reused */
+    PyObject *compiler; /* lane.py ShapeCompiler: a new shape's action and line */
+    Shape *shapes;
+    int n_shapes;
+    int *buckets; /* shape indices by hash, -1 empty: SHAPE_BUCKETS of them */
     PyObject *done;   /* list of tokens: domains finished here, nothing handed back */
     PyObject *punted; /* list of (token, parts, started) */
     long counts[4];
@@ -280,7 +325,8 @@ typedef struct {
 typedef struct {
     int nxdomain;
     int n_values;
-    char values[MAX_ANSWERS][INET6_ADDRSTRLEN];
+    char values[MAX_ANSWERS][INET6_ADDRSTRLEN]; /* sorted by their text */
+    uint8_t packed[MAX_ANSWERS][16];            /* the same, as on the wire (AAAA) */
     int n_chain;
     char chain[MAX_HOPS + 1][MAX_NAME];
 } Outcome;
@@ -344,27 +390,20 @@ static int skip_record(const uint8_t *w, int pos, int n, int section, int *opt_s
     return -1;
 }
 
-/* The look-up's outcome from one reply, as dnswire.parse_reply, the transport's
- * question check and resolution.follow() would give it: 0 when the look-up ends here,
- * 1 when the chain's end (out->chain's last name) must be asked next, -1 to punt.
- * `name` is the look-up's own name, `asked` the name in this question, `prior` the
- * chain so far (NULL: none). */
-static int read_reply(const uint8_t *w, int n, const uint8_t *qwire, int qwire_len, int qtype,
-                      const char *name, const char *asked, const Chase *prior, Outcome *out) {
+/* The header and the question, as the transport checks them: a response to a QUERY, not
+ * truncated, NOERROR or NXDOMAIN, one question byte for byte (case aside) as asked.
+ * Returns the position after the question, -1 to punt. */
+static int read_question(const uint8_t *w, int n, const uint8_t *qwire, int qwire_len,
+                         int qtype, int *rcode) {
     if (n < 12)
         return -1;
     int flags = w[2] << 8 | w[3];
     if (!(flags & 0x8000) || (flags >> 11) & 0xF || (flags & 0x0200))
         return -1; /* not a response, not a QUERY, or truncated */
-    int rcode = flags & 0xF;
-    if (rcode != 0 && rcode != 3)
+    *rcode = flags & 0xF;
+    if (*rcode != 0 && *rcode != 3)
         return -1;
-    int qd = w[4] << 8 | w[5], an = w[6] << 8 | w[7], ns = w[8] << 8 | w[9],
-        ar = w[10] << 8 | w[11];
-    if (qd != 1 || an > MAX_ANSWERS)
-        return -1;
-    /* the question, byte for byte (case aside) as asked */
-    if (12 + qwire_len + 4 > n)
+    if ((w[4] << 8 | w[5]) != 1 || 12 + qwire_len + 4 > n)
         return -1;
     for (int i = 0; i < qwire_len; i++) {
         uint8_t a = w[12 + i], b = qwire[i];
@@ -376,8 +415,12 @@ static int read_reply(const uint8_t *w, int n, const uint8_t *qwire, int qwire_l
     int pos = 12 + qwire_len;
     if ((w[pos] << 8 | w[pos + 1]) != qtype || (w[pos + 2] << 8 | w[pos + 3]) != 1)
         return -1;
-    pos += 4;
-    Record *recs = records_buf;
+    return pos + 4;
+}
+
+/* The answer section into recs (A, AAAA and CNAME records of class IN only); the
+ * position after it, -1 to punt. */
+static int read_answers(const uint8_t *w, int n, int pos, int an, Record *recs) {
     int len;
     for (int i = 0; i < an; i++) {
         Record *r = &recs[i];
@@ -403,32 +446,28 @@ static int read_reply(const uint8_t *w, int n, const uint8_t *qwire, int qwire_l
             return -1;
         pos = end;
     }
-    int opt_seen = 0, opt_high = 0;
-    for (int i = 0; i < ns + ar; i++) {
-        pos = skip_record(w, pos, n, i < ns ? 1 : 2, &opt_seen, &opt_high);
-        if (pos < 0)
-            return -1;
-    }
-    if (pos != n || opt_high)
-        return -1; /* trailing bytes; an extended rcode */
-    /* dnspython merges an RRset's duplicates and keeps one CNAME per owner: punt both */
+    return pos;
+}
+
+/* dnspython merges an RRset's duplicates and keeps one CNAME per owner: 1 for either
+ * (a punt) */
+static int has_duplicates(const Record *recs, int an) {
     for (int i = 0; i < an; i++)
         for (int j = i + 1; j < an; j++) {
             if (recs[i].type != recs[j].type || strcmp(recs[i].owner, recs[j].owner))
                 continue;
             if (recs[i].type == T_CNAME)
-                return -1;
+                return 1;
             if (!memcmp(recs[i].data, recs[j].data, recs[i].type == T_AAAA ? 16 : 4))
-                return -1;
+                return 1;
         }
-    /* resolution.follow() */
-    char current[MAX_NAME];
-    strcpy(current, asked);
-    out->n_chain = 0;
-    if (prior) {
-        out->n_chain = prior->n_chain;
-        memcpy(out->chain, prior->chain, sizeof out->chain);
-    }
+    return 0;
+}
+
+/* resolution.follow()'s chain from `current` (rewritten to the chain's end): 0, or -1
+ * for a loop or a chain longer than MAX_CNAME_HOPS (the Python path reports those). */
+static int follow_chain(const Record *recs, int an, const char *name, char *current,
+                        Outcome *out) {
     int moved = 1;
     while (moved) {
         moved = 0;
@@ -437,91 +476,258 @@ static int read_reply(const uint8_t *w, int n, const uint8_t *qwire, int qwire_l
                 continue;
             strcpy(current, recs[i].target);
             if (!strcmp(current, name))
-                return -1; /* a loop: the Python path reports it */
+                return -1;
             for (int k = 0; k < out->n_chain; k++)
                 if (!strcmp(out->chain[k], current))
                     return -1;
             if (out->n_chain >= MAX_HOPS)
-                return -1; /* longer than MAX_CNAME_HOPS */
+                return -1;
             strcpy(out->chain[out->n_chain++], current);
             moved = 1;
             break;
         }
     }
-    out->n_values = 0;
+    return 0;
+}
+
+static int cmp_value(const void *a, const void *b) {
+    return strcmp(((const char *)a), ((const char *)b));
+}
+
+/* The records of `qtype` at the chain's end, as text sorted as Python sorts str (and,
+ * for AAAA, their bytes beside them); -1 for an address glibc writes with a dot, which
+ * ipaddress writes in hex. */
+static int collect_values(const Record *recs, int an, int qtype, const char *current,
+                          Outcome *out) {
+    struct {
+        char text[INET6_ADDRSTRLEN];
+        uint8_t packed[16];
+    } found[MAX_ANSWERS];
+    int n = 0;
     for (int i = 0; i < an; i++) {
         if (recs[i].type != qtype || strcmp(recs[i].owner, current))
             continue;
-        char *text = out->values[out->n_values];
+        char *text = found[n].text;
         if (qtype == T_AAAA) {
             if (!inet_ntop(AF_INET6, recs[i].data, text, INET6_ADDRSTRLEN) || strchr(text, '.'))
-                return -1; /* ipaddress writes these forms in hex: the Python path */
+                return -1;
+            memcpy(found[n].packed, recs[i].data, 16);
         } else {
             snprintf(text, INET6_ADDRSTRLEN, "%u.%u.%u.%u", recs[i].data[0], recs[i].data[1],
                      recs[i].data[2], recs[i].data[3]);
+            memset(found[n].packed, 0, 16);
         }
-        out->n_values++;
+        n++;
     }
+    qsort(found, n, sizeof found[0], cmp_value); /* text first: compared as strings */
+    for (int i = 0; i < n; i++) {
+        memcpy(out->values[i], found[i].text, INET6_ADDRSTRLEN);
+        memcpy(out->packed[i], found[i].packed, 16);
+    }
+    out->n_values = n;
+    return 0;
+}
+
+/* The look-up's outcome from one reply, as dnswire.parse_reply, the transport's
+ * question check and resolution.follow() would give it: 0 when the look-up ends here,
+ * 1 when the chain's end (out->chain's last name) must be asked next, -1 to punt.
+ * `name` is the look-up's own name, `asked` the name in this question, `prior` the
+ * chain so far (NULL: none). */
+static int read_reply(const uint8_t *w, int n, const uint8_t *qwire, int qwire_len, int qtype,
+                      const char *name, const char *asked, const Chase *prior, Outcome *out) {
+    int rcode;
+    int pos = read_question(w, n, qwire, qwire_len, qtype, &rcode);
+    if (pos < 0)
+        return -1;
+    int an = w[6] << 8 | w[7], ns = w[8] << 8 | w[9], ar = w[10] << 8 | w[11];
+    if (an > MAX_ANSWERS)
+        return -1;
+    Record *recs = records_buf;
+    pos = read_answers(w, n, pos, an, recs);
+    if (pos < 0)
+        return -1;
+    int opt_seen = 0, opt_high = 0;
+    for (int i = 0; i < ns + ar; i++) {
+        pos = skip_record(w, pos, n, i < ns ? 1 : 2, &opt_seen, &opt_high);
+        if (pos < 0)
+            return -1;
+    }
+    if (pos != n || opt_high || has_duplicates(recs, an))
+        return -1; /* trailing bytes; an extended rcode; duplicates */
+    char current[MAX_NAME];
+    strcpy(current, asked);
+    out->n_chain = 0;
+    if (prior) {
+        out->n_chain = prior->n_chain;
+        memcpy(out->chain, prior->chain, sizeof out->chain);
+    }
+    if (follow_chain(recs, an, name, current, out) < 0 ||
+        collect_values(recs, an, qtype, current, out) < 0)
+        return -1;
     out->nxdomain = rcode == 3;
     if (out->n_values || !out->n_chain || out->nxdomain || !strcmp(asked, current))
         return 0;
     return 1; /* the resolver left the chain unfinished (a CNAME, no data): ask its end */
 }
+/* ---------------------------------------------------------------- shapes and lines */
 
-/* ---------------------------------------------------------------- the verdict and the line */
-
-typedef struct {
-    const char *address;
-    const char *category;
-    const char *allowed_by;
-    int is_global;
-} Class;
-
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+/* The outcome's shape: what ShapeCompiler's answer depends on (see the top). `prior` is
+ * the shape of www.D's AAAA outcome when this is its A's, else -1. */
+static int shape_key(Lane *self, int part, int qtype, const Outcome *o, int prior,
+                     uint8_t *key) {
+    int k = 0;
+    key[k++] = (uint8_t)part;
+    key[k++] = (uint8_t)qtype;
+    key[k++] = (uint8_t)o->nxdomain;
+    key[k++] = (uint8_t)o->n_chain;
+    key[k++] = (uint8_t)o->n_values;
+    key[k++] = (uint8_t)((prior + 1) >> 8);
+    key[k++] = (uint8_t)(prior + 1);
+    if (qtype != T_AAAA)
+        return k;
+    for (int i = 0; i < o->n_values; i++) {
+        const uint8_t *a = o->packed[i];
+        int rows[3] = {longest_match(a, self->special, self->n_special),
+                       longest_match(a, self->allow, self->n_allow),
+                       longest_match(a, self->dns64, self->n_dns64)};
+        for (int j = 0; j < 3; j++) {
+            key[k++] = (uint8_t)((rows[j] + 1) >> 8);
+            key[k++] = (uint8_t)(rows[j] + 1);
+        }
+    }
+    return k;
 }
 
-/* AddressPolicy.classify() for the addresses it reads without an IPv4 inside; -1 punts. */
-static int classify(Lane *self, const char *text, Class *c) {
-    uint8_t a[16];
-    if (inet_pton(AF_INET6, text, a) != 1)
+static uint32_t fnv1a(const uint8_t *data, int len) {
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < len; i++)
+        h = (h ^ data[i]) * 16777619u;
+    return h;
+}
+
+/* The compiler's answer, (action, status, ((literal bytes, hole), ...)), into `s`. */
+static int read_shape(PyObject *answer, Shape *s, int n_values, int n_chain) {
+    PyObject *segs;
+    if (!PyArg_ParseTuple(answer, "iiO!", &s->action, &s->status, &PyTuple_Type, &segs))
         return -1;
-    for (Py_ssize_t i = 0; i < self->n_dns64; i++)
-        if (in_prefix(a, &self->dns64[i]))
-            return -1;
-    c->address = text;
-    c->allowed_by = NULL;
-    const Range *row = NULL;
-    for (Py_ssize_t i = 0; i < self->n_special; i++) /* longest prefix first */
-        if (in_prefix(a, &self->special[i])) {
-            row = &self->special[i];
-            break;
-        }
-    int never = 0;
-    if (row) {
-        if (row->embeds)
-            return -1;
-        c->category = row->category;
-        c->is_global = row->reachable;
-        never = row->never_allowed;
-    } else if ((a[0] >> 5) == 1) { /* 2000::/3 */
-        c->category = "global";
-        c->is_global = 1;
-        return 0;
-    } else {
-        c->category = "unallocated";
-        c->is_global = 0;
+    Py_ssize_t n = PyTuple_GET_SIZE(segs), total = 0;
+    if (s->action < ACT_WRITE || s->action > ACT_PUNT || s->status < ST_PASS ||
+        s->status > ST_ERROR || n > 4096) {
+        PyErr_SetString(PyExc_ValueError, "a shape's action, status or segments are amiss");
+        return -1;
     }
-    if (!c->is_global && !never) {
-        int best = -1;
-        for (Py_ssize_t i = 0; i < self->n_allow; i++)
-            if (in_prefix(a, &self->allow[i]) && self->allow[i].plen > best) {
-                best = self->allow[i].plen;
-                c->allowed_by = self->allow[i].text;
-            }
-        c->is_global = c->allowed_by != NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *seg = PyTuple_GET_ITEM(segs, i);
+        if (!PyTuple_Check(seg) || PyTuple_GET_SIZE(seg) != 2 ||
+            !PyBytes_Check(PyTuple_GET_ITEM(seg, 0))) {
+            PyErr_SetString(PyExc_TypeError, "a segment is (bytes, hole)");
+            return -1;
+        }
+        total += PyBytes_GET_SIZE(PyTuple_GET_ITEM(seg, 0));
+    }
+    s->text = PyMem_Malloc(total ? (size_t)total : 1);
+    s->segs = PyMem_Calloc(n ? (size_t)n : 1, sizeof(Segment));
+    if (!s->text || !s->segs) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    s->n_segs = (int)n;
+    int at = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *seg = PyTuple_GET_ITEM(segs, i), *lit = PyTuple_GET_ITEM(seg, 0);
+        long hole = PyLong_AsLong(PyTuple_GET_ITEM(seg, 1));
+        if (hole == -1 && PyErr_Occurred())
+            return -1;
+        int ok = (hole >= HOLE_END && hole <= HOLE_DURATION) ||
+                 (hole >= HOLE_ADDRESS && hole < HOLE_ADDRESS + n_values) ||
+                 (hole >= HOLE_CHAIN && hole < HOLE_CHAIN + n_chain);
+        if (!ok) {
+            PyErr_SetString(PyExc_ValueError, "a hole this shape cannot fill");
+            return -1;
+        }
+        Py_ssize_t len = PyBytes_GET_SIZE(lit);
+        memcpy(s->text + at, PyBytes_AS_STRING(lit), (size_t)len);
+        s->segs[i] = (Segment){at, (int)len, (int)hole};
+        at += (int)len;
     }
     return 0;
+}
+
+static void free_shape(Shape *s) {
+    PyMem_Free(s->key);
+    PyMem_Free(s->text);
+    PyMem_Free(s->segs);
+}
+
+/* Ask the compiler about a new shape and keep its answer as shape `id`. */
+static int compile_shape(Lane *self, int id, int part, int qtype, const Outcome *o,
+                         int prior) {
+    PyObject *chain = PyTuple_New(o->n_chain), *values = PyTuple_New(o->n_values);
+    if (!chain || !values)
+        goto fail;
+    for (int i = 0; i < o->n_chain; i++) {
+        PyObject *text = PyUnicode_FromString(o->chain[i]);
+        if (!text)
+            goto fail;
+        PyTuple_SET_ITEM(chain, i, text);
+    }
+    for (int i = 0; i < o->n_values; i++) {
+        PyObject *text = PyUnicode_FromString(o->values[i]);
+        if (!text)
+            goto fail;
+        PyTuple_SET_ITEM(values, i, text);
+    }
+    PyObject *answer =
+        PyObject_CallFunction(self->compiler, "iOsONNi", id, part == PART_WWW ? Py_True : Py_False,
+                              qtype == T_AAAA ? "AAAA" : "A", o->nxdomain ? Py_True : Py_False,
+                              chain, values, prior);
+    chain = values = NULL; /* stolen by N */
+    if (!answer)
+        return -1;
+    Shape *s = &self->shapes[id];
+    int rc = read_shape(answer, s, o->n_values, o->n_chain);
+    Py_DECREF(answer);
+    return rc;
+fail:
+    Py_XDECREF(chain);
+    Py_XDECREF(values);
+    return -1;
+}
+
+/* The outcome's shape, compiled on its first sight; NULL with an exception set on an
+ * error, NULL without one when the cache is full (a punt). */
+static const Shape *shape_of(Lane *self, int part, int qtype, const Outcome *o, int prior,
+                             int *id) {
+    uint8_t key[SHAPE_KEY_MAX];
+    int len = shape_key(self, part, qtype, o, prior, key);
+    uint32_t hash = fnv1a(key, len);
+    int b = (int)(hash & (SHAPE_BUCKETS - 1));
+    for (; self->buckets[b] >= 0; b = (b + 1) & (SHAPE_BUCKETS - 1)) {
+        Shape *s = &self->shapes[self->buckets[b]];
+        if (s->hash == hash && s->key_len == len && !memcmp(s->key, key, (size_t)len)) {
+            *id = self->buckets[b];
+            return s;
+        }
+    }
+    if (self->n_shapes == MAX_SHAPES)
+        return NULL;
+    int new_id = self->n_shapes;
+    Shape *s = &self->shapes[new_id];
+    memset(s, 0, sizeof *s);
+    if (compile_shape(self, new_id, part, qtype, o, prior) < 0 ||
+        !(s->key = PyMem_Malloc((size_t)len))) {
+        free_shape(s);
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
+        return NULL;
+    }
+    memcpy(s->key, key, (size_t)len);
+    s->key_len = len;
+    s->hash = hash;
+    self->buckets[b] = new_id;
+    self->n_shapes++;
+    *id = new_id;
+    return s;
 }
 
 /* round(ms, 3) as Python's float repr writes it */
@@ -532,137 +738,37 @@ static void format_ms(double ms, char *out, size_t size) {
         out[--n] = 0;
 }
 
-/* the global addresses, ", "-separated */
-static int join_global(Buf *out, const Class *classes, int n) {
-    int fail = 0;
-    for (int i = 0, k = 0; i < n; i++)
-        if (classes[i].is_global) {
-            if (k++)
-                fail |= buf_str(out, ", ");
-            fail |= buf_str(out, classes[i].address);
-        }
-    return fail;
-}
-
-/* checks.dns.judge_aaaa() and the result line; -1 punts (nothing written). */
-static int write_line(Lane *self, Domain *d, int part, Outcome *o) {
-    const char *subject = part == PART_BARE ? d->name : d->www;
-    int n = o->n_values;
-    Class classes[MAX_ANSWERS];
-    const char *sorted[MAX_ANSWERS];
-    for (int i = 0; i < n; i++)
-        sorted[i] = o->values[i];
-    qsort(sorted, n, sizeof(char *), cmp_str);
-    for (int i = 0; i < n; i++)
-        if (classify(self, sorted[i], &classes[i]) < 0)
-            return -1;
-    int good = 0, bad = 0;
-    for (int i = 0; i < n; i++)
-        good += classes[i].is_global, bad += !classes[i].is_global;
-    int status;
-    Buf *detail = &self->detail;
-    detail->len = 0;
-    int fail = 0;
-#define D(s) fail |= buf_str(detail, (s))
-    if (o->nxdomain) {
-        status = ST_FAIL;
-        D(o->n_chain ? o->chain[o->n_chain - 1] : subject);
-        D(" does not exist (NXDOMAIN).");
-    } else if (good && !bad) {
-        status = ST_PASS;
-        char count[32];
-        snprintf(count, sizeof count, "%d global AAAA record%s: ", good, good == 1 ? "" : "s");
-        D(count);
-        fail |= join_global(detail, classes, n);
-        D(".");
-    } else if (good || bad) {
-        if (good) {
-            status = ST_WARN;
-            D("Global AAAA ");
-            fail |= join_global(detail, classes, n);
-            D(" published beside non-global ");
-        } else {
-            status = ST_FAIL;
-            D("No global AAAA; only non-global ");
-        }
-        for (int i = 0, k = 0; i < n; i++)
-            if (!classes[i].is_global) {
-                if (k++)
-                    D(", ");
-                D(classes[i].address);
-                D(" (");
-                D(classes[i].category);
-                D(")");
-            }
-        D(".");
-    } else {
-        status = ST_FAIL;
-        D("No AAAA record.");
-    }
-#undef D
-    static const char *names[] = {"pass", "warn", "fail", "error"};
+/* The shape's line with this outcome's values in its holes; -2 out of memory. */
+static int write_line(Lane *self, const Domain *d, int part, const Shape *s, const Outcome *o) {
     Buf *b = &self->lines;
-    char ms[64];
-    format_ms((now_mono() - d->started) * 1000.0, ms, sizeof ms);
-#define L(s) fail |= buf_str(b, (s))
-    fail |= buf_add(b, PyBytes_AS_STRING(d->prefix), PyBytes_GET_SIZE(d->prefix));
-    L("\"");
-    L(subject);
-    L("\", \"check\": \"dns.aaaa\", \"status\": \"");
-    L(names[status]);
-    L("\", \"detail\": \"");
-    if (!fail)
-        fail |= buf_add(b, detail->data, detail->len);
-    L("\", \"evidence\": {\"rcode\": \"");
-    L(o->nxdomain ? "NXDOMAIN" : "NOERROR");
-    L("\"");
-    if (o->n_chain) {
-        L(", \"cname_chain\": [");
-        for (int i = 0; i < o->n_chain; i++) {
-            L(i ? ", \"" : "\"");
-            L(o->chain[i]);
-            L("\"");
-        }
-        L("]");
+    size_t start = b->len;
+    int fail = 0;
+    for (int i = 0; i < s->n_segs && !fail; i++) {
+        const Segment *g = &s->segs[i];
+        fail |= buf_add(b, s->text + g->offset, (size_t)g->len);
+        if (g->hole == HOLE_TARGET)
+            fail |= buf_add(b, PyBytes_AS_STRING(d->target), PyBytes_GET_SIZE(d->target));
+        else if (g->hole == HOLE_SECTOR)
+            fail |= buf_add(b, PyBytes_AS_STRING(d->sector), PyBytes_GET_SIZE(d->sector));
+        else if (g->hole == HOLE_SUBJECT)
+            fail |= buf_str(b, part == PART_BARE ? d->name : d->www);
+        else if (g->hole == HOLE_DURATION) {
+            char ms[64];
+            format_ms((now_mono() - d->started) * 1000.0, ms, sizeof ms);
+            fail |= buf_str(b, ms);
+        } else if (g->hole >= HOLE_CHAIN)
+            fail |= buf_str(b, o->chain[g->hole - HOLE_CHAIN]);
+        else if (g->hole >= HOLE_ADDRESS)
+            fail |= buf_str(b, o->values[g->hole - HOLE_ADDRESS]);
     }
-    L(", \"resolver\": ");
-    L(self->resolver_json);
-    L(", \"addresses\": [");
-    for (int i = 0; i < n; i++) {
-        L(i ? ", {\"address\": \"" : "{\"address\": \"");
-        L(classes[i].address);
-        L("\", \"category\": \"");
-        L(classes[i].category);
-        L(classes[i].is_global ? "\", \"global\": true" : "\", \"global\": false");
-        if (classes[i].allowed_by) {
-            L(", \"allowed_by\": \"");
-            L(classes[i].allowed_by);
-            L("\"");
-        }
-        L("}");
-    }
-    L("]}, \"duration_ms\": ");
-    L(ms);
-    L("}\n");
-#undef L
     if (fail) {
+        b->len = start;
         PyErr_NoMemory();
         return -2;
     }
-    self->counts[status]++;
+    self->counts[s->status]++;
     return 0;
 }
-
-/* www.D asked for AAAA and the answer has no data and no NXDOMAIN: its A decides, and
- * if it exists its verdict is this one (engine.www_exists) */
-static int write_no_aaaa(Lane *self, Domain *d) {
-    Outcome o;
-    o.nxdomain = 0;
-    o.n_values = 0;
-    o.n_chain = 0;
-    return write_line(self, d, PART_WWW, &o);
-}
-
 /* ---------------------------------------------------------------- the lane's state machine */
 
 static void ids_refill(Lane *self) {
@@ -698,7 +804,8 @@ static int domain_done(Lane *self, int index) {
         rc = -1;
     }
     Py_CLEAR(d->token);
-    Py_CLEAR(d->prefix);
+    Py_CLEAR(d->target);
+    Py_CLEAR(d->sector);
     for (int i = 0; i < 2; i++) {
         PyMem_Free(d->chase[i]);
         d->chase[i] = NULL;
@@ -888,6 +995,46 @@ static int next_hop(Lane *self, int index, int part, int qtype, const Outcome *o
     return queue_ask(self, index, part, qtype);
 }
 
+/* The part handed back to Python while an exception (the compiler's, or no memory) is
+ * on its way out: the domain still comes back. */
+static int punt_raising(Lane *self, int index, int part) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (part_settled(self, index, part, 1) < 0) {
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return -1;
+    }
+    PyErr_Restore(type, value, tb);
+    return -1;
+}
+
+/* What the outcome's shape says: its line, nothing, the A of www.D, or a punt. */
+static int settle(Lane *self, int index, int part, int qtype, const Outcome *o) {
+    Domain *d = &self->domains[index];
+    int asking_a = part == PART_WWW && qtype == T_A;
+    int id;
+    const Shape *s = shape_of(self, part, qtype, o, asking_a ? d->www_shape : -1, &id);
+    if (!s)
+        return PyErr_Occurred() ? punt_raising(self, index, part)
+                                : part_settled(self, index, part, 1);
+    if (s->action == ACT_WRITE) {
+        if (write_line(self, d, part, s, o) < 0)
+            return punt_raising(self, index, part);
+        return part_settled(self, index, part, 0);
+    }
+    if (s->action == ACT_DROP)
+        return part_settled(self, index, part, 0);
+    if (s->action == ACT_ASK_A && part == PART_WWW && qtype == T_AAAA) {
+        d->www_shape = id;
+        PyMem_Free(d->chase[1]); /* a fresh look-up of www.D */
+        d->chase[1] = NULL;
+        return queue_ask(self, index, PART_WWW, T_A);
+    }
+    return part_settled(self, index, part, 1);
+}
+
 static int on_datagram(Lane *self, const uint8_t *w, int n, int truncated) {
     if (n < 12)
         return 0;
@@ -914,61 +1061,33 @@ static int on_datagram(Lane *self, const uint8_t *w, int n, int truncated) {
     free_slot(self, qid);
     if (step == 1)
         return next_hop(self, index, part, qtype, &o);
-    if (part == PART_BARE) {
-        int rc = write_line(self, d, PART_BARE, &o);
-        if (rc == -2)
-            return -1;
-        return part_settled(self, index, PART_BARE, rc < 0);
-    }
-    if (qtype == T_AAAA) { /* engine.www_settled() */
-        if (o.n_values || o.n_chain) {
-            int rc = write_line(self, d, PART_WWW, &o);
-            if (rc == -2)
-                return -1;
-            return part_settled(self, index, PART_WWW, rc < 0);
-        }
-        if (o.nxdomain)
-            return part_settled(self, index, PART_WWW, 0); /* no such www: no subject */
-        PyMem_Free(d->chase[1]); /* a fresh look-up of www.D */
-        d->chase[1] = NULL;
-        return queue_ask(self, index, PART_WWW, T_A); /* the A decides */
-    }
-    if (o.n_values || o.n_chain) { /* an A or a CNAME: www.D is a subject, with no AAAA */
-        int rc = write_no_aaaa(self, d);
-        if (rc == -2)
-            return -1;
-        return part_settled(self, index, PART_WWW, rc < 0);
-    }
-    return part_settled(self, index, PART_WWW, 0);
+    return settle(self, index, part, qtype, &o);
 }
 
 /* ---------------------------------------------------------------- Python methods */
 
-static int read_ranges(PyObject *seq, Range **out, Py_ssize_t *count, int kind) {
-    /* kind 0: (net16, plen, category, reachable, embeds, never_allowed);
-     * kind 1: (net16, plen, text); kind 2: (net16, plen) */
+/* A table of AddressPolicy.tables(): ((net16, plen), ...). */
+static int read_ranges(PyObject *seq, Range **out, Py_ssize_t *count) {
     PyObject *fast = PySequence_Fast(seq, "a sequence of ranges");
     if (!fast)
         return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
-    Range *ranges = PyMem_Calloc(n ? n : 1, sizeof(Range));
+    if (n > 65534) { /* a row's index + 1 is two octets of a shape's key */
+        Py_DECREF(fast);
+        PyErr_SetString(PyExc_ValueError, "more than 65,534 prefixes in a table");
+        return -1;
+    }
+    Range *ranges = PyMem_Calloc(n ? (size_t)n : 1, sizeof(Range));
     if (!ranges) {
         Py_DECREF(fast);
         PyErr_NoMemory();
         return -1;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PySequence_Fast_GET_ITEM(fast, i);
-        const char *net, *cat = NULL, *text = NULL;
+        const char *net;
         Py_ssize_t net_len;
-        int plen, reach = 0, embeds = 0, never = 0, ok;
-        if (kind == 0)
-            ok = PyArg_ParseTuple(item, "y#isppp", &net, &net_len, &plen, &cat, &reach, &embeds,
-                                  &never);
-        else if (kind == 1)
-            ok = PyArg_ParseTuple(item, "y#is", &net, &net_len, &plen, &text);
-        else
-            ok = PyArg_ParseTuple(item, "y#i", &net, &net_len, &plen);
+        int plen;
+        int ok = PyArg_ParseTuple(PySequence_Fast_GET_ITEM(fast, i), "y#i", &net, &net_len, &plen);
         if (!ok || net_len != 16 || plen < 0 || plen > 128) {
             if (ok)
                 PyErr_SetString(PyExc_ValueError, "a range needs 16 bytes and a length 0-128");
@@ -978,11 +1097,6 @@ static int read_ranges(PyObject *seq, Range **out, Py_ssize_t *count, int kind) 
         }
         memcpy(ranges[i].net, net, 16);
         ranges[i].plen = plen;
-        ranges[i].category = cat ? strdup(cat) : NULL;
-        ranges[i].text = text ? strdup(text) : NULL;
-        ranges[i].reachable = reach;
-        ranges[i].embeds = embeds;
-        ranges[i].never_allowed = never;
     }
     Py_DECREF(fast);
     *out = ranges;
@@ -990,81 +1104,84 @@ static int read_ranges(PyObject *seq, Range **out, Py_ssize_t *count, int kind) 
     return 0;
 }
 
-static void free_ranges(Range *r, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i < n; i++) {
-        free(r[i].category);
-        free(r[i].text);
-    }
-    PyMem_Free(r);
+static void free_tables(Lane *self) {
+    PyMem_Free(self->special);
+    PyMem_Free(self->allow);
+    PyMem_Free(self->dns64);
+    self->special = self->allow = self->dns64 = NULL;
 }
 
+/* Lane(fd, timeout, window, special, allow, dns64, compiler): the tables as
+ * AddressPolicy.tables() gives them, the compiler a lane.ShapeCompiler */
 static int Lane_init(Lane *self, PyObject *args, PyObject *kwds) {
-    static char *kw[] = {"fd", "timeout", "window", "resolver_json", "special", "allow", "dns64",
+    static char *kw[] = {"fd", "timeout", "window", "special", "allow", "dns64", "compiler",
                          NULL};
     int fd, window;
     double timeout;
-    const char *resolver;
-    PyObject *special, *allow, *dns64;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "idisOOO", kw, &fd, &timeout, &window,
-                                     &resolver, &special, &allow, &dns64))
+    PyObject *special, *allow, *dns64, *compiler;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "idiOOOO", kw, &fd, &timeout, &window,
+                                     &special, &allow, &dns64, &compiler))
         return -1;
     if (self->slots) {
         PyErr_SetString(PyExc_RuntimeError, "a lane is initialised once");
         return -1;
     }
-    /* what an earlier __init__ that failed half-way left (a retry must not leak it) */
-    free(self->resolver_json);
-    if (self->special)
-        free_ranges(self->special, self->n_special);
-    if (self->allow)
-        free_ranges(self->allow, self->n_allow);
-    if (self->dns64)
-        free_ranges(self->dns64, self->n_dns64);
-    self->special = self->allow = self->dns64 = NULL;
+    if (!PyCallable_Check(compiler)) {
+        PyErr_SetString(PyExc_TypeError, "the compiler must be callable");
+        return -1;
+    }
+    free_tables(self); /* what an earlier __init__ that failed half-way left */
     self->fd = fd;
     self->timeout = timeout;
     self->window = window < 1 ? 1 : window;
-    self->resolver_json = strdup(resolver);
-    if (read_ranges(special, &self->special, &self->n_special, 0) < 0 ||
-        read_ranges(allow, &self->allow, &self->n_allow, 1) < 0 ||
-        read_ranges(dns64, &self->dns64, &self->n_dns64, 2) < 0)
+    if (read_ranges(special, &self->special, &self->n_special) < 0 ||
+        read_ranges(allow, &self->allow, &self->n_allow) < 0 ||
+        read_ranges(dns64, &self->dns64, &self->n_dns64) < 0)
         return -1;
+    if (!self->shapes)
+        self->shapes = PyMem_Calloc(MAX_SHAPES, sizeof(Shape));
+    if (!self->buckets)
+        self->buckets = PyMem_Malloc(sizeof(int) * SHAPE_BUCKETS);
     self->slots = PyMem_Malloc(sizeof(Slot) * 65536);
     self->exp_cap = 1024;
     self->expiries = PyMem_Malloc(sizeof(Expiry) * self->exp_cap);
     self->done = PyList_New(0);
     self->punted = PyList_New(0);
-    if (!self->slots || !self->expiries || !self->done || !self->punted || !self->resolver_json) {
+    if (!self->slots || !self->expiries || !self->done || !self->punted || !self->shapes ||
+        !self->buckets) {
         PyErr_NoMemory();
         return -1;
     }
+    for (int i = 0; i < SHAPE_BUCKETS; i++)
+        self->buckets[i] = -1;
     for (int i = 0; i < 65536; i++)
         self->slots[i].domain = -1;
     self->free_domain = -1;
     self->ids_at = (int)sizeof self->ids;
+    Py_INCREF(compiler);
+    self->compiler = compiler;
     return 0;
 }
 
 static void Lane_dealloc(Lane *self) {
     for (int i = 0; i < self->n_domains; i++) {
         Py_XDECREF(self->domains[i].token);
-        Py_XDECREF(self->domains[i].prefix);
+        Py_XDECREF(self->domains[i].target);
+        Py_XDECREF(self->domains[i].sector);
         PyMem_Free(self->domains[i].chase[0]);
         PyMem_Free(self->domains[i].chase[1]);
     }
+    for (int i = 0; i < self->n_shapes; i++)
+        free_shape(&self->shapes[i]);
+    PyMem_Free(self->shapes);
+    PyMem_Free(self->buckets);
     PyMem_Free(self->domains);
     PyMem_Free(self->slots);
     PyMem_Free(self->expiries);
     PyMem_Free(self->backlog);
     PyMem_Free(self->lines.data);
-    PyMem_Free(self->detail.data);
-    free(self->resolver_json);
-    if (self->special)
-        free_ranges(self->special, self->n_special);
-    if (self->allow)
-        free_ranges(self->allow, self->n_allow);
-    if (self->dns64)
-        free_ranges(self->dns64, self->n_dns64);
+    free_tables(self);
+    Py_XDECREF(self->compiler);
     Py_XDECREF(self->done);
     Py_XDECREF(self->punted);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -1073,18 +1190,20 @@ static void Lane_dealloc(Lane *self) {
 /* Every method but the counters reads the tables __init__ allocates: a Lane made by
  * Lane.__new__ alone, or whose __init__ failed, raises instead of touching NULL. */
 static int lane_ready(Lane *self) {
-    if (self->slots && self->expiries && self->done && self->punted && self->resolver_json)
+    if (self->slots && self->expiries && self->done && self->punted && self->compiler)
         return 1;
     PyErr_SetString(PyExc_RuntimeError, "the lane is not initialised (Lane.__init__)");
     return 0;
 }
 
-/* add(token, name, www, prefix) -> bool: False when the lane cannot ask these names as
- * they are (the caller's general path takes the domain whole) */
+/* add(token, name, www, target, sector) -> bool: False when the lane cannot ask these
+ * names as they are (the caller's general path takes the domain whole). `target` and
+ * `sector` are bytes: the insides of their JSON strings (lane.target_fields). */
 static PyObject *Lane_add(Lane *self, PyObject *args) {
-    PyObject *token, *prefix;
+    PyObject *token, *target, *sector;
     const char *name, *www;
-    if (!lane_ready(self) || !PyArg_ParseTuple(args, "OszS", &token, &name, &www, &prefix))
+    if (!lane_ready(self) ||
+        !PyArg_ParseTuple(args, "OszSS", &token, &name, &www, &target, &sector))
         return NULL;
     uint8_t wire[MAX_NAME], wwwwire[MAX_NAME];
     int wire_len = name_wire(name, wire), wwwwire_len = 0;
@@ -1108,9 +1227,11 @@ static PyObject *Lane_add(Lane *self, PyObject *args) {
     }
     Domain *d = &self->domains[index];
     Py_INCREF(token);
-    Py_INCREF(prefix);
+    Py_INCREF(target);
+    Py_INCREF(sector);
     d->token = token;
-    d->prefix = prefix;
+    d->target = target;
+    d->sector = sector;
     strcpy(d->name, name);
     memcpy(d->wire, wire, wire_len);
     d->wire_len = wire_len;
@@ -1123,6 +1244,7 @@ static PyObject *Lane_add(Lane *self, PyObject *args) {
     d->started = now_mono();
     d->left = www ? 2 : 1;
     d->punt = 0;
+    d->www_shape = -1;
     d->chase[0] = d->chase[1] = NULL;
     if (queue_ask(self, index, PART_BARE, T_AAAA) < 0 ||
         (www && queue_ask(self, index, PART_WWW, T_AAAA) < 0))

@@ -13,8 +13,9 @@ At most `in_flight` domains are in progress (three questions each at most), so m
 stays flat whatever the list's length.
 
 Given `write_lines`, plain domains go to the fast lane first (engine/lane.py, in C), which
-writes the lines of the answers it reads completely and hands each other part (D, or
-www.D) back to this path, started again from scratch.
+writes the lines of the answers it reads completely (by the same judge_aaaa, www rule and
+line writer: lane.ShapeCompiler) and hands each other part (D, or www.D) back to this
+path, started again from scratch.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ipv6scan.context import ScanContext
 from ipv6scan.dnsclient.fast import FastUdpTransport
 from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.engine.bulk_window import WindowedScan
-from ipv6scan.engine.lane import FastLane, Taken, line_prefix
+from ipv6scan.engine.lane import FastLane, Taken, target_fields
 from ipv6scan.engine.lookups import BulkLookups
 from ipv6scan.engine.scheduler import ScanStats, Sink, emit, internal_error, www_exists, www_settled
 from ipv6scan.model import Status, Subject, Target
@@ -83,7 +84,7 @@ class DnsOnlyScan(WindowedScan):
         self._finished = asyncio.get_running_loop().create_future()
         if self.write_lines is not None:
             resolver = self.ctx.resolver
-            self.lane = FastLane.open(resolver.servers[0], self.ctx.policy, resolver.timeout,
+            self.lane = FastLane.open(resolver.servers[0], self.ctx, resolver.timeout,
                                       self._taken, self.lookups.transport.rcvbuf)  # fmt: skip
         self._fill()
         try:
@@ -109,11 +110,15 @@ class DnsOnlyScan(WindowedScan):
                 if not target.domains:
                     self._target_done()
                 lane = self.lane if self.lane_open else None
-                prefix = line_prefix(target.name, target.sector) if lane is not None else b""
+                fields = target_fields(target) if lane is not None else None
                 for domain in target.domains:
                     self._busy += 1
                     www = www_name(domain)
-                    if lane is None or not lane.add((state, domain), domain, www, prefix):
+                    if (
+                        fields is None
+                        or lane is None
+                        or not lane.add((state, domain), domain, www, *fields)
+                    ):
                         _Domain(self, state, domain).start()
             if self.lane is not None:
                 self.lane.flush()
@@ -158,7 +163,7 @@ class DnsOnlyScan(WindowedScan):
 
     def judge(self, subject: Subject, lookup: Lookup, started: float) -> None:
         try:
-            verdict = judge_aaaa(classify(self.ctx, lookup))
+            verdict = judge_aaaa(classify(self.ctx, lookup), self.ctx.options)
         except Exception as exc:  # a bug is a result, as in the engine
             verdict = internal_error(exc)
         emit(self.sink, self.stats, subject, CHECK, verdict, started)

@@ -37,7 +37,6 @@ class BulkLookups:
         self.servers = tuple(servers)
         self.timeout = timeout
         self.attempts = attempts
-        self.queries_sent = 0
 
     def lookup(self, name: str, rdtype: str, found: Found) -> None:
         """Look `name` up; `found(lookup)` is called once, from the event loop."""
@@ -66,7 +65,6 @@ class _Chase:
 
     def _send(self, server: DnsServer) -> None:
         owner = self.owner
-        owner.queries_sent += 1
         owner.transport.submit(server, self.current, self.rdtype, recursion=True,
                                timeout=owner.timeout, done=self._reply)  # fmt: skip
 

@@ -5,9 +5,8 @@ per address.
 coroutine, a task (its target's gather), a deadline entry and an await of the prober's
 future: as much CPU as the echoes themselves. Here each address's series goes to the
 prober at once, and the prober's future calls back to judge it (judge_ping) and write
-its line (emit), as the engine would. An address whose every echo was answered, the
-common case, is written by answered_line(): the same bytes, without the objects in
-between. A target that is not addresses only (domains, host names, URLs: they need
+its line (emit), as the engine would: the rule and the line are the engine's own, written
+once. A target that is not addresses only (domains, host names, URLs: they need
 look-ups first) goes to the engine whole.
 
 At most `window` addresses are in progress, so memory stays flat whatever the list's
@@ -31,10 +30,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator
-from json.encoder import encode_basestring  # json_text's own (model.json_encoder)
 from typing import Any
 
-from ipv6scan.checks.net import judge_ping, median
+from ipv6scan.checks.net import judge_ping
 from ipv6scan.checks.options import CheckOptions
 from ipv6scan.context import ScanContext
 from ipv6scan.engine.bulk_window import WindowedScan
@@ -48,17 +46,10 @@ from ipv6scan.engine.scheduler import (
     system_subjects,
 )
 from ipv6scan.engine.window import HARD_FACTOR
-from ipv6scan.model import Status, Subject, Target, Verdict
+from ipv6scan.model import Subject, Target, Verdict
 from ipv6scan.observations.net import EchoOutcome, NetTarget, PingObservation
 from ipv6scan.probes.icmp_socket import IcmpProber
-from ipv6scan.probes.net import (
-    address_target,
-    answered,
-    ping_result,
-    start_ping,
-    tried_result,
-    unanswered,
-)
+from ipv6scan.probes.net import address_target, ping_result, start_ping, tried_result, unanswered
 from ipv6scan.probes.tries import TryRun
 
 CHECK = "net.ping"
@@ -98,7 +89,6 @@ class PingOnlyScan(WindowedScan):
         run_whole: Callable[[Target], Coroutine[object, object, None]],
         on_progress: Callable[[ScanStats], None] | None = None,
         window: int | None = None,
-        write_line: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(stats, run_whole, on_progress)
         assert isinstance(ctx.icmp, IcmpProber)  # ping_bulk_capable() made sure
@@ -109,7 +99,6 @@ class PingOnlyScan(WindowedScan):
         self.deadlines = Deadlines(check_deadline)  # the engine's: one FIFO, one timer
         self.wanted = wanted  # does net.ping apply to this subject (the entry's own checks)
         self.window = window_for(ctx.options, ctx.timeout) if window is None else max(1, window)
-        self.write_line = write_line  # given: an answered address's line is written directly
         self._work: Iterator[Target | tuple[_TargetState, Subject]] = iter(())
         self._loop: asyncio.AbstractEventLoop | None = None
         self._abandoned = False  # the scan was cancelled or failed: write nothing more
@@ -212,25 +201,6 @@ class PingOnlyScan(WindowedScan):
         if state.left == 0:
             self._target_done()
 
-    def _pass(
-        self, state: _TargetState, subject: Subject, address: str, rtts: list[float],
-        started: float,
-    ) -> None:  # fmt: skip
-        """_emit's work for a pass, through answered_line() instead of judge_ping()."""
-        assert self.write_line is not None
-        duration_ms = (time.monotonic() - started) * 1000
-        try:
-            self.write_line(answered_line(subject, address, rtts, duration_ms))
-        except Exception as exc:  # the sink failed (disk full): the scan cannot go on
-            self.fail(exc)
-            return
-        stats = self.stats
-        stats.results += 1
-        stats.by_status[_PASS] = stats.by_status.get(_PASS, 0) + 1
-        state.left -= 1
-        if state.left == 0:
-            self._target_done()
-
     def _series_done(self, aside: bool) -> None:
         self._busy -= 1
         if aside:
@@ -244,28 +214,6 @@ class PingOnlyScan(WindowedScan):
         if not self._fill_soon and not self._stopped and self._loop is not None:
             self._fill_soon = True
             self._loop.call_soon(self._fill_next_turn)
-
-
-_PASS = str(Status.PASS)
-
-
-def answered_line(subject: Subject, address: str, rtts: list[float], duration_ms: float) -> str:
-    """The results line emit() writes for judge_ping's verdict on an address entry whose
-    every echo was answered, without the objects in between (a fifth of a ping scan's
-    CPU). tests/unit/test_ping_bulk.py holds the two to the same bytes."""
-    target, text = subject.target, encode_basestring
-    middle = median(tuple(rtts))
-    detail = f"ICMPv6 echo answered by 1 address: {address} ({middle:.1f} ms)."
-    times = ", ".join([repr(round(x, 3)) for x in rtts])
-    n = len(rtts)
-    return (
-        f'{{"target": {text(target.name)}, "sector": {text(target.sector)}, '
-        f'"tier": {text(subject.tier)}, "subject": {text(subject.name)}, '
-        f'"check": "{CHECK}", "status": "{_PASS}", "detail": {text(detail)}, '
-        f'"evidence": {{"pings": [{{"address": {text(address)}, "sent": {n}, '
-        f'"received": {n}, "rtt_ms": [{times}], "median_ms": {round(middle, 3)!r}}}]}}, '
-        f'"duration_ms": {round(duration_ms, 3)!r}}}'
-    )
 
 
 class _TargetState:
@@ -315,17 +263,6 @@ class _Series:
             scan.deadlines.finish(self.deadline)
         if scan._abandoned:
             return
-        ok = not future.cancelled() and not future.exception()
-        if scan.write_line is not None and ok:
-            got = future.result()
-            if scan.retries:  # a later series' answer is intermittent: judge_ping's to write
-                got = got.outcome if got.attempts == 1 else None
-            rtts = answered(got) if got is not None else None
-            if rtts is not None:  # every echo answered: the common case, written directly
-                scan._pass(self.state, self.subject, str(self.target.addresses[0]), rtts,
-                           self.started)  # fmt: skip
-                scan._series_done(self.aside)
-                return
         try:
             if future.cancelled():  # by its deadline: nothing else cancels a running scan's
                 verdict = deadline_verdict(scan.check_deadline)

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ipv6scan.checks.engine_details import DEADLINE, INTERNAL_ERROR
 from ipv6scan.checks.registry import Check
 from ipv6scan.context import ScanContext
 from ipv6scan.dnsclient.resolution import Lookup
@@ -203,16 +204,30 @@ def www_settled(aaaa: Lookup) -> bool | None:
 
 
 def deadline_verdict(seconds: float) -> Verdict:
-    return Verdict(
-        Status.ERROR, f"The check ran out of time ({seconds:g} s).", {"deadline_s": seconds}
-    )
+    return Verdict(Status.ERROR, DEADLINE(seconds=f"{seconds:g}"), {"deadline_s": seconds})
 
 
 def internal_error(exc: Exception) -> Verdict:
     return Verdict(
         Status.ERROR,
-        f"Internal error: {type(exc).__name__}: {exc}",
+        INTERNAL_ERROR(error=f"{type(exc).__name__}: {exc}"),
         {"traceback": traceback.format_exc(limit=6)[-2000:]},
+    )
+
+
+def result_of(subject: Subject, check_id: str, verdict: Verdict, duration_ms: float) -> CheckResult:
+    """A check's verdict on a subject as its results line (the fast lane's lines too:
+    engine/lane.py renders each shape's through this)."""
+    return CheckResult(
+        target=subject.target.name,
+        sector=subject.target.sector,
+        tier=subject.tier,
+        subject=subject.name,
+        check=check_id,
+        status=verdict.status,
+        detail=verdict.detail,
+        evidence=verdict.evidence,
+        duration_ms=duration_ms,
     )
 
 
@@ -220,19 +235,7 @@ def emit(
     sink: Sink, stats: ScanStats, subject: Subject, check_id: str, verdict: Verdict, started: float
 ) -> None:
     """One finished check: its line out, the counts up."""
-    sink(
-        CheckResult(
-            target=subject.target.name,
-            sector=subject.target.sector,
-            tier=subject.tier,
-            subject=subject.name,
-            check=check_id,
-            status=verdict.status,
-            detail=verdict.detail,
-            evidence=verdict.evidence,
-            duration_ms=(time.monotonic() - started) * 1000,
-        )
-    )
+    sink(result_of(subject, check_id, verdict, (time.monotonic() - started) * 1000))
     stats.results += 1
     key = str(verdict.status)
     stats.by_status[key] = stats.by_status.get(key, 0) + 1

@@ -35,7 +35,8 @@ def _die_with_parent() -> None:
 
 def main() -> int:
     _die_with_parent()
-    from ipv6scan.engine.run import run_share, use_fast_loop
+    from ipv6scan.engine.prepare import use_fast_loop
+    from ipv6scan.engine.share import run_share
 
     spec = pickle.loads(sys.stdin.buffer.read())  # from our own parent process
     use_fast_loop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ipv6scan.addresses import AddressClass
+from ipv6scan.dnsclient.reasons import no_resolver
 from ipv6scan.dnsclient.resolution import Lookup
 
 
@@ -30,8 +31,7 @@ class Connectivity:
         None while a resolver is usable."""
         if self.resolvers_usable:
             return None
-        said = "; ".join(f"{server} {what}" for server, what in self.unusable_resolvers)
-        return f"no usable resolver: {said or 'none configured'}"
+        return no_resolver(self.unusable_resolvers)
 
 
 @dataclass(frozen=True, init=False)
@@ -113,6 +113,8 @@ class ResolverAnswer:
     error: str | None = None
     elapsed_ms: float = 0.0
     not_probed: str | None = None  # "not probed: <class>": out of scope, nothing was sent
+    # with it, the address's registry category ("loopback", "documentation"; addresses.py)
+    not_probed_category: str | None = None
     # why the scanner could not pick a name known to have AAAA (no usable resolver of its
     # own): an empty answer then says nothing about the probed resolver
     qname_unverified: str | None = None

@@ -1,37 +1,39 @@
-"""What the mail and network probes saw: SMTP greetings, ICMPv6 echoes and traces.
+"""What the network probes saw: ICMPv6 echoes and traces (net.ping, net.trace).
 
-Built by probes/mail.py and probes/net.py, read by checks/mail.py and
-checks/net.py. Tests of the checks build these by hand; no network needed.
+Built by probes/net.py, read by checks/net.py. Tests of the checks build these by hand;
+no network needed. SMTP's are in observations/mail.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
 
 from ipv6scan.addresses import AddressClass
-from ipv6scan.observations.dns import Addresses, MailExchangers
+from ipv6scan.observations.dns import Addresses
 
-# ------------------------------------------------------------------ outcomes
 
-# One SMTP connection (SmtpAttempt.outcome).
-GREETING = "greeting"  # a 220 greeting (complete, or cut by the timeout after "220-")
-REJECTED = "rejected"  # a complete greeting with another code (554, 421, ...)
-REFUSED = "refused"  # TCP connection refused (RST)
-TIMEOUT = "timeout"  # no connection, or no greeting, within the timeout
-CLOSED = "closed"  # the server closed before a complete greeting
-RESET = "reset"  # the connection was reset after it was accepted
-MALFORMED = "malformed"  # something that is not an SMTP reply
-OVERSIZED = "oversized"  # the greeting did not end within the byte bound
-NO_PATH = "no_path"  # our side: no route, no source address (ENETUNREACH, ...)
-NET_ERROR = "net_error"  # any other socket error
+class EchoKind(StrEnum):
+    """What came back for one ICMPv6 echo request (EchoOutcome.kind)."""
 
-# One ICMPv6 echo request (EchoOutcome.kind); TIMEOUT and NO_PATH as above.
-REPLY = "reply"  # an Echo Reply from the destination
-TIME_EXCEEDED = "time_exceeded"  # a router on the way said the hop limit ran out
-UNREACHABLE = "unreachable"  # a Destination Unreachable quoting our probe
-SEND_ERROR = "send_error"  # our side could not send it (not a route problem)
+    REPLY = "reply"  # an Echo Reply from the destination
+    TIME_EXCEEDED = "time_exceeded"  # a router on the way said the hop limit ran out
+    UNREACHABLE = "unreachable"  # a Destination Unreachable quoting our probe
+    TIMEOUT = "timeout"  # nothing came back within the timeout
+    NO_PATH = "no_path"  # our side: no route, no source address (ENETUNREACH, ...)
+    SEND_ERROR = "send_error"  # our side could not send it (not a route problem)
 
-SCANNER_SIDE = frozenset({NO_PATH, SEND_ERROR})  # outcomes that are never the site's fault
+
+# The members under their old module-level names, for the probes' and judges' bodies.
+REPLY: Final = EchoKind.REPLY
+TIME_EXCEEDED: Final = EchoKind.TIME_EXCEEDED
+UNREACHABLE: Final = EchoKind.UNREACHABLE
+TIMEOUT: Final = EchoKind.TIMEOUT
+NO_PATH: Final = EchoKind.NO_PATH
+SEND_ERROR: Final = EchoKind.SEND_ERROR
+
+SCANNER_SIDE = frozenset({EchoKind.NO_PATH, EchoKind.SEND_ERROR})  # never the site's fault
 
 # RFC 4443 section 3.1 codes of Destination Unreachable, as short words for evidence.
 UNREACHABLE_CODES = {
@@ -46,34 +48,6 @@ UNREACHABLE_CODES = {
 }
 
 
-# ------------------------------------------------------------------ mail.smtp
-
-
-@dataclass(frozen=True)
-class SmtpAttempt:
-    """One TCP connection to port 25 of one MX address, read up to the greeting."""
-
-    mx: str
-    address: str
-    outcome: str  # one of the SMTP outcomes above
-    code: int | None = None  # the reply code of the greeting's last line
-    banner: str = ""  # first line, control characters removed, truncated
-    complete: bool = True  # False: the timeout cut a multi-line greeting
-    elapsed_ms: float = 0.0
-    error: str | None = None
-    attempts: int = 1  # tries made (probes/tries.py)
-    failed_attempts: int = 0  # of them, refused, reset, closed or unanswered
-
-
-@dataclass(frozen=True)
-class SmtpObservation:
-    mx: MailExchangers
-    scanner_ipv6: bool
-    attempts: tuple[SmtpAttempt, ...] = ()
-    not_probed: tuple[tuple[str, AddressClass], ...] = ()  # (mx host, non-global AAAA)
-    capped: int = 0  # global MX addresses beyond the bound, not probed
-
-
 # ------------------------------------------------------------------ net.ping, net.trace
 
 
@@ -81,7 +55,7 @@ class SmtpObservation:
 class EchoOutcome:
     """What came back for one echo request."""
 
-    kind: str  # REPLY, TIME_EXCEEDED, UNREACHABLE, TIMEOUT, NO_PATH, SEND_ERROR
+    kind: EchoKind
     responder: str | None = None  # who sent the reply or the error
     rtt_ms: float | None = None
     code: int | None = None  # ICMPv6 code of an error message

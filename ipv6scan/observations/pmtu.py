@@ -7,6 +7,8 @@ Built by probes/pmtu.py, read by checks/pmtu.py; tests build these by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
 
 from ipv6scan.observations.web import Fetch, Site
 
@@ -17,13 +19,25 @@ LARGE_BYTES = 1280
 # every segment the server sends fits the IPv6 minimum MTU whatever the path.
 CLAMPED_MSS = 1220
 
-# How a request of web.pmtu's own ended.
-COMPLETE = "complete"  # the whole response came (to its end, or to the read limit)
-STALLED = "stalled"  # connected, request sent, the response did not finish in time
-NO_CONNECTION = "no_connection"  # the TCP handshake did not complete (refused, silent)
-BROKEN = "broken"  # reset, closed early, a TLS or protocol error: an answer, not a stall
-NOT_SENT = "not_sent"  # not probed (scope) or the scanner has no path of the family
-RETRYABLE = frozenset({STALLED, NO_CONNECTION})  # tried again (probes/tries.py)
+
+class RawOutcome(StrEnum):
+    """How a request of web.pmtu's own ended (RawFetch.outcome); written to evidence."""
+
+    COMPLETE = "complete"  # the whole response came (to its end, or to the read limit)
+    STALLED = "stalled"  # connected, request sent, the response did not finish in time
+    NO_CONNECTION = "no_connection"  # the TCP handshake did not complete (refused, silent)
+    BROKEN = "broken"  # reset, closed early, a TLS or protocol error: an answer, not a stall
+    NOT_SENT = "not_sent"  # not probed (scope) or the scanner has no path of the family
+
+
+RETRYABLE = frozenset({RawOutcome.STALLED, RawOutcome.NO_CONNECTION})  # tried again (tries.py)
+
+# The members under their old module-level names, for the probe's and judge's bodies.
+COMPLETE: Final = RawOutcome.COMPLETE
+STALLED: Final = RawOutcome.STALLED
+NO_CONNECTION: Final = RawOutcome.NO_CONNECTION
+BROKEN: Final = RawOutcome.BROKEN
+NOT_SENT: Final = RawOutcome.NOT_SENT
 
 
 @dataclass(frozen=True)
@@ -33,7 +47,7 @@ class RawFetch:
     url: str
     address: str
     mss: int | None  # the clamp set before connect; None: the kernel's own (link MTU)
-    outcome: str  # COMPLETE, STALLED, NO_CONNECTION, BROKEN or NOT_SENT
+    outcome: RawOutcome
     received: int = 0  # bytes of the response (head and body) that arrived
     status: int | None = None  # when a status line arrived
     ms: float | None = None  # request start to the end of the read
@@ -43,11 +57,11 @@ class RawFetch:
 
     @property
     def complete(self) -> bool:
-        return self.outcome == COMPLETE
+        return self.outcome == RawOutcome.COMPLETE
 
     @property
     def stalled(self) -> bool:
-        return self.outcome == STALLED
+        return self.outcome == RawOutcome.STALLED
 
 
 @dataclass(frozen=True)

@@ -8,30 +8,58 @@ Tests of the web judges build these by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
 
 from ipv6scan.observations.dns import Addresses
 
-# How a TCP connect or an HTTP request ended. The first group is the server's
-# doing (a finding); the second means the question could not be put (undecided).
-OPEN = "open"
-RESPONSE = "response"
-REFUSED = "refused"
-RESET = "reset"
-TIMEOUT = "timeout"
-TLS_ERROR = "tls_error"
-PROTOCOL_ERROR = "protocol_error"
-NO_PATH = "no_path"  # ENETUNREACH/EHOSTUNREACH/EADDRNOTAVAIL, or the scanner lacks the family
-ERROR = "error"  # something else went wrong on our side
-NOT_PROBED = "not_probed"  # outside the global address space: never connected to
-UNDECIDED = frozenset({NO_PATH, ERROR})
 
-# How a redirect chain ended.
-FINAL = "final"  # a response that is not a redirect
-NO_RESPONSE = "no_response"  # the last hop got no HTTP response
-NO_ADDRESS = "no_address"  # a hop's host has no global address of the family: the chain left it
-LOOKUP_FAILED = "lookup_failed"  # a hop's host could not be resolved (SERVFAIL, timeout)
-TOO_MANY_REDIRECTS = "too_many_redirects"
-BAD_REDIRECT = "bad_redirect"  # a Location that is not an http(s) URL
+class ConnectOutcome(StrEnum):
+    """How a TCP connect (TcpProbe) or an HTTP request (Fetch) ended; written to evidence.
+    The first group is the server's doing (a finding); NO_PATH and ERROR mean the question
+    could not be put (undecided)."""
+
+    OPEN = "open"
+    RESPONSE = "response"
+    REFUSED = "refused"
+    RESET = "reset"
+    TIMEOUT = "timeout"
+    TLS_ERROR = "tls_error"
+    PROTOCOL_ERROR = "protocol_error"
+    NO_PATH = "no_path"  # ENETUNREACH/EHOSTUNREACH/EADDRNOTAVAIL, or the scanner lacks the family
+    ERROR = "error"  # something else went wrong on our side
+    NOT_PROBED = "not_probed"  # outside the global address space: never connected to
+
+
+class ChainEnd(StrEnum):
+    """How a redirect chain ended (Chain.end); written to evidence."""
+
+    FINAL = "final"  # a response that is not a redirect
+    NO_RESPONSE = "no_response"  # the last hop got no HTTP response
+    NO_ADDRESS = "no_address"  # a hop's host has no global address of the family: chain left it
+    LOOKUP_FAILED = "lookup_failed"  # a hop's host could not be resolved (SERVFAIL, timeout)
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    BAD_REDIRECT = "bad_redirect"  # a Location that is not an http(s) URL
+
+
+UNDECIDED = frozenset({ConnectOutcome.NO_PATH, ConnectOutcome.ERROR})
+
+# The members under their old module-level names, for the probes' and judges' bodies.
+OPEN: Final = ConnectOutcome.OPEN
+RESPONSE: Final = ConnectOutcome.RESPONSE
+REFUSED: Final = ConnectOutcome.REFUSED
+RESET: Final = ConnectOutcome.RESET
+TIMEOUT: Final = ConnectOutcome.TIMEOUT
+TLS_ERROR: Final = ConnectOutcome.TLS_ERROR
+NO_PATH: Final = ConnectOutcome.NO_PATH
+ERROR: Final = ConnectOutcome.ERROR
+NOT_PROBED: Final = ConnectOutcome.NOT_PROBED
+FINAL: Final = ChainEnd.FINAL
+NO_RESPONSE: Final = ChainEnd.NO_RESPONSE
+NO_ADDRESS: Final = ChainEnd.NO_ADDRESS
+LOOKUP_FAILED: Final = ChainEnd.LOOKUP_FAILED
+TOO_MANY_REDIRECTS: Final = ChainEnd.TOO_MANY_REDIRECTS
+BAD_REDIRECT: Final = ChainEnd.BAD_REDIRECT
 
 PROBED_MAX = 16  # addresses probed per family: more is a pool, and probing each adds nothing
 
@@ -46,7 +74,7 @@ class TcpProbe:
 
     address: str
     port: int
-    outcome: str  # OPEN, REFUSED, RESET, TIMEOUT, NO_PATH, ERROR or NOT_PROBED
+    outcome: ConnectOutcome  # OPEN, REFUSED, RESET, TIMEOUT, NO_PATH, ERROR or NOT_PROBED
     ms: float | None = None  # connect time when open
     error: str | None = None
     attempts: int = 1  # tries made (probes/tries.py)
@@ -58,7 +86,7 @@ class TcpProbe:
 
     @property
     def open(self) -> bool:
-        return self.outcome == OPEN
+        return self.outcome == ConnectOutcome.OPEN
 
     @property
     def undecided(self) -> bool:
@@ -86,7 +114,7 @@ class Fetch:
 
     url: str
     address: str
-    outcome: str  # RESPONSE, or why there was none
+    outcome: ConnectOutcome  # RESPONSE, or why there was none
     status: int | None = None
     error: str | None = None
     location: str | None = None  # header values bounded in length
@@ -97,7 +125,7 @@ class Fetch:
     truncated: bool = False  # the body was longer than the limit; reading stopped there
     body_error: str | None = None  # the headers came but the body did not finish
     body_sha256: str | None = None
-    fingerprint: bytes = b""  # checks.similarity.fingerprint of the body (PAGE fetches)
+    fingerprint: bytes = b""  # similarity.fingerprint of the body (PAGE fetches)
     links: tuple[str, ...] = ()  # the page's first <a href> links, up to the links cap
     links_total: int = 0  # distinct links on the page (at most html_links.MAX_LINKS)
     links_more: bool = False  # more than MAX_LINKS: links_total is a floor
@@ -116,7 +144,7 @@ class Fetch:
 
     @property
     def responded(self) -> bool:
-        return self.outcome == RESPONSE
+        return self.outcome == ConnectOutcome.RESPONSE
 
     @property
     def undecided(self) -> bool:
@@ -130,14 +158,14 @@ class Chain:
     family: int
     start_url: str
     hops: tuple[Fetch, ...]
-    end: str  # FINAL, NO_RESPONSE, NO_ADDRESS, LOOKUP_FAILED, TOO_MANY_REDIRECTS, BAD_REDIRECT
+    end: ChainEnd
     stopped_at: str | None = None  # the URL the chain could not go on to
     reason: str | None = None  # why it stopped there ("no AAAA", "not probed: unique-local"...)
 
     @property
     def final(self) -> Fetch | None:
         """The final response, when the chain reached one."""
-        return self.hops[-1] if self.end == FINAL and self.hops else None
+        return self.hops[-1] if self.end == ChainEnd.FINAL and self.hops else None
 
     @property
     def last(self) -> Fetch | None:
@@ -146,9 +174,9 @@ class Chain:
     @property
     def undecided(self) -> bool:
         """The chain stopped for a reason of ours, not the site's."""
-        if self.end == LOOKUP_FAILED:
+        if self.end == ChainEnd.LOOKUP_FAILED:
             return True
-        return self.end == NO_RESPONSE and self.last is not None and self.last.undecided
+        return self.end == ChainEnd.NO_RESPONSE and self.last is not None and self.last.undecided
 
 
 @dataclass(frozen=True)
@@ -214,7 +242,6 @@ class ParityPort:
 class ParityObservation:
     site: Site
     ports: tuple[ParityPort, ...] = ()
-    threshold: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -233,7 +260,6 @@ class LinksObservation:
     dropped: int = 0  # beyond the cap, not fetched
     found_more: bool = False  # the page had more than html_links.MAX_LINKS: found is a floor
     depth: int = 1
-    threshold: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -253,8 +279,6 @@ class LatencyObservation:
     v6: LatencySide | None = None
     v4: LatencySide | None = None
     samples: int = 5
-    pass_ratio: float = 0.2
-    warn_ratio: float = 1.0
     # the first fetch over each family (tried as any fetch, probes/tries.py); the samples
     # themselves are never tried again: a retry would time the retry, not the path
     first: tuple[Chain, ...] = ()
@@ -278,4 +302,3 @@ class ResourcesObservation:
     found: int = 0  # distinct sub-resources the home page declares
     dropped: int = 0  # beyond the cap, not fetched (style sheets' url() included)
     found_more: bool = False  # more than html_resources.MAX_RESOURCES: found is a floor
-    threshold: float = 0.9

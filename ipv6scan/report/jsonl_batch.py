@@ -25,13 +25,22 @@ MAX_BYTES = 256 * 1024
 class BatchedResultWriter:
     """The interface of report.jsonl.ResultWriter; call within a running event loop."""
 
-    def __init__(self, path: Path, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, path: Path, max_bytes: int = MAX_BYTES, fd: int | None = None) -> None:
         self.path = path
         self.max_bytes = max_bytes
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+        if fd is None:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+        self._fd = fd
         self._lines: list[str] = []
         self._size = 0
         self._pending: asyncio.Handle | None = None
+
+    @classmethod
+    def on_stdout(cls) -> BatchedResultWriter:
+        """A writer to this process's standard output (a bulk worker's pipe to its parent),
+        by its descriptor: opening "/dev/stdout" would, where that is missing or was
+        replaced by a file, create a file and lose every line."""
+        return cls(Path("<stdout>"), fd=os.dup(1))
 
     def write(self, result: CheckResult) -> None:
         self.write_line(result.to_line())

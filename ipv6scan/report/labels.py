@@ -1,6 +1,11 @@
 """Display names for the ids that results and summaries carry (statuses, stages, checks,
 tiers, sectors). Marked with N_ so they are in the catalogue; translated where shown.
 
+Two kinds of id are named where they are defined, and only read here: a check's name and
+order come from the check registry (checks/registry.py, whose labels are msgids of this
+catalogue), a stage's name and description from the scorer's ladder (scoring/stages.py,
+in every language, as summary.json carries them).
+
 An id the report does not know (a new check, a custom stage) is shown as it is.
 """
 
@@ -8,8 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
+from ipv6scan.checks.registry import CHECKS as REGISTRY
 from ipv6scan.report.fixes import ShownFix, shown_fix
 from ipv6scan.report.i18n import N_, localized
+from ipv6scan.scoring.stages import STAGE_DESCRIPTIONS, STAGE_NAMES
+from ipv6scan.scoring.stages import STAGES as STAGES  # the default ladder, lowest first
 
 STATUSES: tuple[str, ...] = ("pass", "warn", "fail", "error", "skip")
 
@@ -22,54 +30,9 @@ STATUS_NAMES: dict[str, str] = {
     "skip": N_("skip"),
 }
 
-# The default ladder of scoring.stage_of, lowest first; a summary may bring its own.
-STAGES: tuple[str, ...] = ("ipv4-only", "aaaa-published", "reachable", "dual-stack", "ipv6-ready")
-STAGE_NAMES: dict[str, str] = {
-    "not-assessed": N_("Not assessed"),
-    "ipv4-only": N_("IPv4 only"),
-    "aaaa-published": N_("IPv6 address published"),
-    "reachable": N_("Reachable over IPv6"),
-    "dual-stack": N_("Dual stack"),
-    "ipv6-ready": N_("IPv6 ready"),
-}
-
-# Catalogue order of INTERFACE.md: charts and drill-downs list checks in this order.
-CHECKS: tuple[str, ...] = (
-    "dns.aaaa",
-    "dns.ns_ipv6",
-    "dns.ns_reachable",
-    "dns.mx_ipv6",
-    "dns.delegation",
-    "mail.smtp",
-    "web.reachable",
-    "web.http",
-    "web.parity",
-    "web.links",
-    "web.latency",
-    "web.resources",
-    "web.pmtu",
-    "net.ping",
-    "net.trace",
-    "resolver.ipv6",
-)
-CHECK_NAMES: dict[str, str] = {
-    "dns.aaaa": N_("IPv6 address (AAAA record)"),
-    "dns.ns_ipv6": N_("Name servers have IPv6 addresses"),
-    "dns.ns_reachable": N_("Name servers answer over IPv6"),
-    "dns.mx_ipv6": N_("Mail servers have IPv6 addresses"),
-    "dns.delegation": N_("Whole delegation chain reachable over IPv6"),
-    "mail.smtp": N_("Mail (SMTP) over IPv6"),
-    "web.reachable": N_("Web ports open over IPv6"),
-    "web.http": N_("Website answers over IPv6"),
-    "web.parity": N_("Same website over IPv6 and IPv4"),
-    "web.links": N_("Linked pages reachable over IPv6"),
-    "web.latency": N_("IPv6 as fast as IPv4"),
-    "web.resources": N_("Page resources load over IPv6"),
-    "web.pmtu": N_("Large packets arrive over IPv6 (path MTU)"),
-    "net.ping": N_("Answers ping over IPv6"),
-    "net.trace": N_("IPv6 route to the system"),
-    "resolver.ipv6": N_("Resolver serves IPv6 clients"),
-}
+# The registry's order: charts and drill-downs list checks in it.
+CHECKS: tuple[str, ...] = tuple(check.id for check in REGISTRY)
+CHECK_NAMES: dict[str, str] = {check.id: check.label for check in REGISTRY if check.label}
 
 TIERS: tuple[str, ...] = ("services", "backbone", "metro", "access", "support")
 TIER_NAMES: dict[str, str] = {
@@ -170,15 +133,13 @@ class Words:
         return self._known(MILESTONE_METRICS, key)
 
     def stage_help(self, key: str) -> str:
-        """The scorer's own description first: it defines what each rung requires."""
-        given = localized(self.stage_descriptions.get(key), self.lang)
-        return given or (self._(STAGE_HELP[key]) if key in STAGE_HELP else "")
+        """The scorer's description: the summary's (the ladder it used), else this one's."""
+        given = self.stage_descriptions.get(key, STAGE_DESCRIPTIONS.get(key))
+        return localized(given, self.lang)
 
     def stage(self, key: str) -> str:
-        """Known stages by the catalogue (one style across the page), others by the scorer."""
-        if key in STAGE_NAMES:
-            return self._(STAGE_NAMES[key])
-        return localized(self.stage_names.get(key), self.lang) or key
+        """The scorer's name: the summary's (the ladder it used), else this one's."""
+        return localized(self.stage_names.get(key, STAGE_NAMES.get(key)), self.lang) or key
 
 
 # For the "how to read this report" part; only the rungs of the ladder in use are shown.
@@ -191,14 +152,4 @@ STATUS_HELP: dict[str, str] = {
         " of that address family). It does not count for or against the score."
     ),
     "skip": N_("Does not apply (for example no mail servers). It does not count."),
-}
-STAGE_HELP: dict[str, str] = {
-    "ipv4-only": N_("No global IPv6 address is published."),
-    "aaaa-published": N_(
-        "IPv6 addresses are published, but the website does not work over IPv6 yet."
-    ),
-    "reachable": N_("The website answers over IPv6."),
-    "dual-stack": N_("The same website is served over IPv6 and IPv4."),
-    "ipv6-ready": N_("Dual stack, and no check fails or warns."),
-    "not-assessed": N_("Nothing could be decided: every check ended in an error or was skipped."),
 }

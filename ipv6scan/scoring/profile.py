@@ -1,7 +1,7 @@
 """A scoring profile: what each check weighs, what each status earns, how tiers combine and
 what each rung of the stage ladder needs. The defaults below are the documented defaults
-(profiles/default.yaml spells out the same values); a YAML profile overrides any part
-(ipv6scan.scoring.profile_yaml).
+(profiles/default.yaml spells out the same values, tests/unit/test_registry_tables.py
+holds them to it); a YAML profile overrides any part (ipv6scan.scoring.profile_yaml).
 """
 
 from __future__ import annotations
@@ -11,33 +11,16 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TypeVar
 
+from ipv6scan.checks.registry import CHECKS, DEFAULT_WEIGHT
 from ipv6scan.model import TIERS, Status
 
 # Points per status, internet.nl style: full, half, none. `pass` and `fail` are fixed by the
 # contract (every check passes: 100; every check fails: 0); `warn` is the profile's to set.
 POINTS: dict[Status, float] = {Status.PASS: 1.0, Status.WARN: 0.5, Status.FAIL: 0.0}
 
-# How much each check weighs within its tier: what users feel most weighs most. This table is
-# also the scoring catalogue: a profile may weigh only checks named here or in the registry.
-WEIGHTS: dict[str, float] = {
-    "dns.aaaa": 3,
-    "web.reachable": 3,
-    "web.http": 3,
-    "dns.ns_ipv6": 2,
-    "dns.ns_reachable": 2,
-    "dns.delegation": 2,
-    "web.parity": 2,
-    "resolver.ipv6": 2,
-    "dns.mx_ipv6": 1,
-    "mail.smtp": 1,
-    "web.links": 1,
-    "web.latency": 1,
-    "web.pmtu": 2,
-    "web.resources": 1,
-    "net.ping": 1,
-    "net.trace": 1,
-}
-DEFAULT_WEIGHT = 1.0  # a check missing from WEIGHTS (a new one, a custom one)
+# How much each check weighs within its tier (what users feel most weighs most): each
+# check's weight in the registry. DEFAULT_WEIGHT: a check missing here (a custom one).
+WEIGHTS: dict[str, float] = {check.id: float(check.weight) for check in CHECKS}
 
 # A target's score is the weighted mean of its tier scores; equal weights by default so that
 # a long list of service names does not drown the backbone.

@@ -14,16 +14,10 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from ipv6scan.checks.registry import CHECK_IDS
 from ipv6scan.model import TIERS
 from ipv6scan.safetext import quote
-from ipv6scan.scoring.profile import (
-    ANY_CHECK,
-    DEFAULT_PROFILE,
-    STAGE_RULES,
-    WEIGHTS,
-    Profile,
-    Requirement,
-)
+from ipv6scan.scoring.profile import ANY_CHECK, DEFAULT_PROFILE, STAGE_RULES, Profile, Requirement
 from ipv6scan.scoring.stages import STAGES
 from ipv6scan.targets import (
     TargetError,
@@ -63,10 +57,8 @@ class ProfileError(Exception):
 
 
 def known_checks() -> tuple[str, ...]:
-    """The scoring catalogue and the registry: a profile may name nothing else."""
-    from ipv6scan.checks.registry import CHECK_IDS  # imported late: it loads the checks
-
-    return tuple(dict.fromkeys((*WEIGHTS, *CHECK_IDS)))
+    """The registry's checks: a profile may name nothing else."""
+    return CHECK_IDS
 
 
 class _ProfileWalker(YamlWalker):

@@ -1,7 +1,8 @@
 """The migration stage of a target: a ladder from "IPv4 only" to "IPv6-ready".
 
 Stage ids are stable machine strings (summary.json, the history database, milestones);
-display names live beside them in English and Chinese.
+display names and descriptions live beside them in English and Chinese, here only:
+summary.json carries them and the report shows them (report/labels.py reads them).
 """
 
 from __future__ import annotations

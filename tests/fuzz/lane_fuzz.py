@@ -58,8 +58,8 @@ RING = 4 << 20  # the memory-mapped record of the round being read
 # --- the child: the loop ----------------------------------------------------------------------
 
 
-EXPECTED_KEYS = ["target", "sector", "tier", "subject", "check", "status", "detail", "evidence",
-                 "duration_ms"]  # fmt: skip
+EXPECTED_KEYS = ["target", "sector", "tier", "subject", "check", "status", "detail", "detail_key",
+                 "detail_params", "evidence", "duration_ms"]  # fmt: skip
 
 
 class Finding(AssertionError):
@@ -139,11 +139,20 @@ def _sockets() -> tuple[socket.socket, socket.socket]:
 
 
 def _new_lane(lane_type: Any, client: socket.socket) -> Any:
-    from ipv6scan.engine.lane import special_rows
+    """The lane as lane.new_lane() makes it, with a policy that allows and synthesizes."""
+    from ipv6scan.addresses import AddressPolicy
+    from ipv6scan.context import Limits, ScanContext
+    from ipv6scan.engine.lane import ShapeCompiler
+    from ipv6scan.observations.dns import Connectivity
 
-    allow = [(socket.inet_pton(socket.AF_INET6, "2001:db8::"), 32, "2001:db8::/32")]
-    dns64 = [(socket.inet_pton(socket.AF_INET6, "64:ff9b::"), 96)]
-    return lane_type(client.fileno(), TIMEOUT, WINDOW, '"127.0.0.1"', special_rows(), allow, dns64)
+    policy = AddressPolicy(allow=("2001:db8::/32",)).with_dns64(["64:ff9b::/96"])
+    ctx = ScanContext(resolver=None, transport=None, policy=policy,  # type: ignore[arg-type]
+                      connectivity=Connectivity(True, True), limits=Limits(64, 8),
+                      timeout=TIMEOUT)  # fmt: skip
+    tables = policy.tables()
+    compiler = ShapeCompiler(ctx, "127.0.0.1")
+    return lane_type(client.fileno(), TIMEOUT, WINDOW, tables.special, tables.allow,
+                     tables.dns64, compiler)  # fmt: skip
 
 
 def _queries(server: socket.socket) -> list[bytes]:
@@ -158,7 +167,6 @@ def _queries(server: socket.socket) -> list[bytes]:
 class Fuzz:
     def __init__(self, lane_path: Path, seed: int, ring: Path, compare_every: int) -> None:
         from ipv6scan.dnsclient import wire as dnswire
-        from ipv6scan.engine.lane import line_prefix
         from tests.unit.test_fastdns_property import COMPILED, SOURCE
 
         self.rng = random.Random(seed)
@@ -166,7 +174,7 @@ class Fuzz:
         self.server, self.client = _sockets()
         self.lane = _new_lane(self.lane_type, self.client)
         self.ring = Ring(ring)
-        self.prefix = line_prefix("fuzz target", "enterprise")
+        self.fields = (b"fuzz target", b"enterprise")  # lane.target_fields's form
         self.dnswire = SOURCE  # dnswire.py itself, as the property test loads it
         # and mypyc's build of it, where the install has one (as CI's does)
         self.decoders = [SOURCE, dnswire] if COMPILED else [SOURCE]
@@ -188,7 +196,7 @@ class Fuzz:
             www = "www." + name if self.rng.random() < 0.7 else None
             token = self.next_token
             self.next_token += 1
-            if self.lane.add(token, name, www, self.prefix):
+            if self.lane.add(token, name, www, *self.fields):
                 self.outstanding[token] = name
                 self.names.update([name, www] if www else [name])
                 self.stats["added"] += 1
@@ -297,15 +305,13 @@ def read_saved(crash_dir: Path) -> list[tuple[bytes, bytes]]:
 
 def replay(lane_path: Path, pairs: list[tuple[bytes, bytes]]) -> None:
     """Each saved (query, reply) against a fresh lane asking the query's name."""
-    from ipv6scan.engine.lane import line_prefix
-
     lane_type = load_lane(lane_path)
     for query, reply in pairs:
         server, client = _sockets()
         lane = _new_lane(lane_type, client)
         qend = query.index(b"\x00", 12) + 1
         name = ".".join(x.decode("latin-1") for x in labels_of(query[12:qend]))
-        lane.add(0, name, None, line_prefix("t", "enterprise"))
+        lane.add(0, name, None, b"t", b"enterprise")
         lane.flush()
         for asked in _queries(server):
             server.send(asked[:2] + reply[2:])

@@ -33,7 +33,7 @@ def _run(body: str) -> subprocess.CompletedProcess[str]:
 
 
 CALLS = {
-    "add": "lane.add(object(), 'example.org', 'www.example.org', b'{')",
+    "add": "lane.add(object(), 'example.org', 'www.example.org', b'T', b'S')",
     "flush": "lane.flush()",
     "read": "lane.read()",
     "expire": "lane.expire()",
@@ -61,20 +61,21 @@ def test_an_init_that_failed_half_way_leaves_a_lane_that_raises() -> None:
     # the allow table is malformed: the special table was read before it failed
     done = _run("""
         import socket
-        from ipv6scan.engine.lane import special_rows
+        from ipv6scan.addresses import AddressPolicy
+        special = AddressPolicy().tables().special
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         lane = Lane.__new__(Lane)
         for _ in range(2):  # a retry frees what the first try left
             try:
-                lane.__init__(sock.fileno(), 1.0, 8, '"r"', special_rows(), [(b"x", 1, "a")], [])
+                lane.__init__(sock.fileno(), 1.0, 8, special, [(b"x", 1)], [], print)
             except ValueError:
                 pass
         try:
-            lane.add(object(), 'example.org', None, b'{')
+            lane.add(object(), 'example.org', None, b'T', b'S')
         except RuntimeError:
             print("raised")
-        lane.__init__(sock.fileno(), 1.0, 8, '"r"', special_rows(), [], [])
-        print(lane.add(object(), 'example.org', None, b'{'))
+        lane.__init__(sock.fileno(), 1.0, 8, special, [], [], print)
+        print(lane.add(object(), 'example.org', None, b'T', b'S'))
     """)
     assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
     assert done.stdout.split() == ["raised", "True"]

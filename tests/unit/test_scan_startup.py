@@ -27,31 +27,65 @@ milestones:
 """
 
 
-def test_the_scan_command_line_leaves_the_report_and_web_stacks_unloaded() -> None:
-    # Given a fresh interpreter; When it imports the command line
-    code = "import sys, ipv6scan.cli; print(' '.join(sorted(sys.modules)))"
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split()
-    # Then the report's templates, the web probes and scapy wait for their first use
-    for heavy in ("jinja2", "aiohttp", "cryptography", "scapy", "ipv6scan.probes.web"):
-        assert heavy not in out, heavy
+# What a command that reads target lists only may not load: the HTTP client and its
+# certificates (a fifth of a second), the report's templates and Babel, scapy.
+HEAVY = ("aiohttp", "cryptography", "jinja2", "babel", "scapy", "ipv6scan.probes.http")
 
 
-def test_web_reachable_alone_leaves_the_http_stack_unloaded() -> None:
-    # Given a fresh interpreter; When it loads what web.reachable runs
-    code = (
-        "import sys; from ipv6scan.checks.registry import BY_ID; "
-        "check = BY_ID['web.reachable']; check.observe.load(); check.judge.load(); "
-        "print(' '.join(sorted(sys.modules)))"
+def _modules_after(code: str, *args: str, exits: tuple[int, ...] = (0,)) -> set[str]:
+    """The modules a fresh interpreter holds after running `code`, which exits with one
+    of `exits`."""
+    wrapped = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.__stderr__.write('MODULES ' + ' '.join(sys.modules)))\n" + code
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split()
-    # Then the TCP connects are there, and aiohttp (and its TLS contexts) is not
-    assert "ipv6scan.probes.web_site" in out
-    for heavy in ("aiohttp", "ipv6scan.probes.http", "ipv6scan.probes.web"):
-        assert heavy not in out, heavy
+    done = subprocess.run(
+        [sys.executable, "-c", wrapped, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    line = [ln for ln in done.stderr.splitlines() if ln.startswith("MODULES ")]
+    assert line and done.returncode in exits, done.stderr
+    return set(line[-1].split()[1:])
+
+
+def test_the_command_line_and_the_registry_leave_the_heavy_stacks_unloaded() -> None:
+    # Given a fresh interpreter; When it imports the command line, which imports the
+    # registry and through it every probe and judge
+    loaded = _modules_after("import ipv6scan.cli")
+    # Then the probes are there, and their heavy stacks wait for the first fetch
+    assert {"ipv6scan.checks.registry", "ipv6scan.probes.web", "ipv6scan.probes.pmtu"} <= loaded
+    assert not loaded & set(HEAVY)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["validate", "LIST"]],
+    ids=["help", "validate"],
+)
+def test_help_and_validate_leave_the_heavy_stacks_unloaded(argv: list[str], tmp_path: Path) -> None:
+    # Given a target list whose entry names checks (validated against the registry)
+    path = tmp_path / "t.yaml"
+    entry = '- {address: "2001:db8:bb:1::3", checks: [web, net.ping]}'
+    path.write_text(
+        LIST.replace("milestones:", f"      support:\n        {entry}\nmilestones:"), "utf-8"
+    )
+    argv = [str(path) if a == "LIST" else a for a in argv]
+    # When `ipv6scan --help` or `ipv6scan validate LIST` runs
+    loaded = _modules_after("from ipv6scan.entry import main; sys.exit(main())", *argv)
+    # Then it ran, and loaded none of the heavy stacks
+    assert "ipv6scan.cli" in loaded
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_reading_a_target_list_leaves_the_heavy_stacks_unloaded(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(LIST, "utf-8")
+    code = "from ipv6scan.targets import iter_targets; list(iter_targets([sys.argv[1]]))"
+    loaded = _modules_after(code, str(path))
+    assert "ipv6scan.targets" in loaded
+    assert not loaded & set(HEAVY)
 
 
 def test_a_yaml_list_is_read_once_for_validation_milestones_and_scan(
@@ -89,11 +123,23 @@ def test_a_list_that_does_not_validate_is_not_kept(tmp_path: Path) -> None:
     assert lists._lists == {}
 
 
-def test_every_check_names_functions_that_exist() -> None:
-    """The registry names its functions as text (imported on first call): a misspelt one
-    would otherwise fail only when a scan first runs that check."""
-    from ipv6scan.checks import registry
-
-    for check in registry.BY_ID.values():
-        for function in (check.observe, check.judge):
-            assert callable(function.load()), f"{check.id}: {function!r}"  # type: ignore[attr-defined]
+def test_the_first_fetch_loads_the_http_client() -> None:
+    # Given a fresh interpreter with the registry loaded (and so the web probes)
+    code = (
+        "import asyncio\n"
+        "import ipv6scan.checks.registry\n"
+        "from ipv6scan.addresses import AddressPolicy\n"
+        "from ipv6scan.context import Connectivity, Limits, ScanContext\n"
+        "from ipv6scan.probes.redirects import follow\n"
+        "assert 'aiohttp' not in sys.modules\n"
+        "async def first() -> object:\n"
+        "    ctx = ScanContext(None, None, AddressPolicy(), Connectivity(True, True),\n"
+        "                      Limits(4, 4), 0.5)\n"
+        "    return await follow(ctx, 6, 'http://[2001:db8::1]:9/', address='2001:db8::1')\n"
+        "chain = asyncio.run(first())\n"
+        "assert chain.hops, chain\n"
+    )
+    # When a redirect chain makes its first fetch (to a closed port on ::1)
+    loaded = _modules_after(code)
+    # Then the HTTP client came with it
+    assert {"aiohttp", "ipv6scan.probes.http"} <= loaded

@@ -17,7 +17,7 @@ from ipv6scan.context import Limits, ScanContext
 from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.model import Subject, Target
 from ipv6scan.observations.dns import Connectivity
-from ipv6scan.observations.net import (
+from ipv6scan.observations.mail import (
     CLOSED,
     GREETING,
     MALFORMED,

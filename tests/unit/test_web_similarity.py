@@ -1,4 +1,4 @@
-"""The parity measure (checks/similarity.py): what is stripped, that order matters,
+"""The parity measure (ipv6scan/similarity.py): what is stripped, that order matters,
 and that it stays fast on pages built to make a diff slow."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import time
 
-from ipv6scan.checks.similarity import (
+from ipv6scan.similarity import (
     MAX_TOKENS,
     fingerprint,
     normalise,

@@ -1,4 +1,5 @@
-"""How alike two web pages are: the measure behind `web.parity`.
+"""How alike two web pages are: the measure behind `web.parity`. The probes fingerprint
+a page (probes/http.py) and the judge compares two (checks/web.py), so it sits beside both.
 
 The measure, in four steps (pure, deterministic, bounded in time):
 
