@@ -18,7 +18,7 @@ from enum import StrEnum
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
-from ipv6scan.checks.messages import from_stored
+from ipv6scan.messages import from_stored
 from ipv6scan.safetext import scrub
 
 
@@ -168,7 +168,7 @@ class CheckResult:
             "detail": self.detail,
         }
         key = getattr(self.detail, "key", None)
-        if key is not None:  # a Detail (checks/messages.py): its key and parameters
+        if key is not None:  # a Detail (messages.py): its key and parameters
             data["detail_key"] = key
             data["detail_params"] = self.detail.params  # type: ignore[attr-defined]
         data.update({

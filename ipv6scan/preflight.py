@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ipv6scan.addresses import dns64_prefixes_from_ipv4only
+from ipv6scan.dnsclient.reasons import RESOLVER_DENIED, RESOLVER_REWRITES, RESOLVER_SILENT
 from ipv6scan.dnsclient.resolution import Resolver
 from ipv6scan.dnsclient.transport import DnsReply, DnsServer, DnsTransport
+from ipv6scan.messages import message, word
 from ipv6scan.observations.dns import Connectivity
 
 # Route look-ups only: connect() on a UDP socket sends nothing, it asks the kernel for a route.
@@ -66,6 +68,16 @@ DENIALS = frozenset({"NXDOMAIN", "REFUSED"})
 VETTING_TRIES = 2  # a question left unanswered is asked once more, as the Resolver would
 
 
+# The scanner's notes about its own network (Connectivity.notes, the report's scanner
+# section), as messages so that a report can show them in its language.
+NOTE_ANSWERED = message("scanner.note.answered", "a resolver answered over %(family)s")
+NOTE_NO_ANSWER = message("scanner.note.no_answer", "%(family)s: %(why)s; kernel route %(route)s")
+NOTE_NOT_USED = message("scanner.note.not_used", "resolver %(server)s not used: it %(what)s")
+SILENT_RESOLVERS = word("its resolvers did not answer")
+NO_RESOLVER_OF_FAMILY = word("no resolver of that family")
+ROUTE_FOUND, ROUTE_MISSING = word("found"), word("missing")
+
+
 def resolver_problem(replies: Sequence[DnsReply]) -> str | None:
     """Why a resolver cannot be trusted, from its replies to VETTING_QUESTIONS (in order),
     as "answered NXDOMAIN for ipv4only.arpa A"; None when it can. SERVFAIL is no reason:
@@ -73,14 +85,14 @@ def resolver_problem(replies: Sequence[DnsReply]) -> str | None:
     for (qname, rdtype), reply in zip(VETTING_QUESTIONS, replies, strict=True):
         what = f"{qname} {rdtype}"
         if not reply.answered:
-            return f"did not answer {what} ({reply.error or reply.rcode})"
+            return RESOLVER_SILENT(question=what, error=reply.error or reply.rcode)
         if reply.rcode in DENIALS:
-            return f"answered {reply.rcode} for {what}"
+            return RESOLVER_DENIED(rcode=reply.rcode, question=what)
         if (qname, rdtype) == ("ipv4only.arpa", "A"):
             found = {rr.data for rr in reply.answers if rr.rdtype == "A"}
             if found - IPV4ONLY_ADDRESSES:  # a resolver that rewrites answers
                 listed = ", ".join(sorted(found)[:3])
-                return f"answered {what} with {listed}, not 192.0.0.170/171"
+                return RESOLVER_REWRITES(question=what, listed=listed)
     return None
 
 
@@ -128,12 +140,13 @@ async def check_connectivity(
         any_answered = any_answered or answered
         if answered:
             paths[family] = True
-            notes.append(f"a resolver answered over {label}")
+            notes.append(NOTE_ANSWERED(family=label))
         else:
             paths[family] = has_route(fam, route_candidates(fam, allow_prefixes))
-            why = "its resolvers did not answer" if mine else "no resolver of that family"
-            notes.append(f"{label}: {why}; kernel route {'found' if paths[family] else 'missing'}")
-    notes += [f"resolver {server} not used: it {what}" for server, what in unusable]
+            why = SILENT_RESOLVERS if mine else NO_RESOLVER_OF_FAMILY
+            route = ROUTE_FOUND if paths[family] else ROUTE_MISSING
+            notes.append(NOTE_NO_ANSWER(family=label, why=why, route=route))
+    notes += [NOTE_NOT_USED(server=server, what=what) for server, what in unusable]
     return Connectivity(
         ipv6=paths[6],
         ipv4=paths[4],

@@ -25,7 +25,8 @@ from ipv6scan.addresses import AddressPolicy
 from ipv6scan.checks import registry
 from ipv6scan.context import ping_rate_from
 from ipv6scan.dnsclient.transport import DnsServer
-from ipv6scan.engine.run import NoResolverConfigured, ScanConfig, scan
+from ipv6scan.engine.config import NoResolverConfigured, ScanConfig
+from ipv6scan.engine.run import scan
 from ipv6scan.finish.outputs import Outputs
 from ipv6scan.history import HistoryError, open_db
 from ipv6scan.milestones import MilestoneErrors, load_milestones
@@ -67,6 +68,7 @@ class ScanRequest:
     db: Path | None = None  # None: ipv6scan.db beside `out`
     history_key: str | None = None
     fail_on_regression: bool = False
+    fail_under: float | None = None  # said in the report; the caller applies it (cli.py)
     today: dt.date | None = None  # the scan date for milestones and history (backfills)
     ping_rate: float | None = None  # echo requests a second; None: IPV6SCAN_PING_RATE
     outputs: Outputs | None = None  # files besides results.jsonl; None: the default set
@@ -201,6 +203,7 @@ def prepare(req: ScanRequest) -> tuple[Prepared, sqlite3.Connection]:
         milestones=tuple(milestones),
         today=req.today,
         fail_on_regression=req.fail_on_regression,
+        fail_under=req.fail_under,
         keep_runs=req.keep_runs,
     )
     return Prepared(config, TargetSource(req.targets, req.sector, lists), recording), conn
@@ -213,6 +216,11 @@ def scanner_facts(connectivity: Connectivity) -> dict[str, Any]:
         "ipv4": connectivity.ipv4,
         "dns64_prefixes": list(connectivity.dns64_prefixes),
         "notes": list(connectivity.notes),
+        # each note's message key and parameters, in the same order (a report renders them)
+        "note_details": [
+            {"key": getattr(note, "key", None), "params": getattr(note, "params", {})}
+            for note in connectivity.notes
+        ],
         "resolvers_usable": connectivity.resolvers_usable,
         "unusable_resolvers": [
             {"resolver": server, "answered": what}

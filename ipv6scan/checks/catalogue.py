@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-# The modules that declare details (checks/messages.py `message`): the judges, and the
+# The modules that declare details (ipv6scan/messages.py `message`): the judges, and the
 # engine's own details (deadlines, internal errors, scanner errors).
 MODULES = (
     "ipv6scan.checks.dns",
@@ -14,11 +14,21 @@ MODULES = (
     "ipv6scan.checks.resolver",
     "ipv6scan.checks.web",
     "ipv6scan.checks.web_evidence",
+    "ipv6scan.checks.web_parity",
+    "ipv6scan.checks.web_links",
+    "ipv6scan.checks.web_latency",
     "ipv6scan.checks.web_resources",
+    "ipv6scan.checks.web_words",
+    "ipv6scan.dnsclient.reasons",
+    "ipv6scan.observations.reasons",
+    "ipv6scan.observations.delegation",
+    "ipv6scan.addresses",
+    "ipv6scan.preflight",
     "ipv6scan.checks.pmtu",
     "ipv6scan.checks.mail",
     "ipv6scan.checks.net",
     "ipv6scan.checks.intermittent",
+    "ipv6scan.checks.evidence",
     "ipv6scan.checks.engine_details",
 )
 

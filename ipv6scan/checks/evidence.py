@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from ipv6scan.checks.engine_details import no_resolver
+from ipv6scan.dnsclient.reasons import FIXED, LOOKUP_ERROR
+from ipv6scan.dnsclient.reasons import lookup_failure as dnsclient_lookup_failure
 from ipv6scan.dnsclient.resolution import Lookup
+from ipv6scan.messages import Detail, message
 from ipv6scan.model import Status
 from ipv6scan.observations.dns import Addresses
+
+# The sentences several DNS-based checks share (dns.*, mail.*, net.*, dns.delegation).
+UNDECIDED = message("dns.lookup.undecided", "Could not decide: %(why)s.")
+AAAA_UNKNOWN = message("dns.lookup.aaaa_failed", "Could not look up the AAAA of %(hosts)s.")
+NXDOMAIN_NAME = message("dns.lookup.nxdomain", "%(name)s does not exist (NXDOMAIN).")
+# A list the English detail joins with "; " (its items have commas): each language
+# joins it its own way, like any list (report/details.py).
+LISTED = message("list.semicolons", "%(items)s")
 
 
 def lookup_evidence(lookup: Lookup) -> dict[str, Any]:
@@ -43,5 +56,29 @@ def decided(good: int, bad: int, unknown: int) -> Status | None:
     return low if low is high else None
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def semicolons(items: Sequence[str]) -> Detail:
+    """`items` as one parameter, "; "-joined in English."""
+    listed = LISTED(items=list(items))
+    return Detail("; ".join(items), listed.key, listed.params)
+
+
+def dns_error(error: str) -> str:
+    """A look-up's or a query's error as a detail. The transports' and the resolver's own
+    reasons already are (dnsclient/reasons.py); the preflight's "no usable resolver" finding,
+    text that names each resolver's error, is made one here; any other text is shown as it
+    is, not guessed at."""
+    if isinstance(error, Detail):
+        return error
+    return no_resolver(error, _resolver_error)
+
+
+def _resolver_error(error: str) -> str:
+    """One resolver's error inside the preflight's finding: a transport's fixed reason."""
+    return FIXED.get(error, error)
+
+
+def lookup_failure(lookup: Lookup) -> Detail:
+    """Why a look-up gave no answer: what `Lookup.describe_failure` says, as a detail."""
+    if lookup.error and not isinstance(lookup.error, Detail):
+        return LOOKUP_ERROR(rdtype=lookup.rdtype, name=lookup.name, error=dns_error(lookup.error))
+    return dnsclient_lookup_failure(lookup)

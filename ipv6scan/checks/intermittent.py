@@ -21,11 +21,25 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ipv6scan.checks.evidence import semicolons
+from ipv6scan.messages import Detail, message
 from ipv6scan.model import Status, Verdict
 
 INTERMITTENT = "intermittent"  # the evidence key, and the word in the detail
 LISTED = 20  # probes listed in evidence.tries
 NAMED = 3  # probes named in the detail
+
+# The verdict's own detail is the first parameter: a pass turned intermittent keeps its
+# sentence (without its full stop), another status gains a sentence. How many tries
+# failed is a figure, not the verdict.
+BUT_INTERMITTENT = message("intermittent.pass", "%(detail)s, but intermittent: %(tries)s%(more)s.")
+ALSO_INTERMITTENT = message("intermittent.also", "%(detail)s Also intermittent: %(tries)s%(more)s.")
+FAILED_TRIES = message(
+    "intermittent.tries",
+    "%(failed)s of %(attempts)s tries failed on %(label)s",
+    measured=("failed", "attempts"),
+)
+MORE = message("intermittent.more", " and %(count)s more", measured=("count",))
 
 
 @dataclass(frozen=True)
@@ -61,15 +75,24 @@ def with_tries(
     flaky = [p for p in relied_on if p.failed > 0]
     if not flaky:
         return Verdict(verdict.status, verdict.detail, evidence)
-    named = "; ".join(
-        f"{p.failed} of {p.attempts} tries failed on {p.label}" for p in flaky[:NAMED]
+    named = semicolons(
+        [FAILED_TRIES(failed=p.failed, attempts=p.attempts, label=p.label) for p in flaky[:NAMED]]
     )
-    more = f" and {len(flaky) - NAMED} more" if len(flaky) > NAMED else ""
-    note = f"{INTERMITTENT}: {named}{more}"
+    more = MORE(count=len(flaky) - NAMED) if len(flaky) > NAMED else ""
     if verdict.status is Status.PASS:
         evidence[INTERMITTENT] = True
-        return Verdict(Status.WARN, f"{verdict.detail.rstrip('.')}, but {note}.", evidence)
-    return Verdict(verdict.status, f"{verdict.detail} Also {note}.", evidence)
+        detail = BUT_INTERMITTENT(detail=_without_stop(verdict.detail), tries=named, more=more)
+        return Verdict(Status.WARN, detail, evidence)
+    detail = ALSO_INTERMITTENT(detail=verdict.detail, tries=named, more=more)
+    return Verdict(verdict.status, detail, evidence)
+
+
+def _without_stop(detail: str) -> str:
+    """The detail without its closing full stop in English; the same key and parameters,
+    so that another language renders its own whole sentence."""
+    text = detail.rstrip(".")
+    key = getattr(detail, "key", None)
+    return text if key is None else Detail(text, key, getattr(detail, "params", {}))
 
 
 def is_intermittent(status: str, evidence: Mapping[str, Any]) -> bool:

@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ipv6scan.checks.evidence import lookup_evidence, plural
+from ipv6scan.checks.evidence import (
+    UNDECIDED,
+    lookup_evidence,
+    lookup_failure,
+    semicolons,
+)
 from ipv6scan.checks.intermittent import tries_of, with_tries
 from ipv6scan.checks.options import DEFAULT_OPTIONS, CheckOptions
+from ipv6scan.messages import message
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations.net import (
     NetTarget,
@@ -19,10 +25,34 @@ from ipv6scan.observations.net import (
     TraceHop,
     TraceObservation,
 )
+from ipv6scan.observations.reasons import address_category
 
-NO_PATH_DETAIL = "The scanner has no IPv6 path, so {what} could not be tested."
+NO_PATH_DETAIL = message(
+    "net.no_path", "The scanner has no IPv6 path, so %(subject)s's IPv6 reach could not be tested."
+)
 # The check applies, the scanner cannot make it: `error`, never `skip` (INTERFACE.md).
 NO_RAW_SOCKET = "the scanner may not send ICMPv6: no raw socket (CAP_NET_RAW)"
+NO_RAW_SOCKET_DETAIL = message("net.no_raw_socket", f"Could not be tested: {NO_RAW_SOCKET}.")
+IPV4_ONLY = message(
+    "net.ipv4_only",
+    "%(subject)s is listed by its IPv4 address only: there is no IPv6 to probe.",
+)
+NOT_PROBED = message(
+    "net.not_probed",
+    "Not probed: %(address)s is %(category)s, not global "
+    "(--allow-prefix makes a private test range probeable).",
+)
+NO_GLOBAL_AAAA = message(
+    "net.no_global_aaaa",
+    "%(subject)s has no global AAAA, so there is no IPv6 address to probe.",
+)
+ONLY_NON_GLOBAL = message(
+    "net.only_non_global", "%(subject)s has no global AAAA; not probed: %(listed)s."
+)
+SCANNER_SIDE = message(
+    "net.scanner_side", "Could not send to %(addresses)s: %(error)s (the scanner's side)."
+)
+# RFC 4443's Destination Unreachable codes, as words (observations/net.py)
 
 
 def _target_evidence(target: NetTarget) -> dict[str, Any]:
@@ -43,42 +73,40 @@ def _undecided_target(
 ) -> Verdict | None:
     """The verdict when nothing could or should be sent, else None."""
     if target.ipv4_only:
-        return Verdict(
-            Status.FAIL,
-            f"{target.subject} is listed by its IPv4 address only: there is no IPv6 to probe.",
-            evidence,
-        )
+        return Verdict(Status.FAIL, IPV4_ONLY(subject=target.subject), evidence)
     if target.kind == "address" and target.not_probed:
         c = target.not_probed[0]
-        return Verdict(
-            Status.SKIP,
-            f"Not probed: {c.address} is {c.category}, not global "
-            "(--allow-prefix makes a private test range probeable).",
-            evidence,
-        )
+        return Verdict(Status.SKIP, NOT_PROBED(address=c.address, category=c.category), evidence)
     if target.aaaa is not None and not target.addresses:
         lookup = target.aaaa.lookup
         if not lookup.ok:
-            return Verdict(
-                Status.ERROR, f"Could not decide: {lookup.describe_failure()}.", evidence
-            )
+            return Verdict(Status.ERROR, UNDECIDED(why=lookup_failure(lookup)), evidence)
         if target.not_probed:
-            listed = ", ".join(f"{c.address} ({c.category})" for c in target.not_probed)
-            why = f"{target.subject} has no global AAAA; not probed: {listed}."
+            listed = [address_category(c.address, c.category)
+                      for c in target.not_probed]  # fmt: skip
+            why = ONLY_NON_GLOBAL(subject=target.subject, listed=listed)
         else:
-            why = f"{target.subject} has no global AAAA, so there is no IPv6 address to probe."
+            why = NO_GLOBAL_AAAA(subject=target.subject)
         return Verdict(Status.SKIP, why, evidence)
     if not scanner_ipv6:
-        return Verdict(
-            Status.ERROR, NO_PATH_DETAIL.format(what=f"{target.subject}'s IPv6 reach"), evidence
-        )
+        return Verdict(Status.ERROR, NO_PATH_DETAIL(subject=target.subject), evidence)
     if raw_denied is not None:
         evidence["scanner_error"] = raw_denied
-        return Verdict(Status.ERROR, f"Could not be tested: {NO_RAW_SOCKET}.", evidence)
+        return Verdict(Status.ERROR, NO_RAW_SOCKET_DETAIL(), evidence)
     return None
 
 
 # ------------------------------------------------------------------ net.ping
+
+SOME_SILENT = message(
+    "net.ping.some_silent",
+    "%(answered)s of %(total)s IPv6 addresses answer ICMPv6 echo; not answered: %(silent)s.",
+)
+ALL_SILENT = message("net.ping.no_reply", "No ICMPv6 echo reply; not answered: %(silent)s.")
+SILENT_WITH = message("net.ping.silent_with", "%(address)s (%(error)s)")
+ANSWERED_ONE = message("net.ping.answered_one", "ICMPv6 echo answered by 1 address: %(medians)s.")
+ANSWERED = message("net.ping.answered", "ICMPv6 echo answered by %(count)s addresses: %(medians)s.")
+MEDIAN = message("net.ping.median", "%(address)s (%(ms)s ms)", measured=("ms",))
 
 
 def median(values: tuple[float, ...]) -> float:
@@ -125,35 +153,49 @@ def _ping(obs: PingObservation) -> Verdict:
     silent = [r for r in obs.results if not r.scanner_error and not r.received]
     answered = [r for r in obs.results if r.received]
     if silent:
-        listed = "; ".join(
-            f"{r.address}" + (f" ({r.errors[0]})" if r.errors else "") for r in silent
-        )
-        lead = (
-            f"{len(answered)} of {len(obs.results)} IPv6 addresses answer ICMPv6 echo"
-            if answered
-            else "No ICMPv6 echo reply"
-        )
-        return Verdict(Status.FAIL, f"{lead}; not answered: {listed}.", evidence)
+        listed = semicolons(
+            [SILENT_WITH(address=r.address, error=r.errors[0]) if r.errors
+             else r.address for r in silent]
+        )  # fmt: skip
+        if answered:
+            return Verdict(
+                Status.FAIL,
+                SOME_SILENT(answered=len(answered), total=len(obs.results), silent=listed),
+                evidence,
+            )
+        return Verdict(Status.FAIL, ALL_SILENT(silent=listed), evidence)
     if untested:
         return Verdict(
             Status.ERROR,
-            f"Could not send to {', '.join(r.address for r in untested)}: "
-            f"{untested[0].scanner_error} (the scanner's side).",
+            SCANNER_SIDE(
+                addresses=[r.address for r in untested], error=str(untested[0].scanner_error)
+            ),
             evidence,
         )
-    medians = ", ".join(f"{r.address} ({median(r.rtts_ms):.1f} ms)" for r in answered if r.rtts_ms)
-    return Verdict(
-        Status.PASS,
-        f"ICMPv6 echo answered by {_addresses(len(answered))}: {medians}.",
-        evidence,
-    )
-
-
-def _addresses(n: int) -> str:
-    return "1 address" if n == 1 else f"{n} addresses"
+    medians = [
+        MEDIAN(address=r.address, ms=f"{median(r.rtts_ms):.1f}") for r in answered if r.rtts_ms
+    ]
+    if len(answered) == 1:
+        return Verdict(Status.PASS, ANSWERED_ONE(medians=medians), evidence)
+    return Verdict(Status.PASS, ANSWERED(count=len(answered), medians=medians), evidence)
 
 
 # ------------------------------------------------------------------ net.trace
+
+NO_TRACE = message("net.trace.none", "No trace was made.")
+TRACED_ONE = message(
+    "net.trace.reached_one", "Traced %(destination)s in 1 hop%(silent)s.", measured=("silent",)
+)
+TRACED = message(
+    "net.trace.reached",
+    "Traced %(destination)s in %(hops)s hops%(silent)s.",
+    measured=("hops", "silent"),
+)
+SILENT_HOPS = message("net.trace.silent_hops", " (%(count)s silent)")
+NOT_REACHED = message("net.trace.not_reached", "%(destination)s %(why)s%(last)s.")
+NOT_WITHIN = message("net.trace.not_within", "not reached within %(max_hops)s hops")
+STOPPED = message("net.trace.stopped", "not reached: %(stopped)s")
+LAST_HOP = message("net.trace.last_hop", "; last answering hop %(ttl)s: %(address)s")
 
 
 def _hop_evidence(h: TraceHop) -> dict[str, Any]:
@@ -182,25 +224,33 @@ def judge_trace(obs: TraceObservation, options: CheckOptions = DEFAULT_OPTIONS) 
     if undecided is not None:
         return undecided
     if result is None:  # cannot happen after the checks above; kept for a clear error
-        return Verdict(Status.ERROR, "No trace was made.", evidence)
+        return Verdict(Status.ERROR, NO_TRACE(), evidence)
     if result.scanner_error:
         return Verdict(
             Status.ERROR,
-            f"Could not send to {result.destination}: {result.scanner_error} (the scanner's side).",
+            SCANNER_SIDE(addresses=[result.destination], error=result.scanner_error),
             evidence,
         )
     answering = [h for h in result.hops if h.address]
     if result.reached:
         silent = len(result.hops) - len(answering)
-        note = f" ({silent} silent)" if silent else ""
+        note: str = SILENT_HOPS(count=silent) if silent else ""
+        if len(result.hops) == 1:
+            return Verdict(
+                Status.PASS, TRACED_ONE(destination=result.destination, silent=note), evidence
+            )
         return Verdict(
             Status.PASS,
-            f"Traced {result.destination} in {plural(len(result.hops), 'hop')}{note}.",
+            TRACED(destination=result.destination, hops=len(result.hops), silent=note),
             evidence,
         )
-    last = f"; last answering hop {answering[-1].ttl}: {answering[-1].address}" if answering else ""
+    last = ""
+    if answering:
+        last = LAST_HOP(ttl=answering[-1].ttl, address=str(answering[-1].address))
     if result.stopped:
-        why = f"not reached: {result.stopped}"
+        why = STOPPED(stopped=result.stopped)
     else:
-        why = f"not reached within {result.max_hops} hops"
-    return Verdict(Status.FAIL, f"{result.destination} {why}{last}.", evidence)
+        why = NOT_WITHIN(max_hops=result.max_hops)
+    return Verdict(
+        Status.FAIL, NOT_REACHED(destination=result.destination, why=why, last=last), evidence
+    )

@@ -21,6 +21,8 @@ from typing import Any
 from ipv6scan.checks import web_evidence as ev
 from ipv6scan.checks.intermittent import Tries, tries_of, with_tries
 from ipv6scan.checks.options import DEFAULT_OPTIONS, CheckOptions
+from ipv6scan.checks.web_words import outcome, reason
+from ipv6scan.messages import message
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations.pmtu import (
     CLAMPED_MSS,
@@ -31,6 +33,49 @@ from ipv6scan.observations.pmtu import (
 )
 from ipv6scan.observations.web import Fetch
 from ipv6scan.probes.url_parts import split_url
+
+NOTHING_TO_MEASURE = message(
+    "web.pmtu.nothing_to_measure",
+    "No IPv6 request to %(host)s got a response or stalled after the handshake, so there is "
+    "no response over IPv6 to measure (see %(reachable)s and %(http)s).",
+)
+NOT_REQUESTED = message("web.pmtu.not_requested", "Not requested from %(where)s: %(error)s.")
+# a response's size varies with the page from run to run: measured
+ARRIVED = message(
+    "web.pmtu.arrived",
+    "A response of %(size)s bytes (more than %(large)s) arrived intact over IPv6 from %(where)s.",
+    measured=("size",),
+)
+TOO_SMALL = message(
+    "web.pmtu.too_small",
+    "The response over IPv6 from %(where)s is %(size)s bytes: it fits the IPv6 minimum MTU "
+    "of %(large)s bytes, so it does not test the path's MTU.",
+    measured=("size",),
+)
+NO_RESPONSE = message(
+    "web.pmtu.no_response",
+    "Could not decide: the request to %(where)s ended without a response (%(outcome)s: %(error)s).",
+)
+NOT_CLAMPED = message("web.pmtu.not_clamped", "Could not decide: no clamped request was made.")
+BLACK_HOLE = message(
+    "web.pmtu.black_hole",
+    "A path-MTU black hole: the response from %(where)s stalls after the handshake "
+    "(%(received)s bytes arrived), while the same request with the TCP MSS clamped to "
+    "%(mss)s bytes gets all %(size)s. Full-size packets are lost on the way, and so is the "
+    "ICMPv6 Packet Too Big that should tell the server.",
+    measured=("received", "size"),
+)
+STALLS_ANYWAY = message(
+    "web.pmtu.stalls_anyway",
+    "The response from %(where)s stalled with and without the MSS clamp: not a path-MTU "
+    "problem, and the path's MTU could not be tested (%(http)s reports the server's "
+    "silence).",
+)
+CLAMPED_NO_RESPONSE = message(
+    "web.pmtu.clamped_no_response",
+    "Could not decide: the response from %(where)s stalled, and the clamped request ended "
+    "without a response (%(outcome)s: %(error)s).",
+)
 
 
 def _where(got: RawFetch) -> str:
@@ -83,12 +128,8 @@ def _verdict(obs: PmtuObservation) -> Verdict:
     site, plain, clamped = obs.site, obs.plain, obs.clamped
     evidence: dict[str, Any] = {"host": site.host, "large_bytes": LARGE_BYTES}
     if obs.seen is None or plain is None:
-        return Verdict(
-            Status.SKIP,
-            f"No IPv6 request to {site.host} got a response or stalled after the handshake, "
-            "so there is no response over IPv6 to measure (see web.reachable and web.http).",
-            evidence,
-        )
+        detail = NOTHING_TO_MEASURE(host=site.host, reachable="web.reachable", http="web.http")
+        return Verdict(Status.SKIP, detail, evidence)
     evidence |= {
         "url": ev.cut(plain.url),
         "address": plain.address,
@@ -100,30 +141,18 @@ def _verdict(obs: PmtuObservation) -> Verdict:
     }
     where = _where(plain)
     if plain.outcome == NOT_SENT:
-        return Verdict(Status.SKIP, f"Not requested from {where}: {plain.error}.", evidence)
+        return Verdict(Status.SKIP, NOT_REQUESTED(where=where, error=reason(plain.error)), evidence)
     if plain.complete:
         if plain.received > LARGE_BYTES:
-            return Verdict(
-                Status.PASS,
-                f"A response of {plain.received} bytes (more than {LARGE_BYTES}) arrived "
-                f"intact over IPv6 from {where}.",
-                evidence,
-            )
-        return Verdict(
-            Status.SKIP,
-            f"The response over IPv6 from {where} is {plain.received} bytes: it fits the "
-            f"IPv6 minimum MTU of {LARGE_BYTES} bytes, so it does not test the path's MTU.",
-            evidence,
-        )
+            detail = ARRIVED(size=plain.received, large=LARGE_BYTES, where=where)
+            return Verdict(Status.PASS, detail, evidence)
+        detail = TOO_SMALL(where=where, size=plain.received, large=LARGE_BYTES)
+        return Verdict(Status.SKIP, detail, evidence)
     if not plain.stalled:
-        return Verdict(
-            Status.ERROR,
-            f"Could not decide: the request to {where} ended without a response "
-            f"({plain.outcome}: {plain.error}).",
-            evidence,
-        )
+        detail = NO_RESPONSE(where=where, outcome=outcome(plain.outcome), error=reason(plain.error))
+        return Verdict(Status.ERROR, detail, evidence)
     if clamped is None:  # a stall is always followed by the clamped request
-        return Verdict(Status.ERROR, "Could not decide: no clamped request was made.", evidence)
+        return Verdict(Status.ERROR, NOT_CLAMPED(), evidence)
     evidence |= {
         "clamped_mss": CLAMPED_MSS,
         "clamped_ok": clamped.complete,
@@ -131,26 +160,13 @@ def _verdict(obs: PmtuObservation) -> Verdict:
         "clamped": _request(clamped),
     }
     if clamped.complete:
-        return Verdict(
-            Status.FAIL,
-            f"A path-MTU black hole: the response from {where} stalls after the handshake "
-            f"({plain.received} bytes arrived), while the same request with the TCP MSS "
-            f"clamped to {CLAMPED_MSS} bytes gets all {clamped.received}. Full-size "
-            "packets are lost on the way, and so is the ICMPv6 Packet Too Big that should "
-            "tell the server.",
-            evidence,
+        detail = BLACK_HOLE(
+            where=where, received=plain.received, mss=CLAMPED_MSS, size=clamped.received
         )
+        return Verdict(Status.FAIL, detail, evidence)
     if clamped.stalled:
-        return Verdict(
-            Status.ERROR,
-            f"The response from {where} stalled with and without the MSS clamp: not a "
-            "path-MTU problem, and the path's MTU could not be tested (web.http reports "
-            "the server's silence).",
-            evidence,
-        )
-    return Verdict(
-        Status.ERROR,
-        f"Could not decide: the response from {where} stalled, and the clamped request "
-        f"ended without a response ({clamped.outcome}: {clamped.error}).",
-        evidence,
+        return Verdict(Status.ERROR, STALLS_ANYWAY(where=where, http="web.http"), evidence)
+    detail = CLAMPED_NO_RESPONSE(
+        where=where, outcome=outcome(clamped.outcome), error=reason(clamped.error)
     )
+    return Verdict(Status.ERROR, detail, evidence)

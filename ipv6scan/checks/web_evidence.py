@@ -8,14 +8,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from ipv6scan.checks.evidence import address_list, lookup_evidence
+from ipv6scan.checks.evidence import (
+    UNDECIDED,
+    address_list,
+    lookup_evidence,
+    lookup_failure,
+)
+from ipv6scan.messages import message
 from ipv6scan.model import Status, Verdict
+from ipv6scan.observations.reasons import address_category
 from ipv6scan.observations.web import NO_ADDRESS, Certificate, Chain, Fetch, Site
 
 URL_MAX = 300
 LIST_MAX = 20
-NO_IPV6_PATH = "The scanner has no IPv6 path, so the site's IPv6 service could not be tested."
-NO_IPV4_PATH = "The scanner has no IPv4 path, so there is no IPv4 side to compare with."
+# What every web check says when it cannot apply or cannot be decided (`preconditions`).
+NO_IPV6_PATH = message(
+    "web.common.no_ipv6_path",
+    "The scanner has no IPv6 path, so the site's IPv6 service could not be tested.",
+)()
+NO_IPV4_PATH = message(
+    "web.common.no_ipv4_path",
+    "The scanner has no IPv4 path, so there is no IPv4 side to compare with.",
+)()
+ONLY_NON_GLOBAL = message(
+    "web.common.only_non_global_aaaa",
+    "%(host)s has no global AAAA (only non-global ones, not probed: %(addresses)s).",
+)
+NO_AAAA = message("web.common.no_aaaa", "%(host)s has no global AAAA (none at all).")
+NO_GLOBAL_IPV4 = message(
+    "web.common.no_global_ipv4", "%(host)s has no global IPv4 address to compare with."
+)
 
 
 def cut(text: str | None, limit: int = URL_MAX) -> str | None:
@@ -100,25 +122,19 @@ def preconditions(s: Site, *, ipv4: bool = False) -> Verdict | None:
     as a whole: look-ups failed, no global AAAA, or the scanner lacks a path."""
     evidence = site(s)
     if not s.aaaa.lookup.ok:
-        return Verdict(
-            Status.ERROR, f"Could not decide: {s.aaaa.lookup.describe_failure()}.", evidence
-        )
+        return Verdict(Status.ERROR, UNDECIDED(why=lookup_failure(s.aaaa.lookup)), evidence)
     if not s.aaaa.global_:
-        bad = [f"{c.address} ({c.category})" for c in s.aaaa.non_global]
-        why = f"only non-global ones, not probed: {', '.join(bad)}" if bad else "none at all"
-        return Verdict(Status.SKIP, f"{s.host} has no global AAAA ({why}).", evidence)
+        bad = [address_category(c.address, c.category) for c in s.aaaa.non_global]
+        detail = ONLY_NON_GLOBAL(host=s.host, addresses=bad) if bad else NO_AAAA(host=s.host)
+        return Verdict(Status.SKIP, detail, evidence)
     if not s.scanner_ipv6:
         return Verdict(Status.ERROR, NO_IPV6_PATH, evidence)
     if not ipv4:
         return None
     if not s.a.lookup.ok:
-        return Verdict(
-            Status.ERROR, f"Could not decide: {s.a.lookup.describe_failure()}.", evidence
-        )
+        return Verdict(Status.ERROR, UNDECIDED(why=lookup_failure(s.a.lookup)), evidence)
     if not s.a.global_:
-        return Verdict(
-            Status.SKIP, f"{s.host} has no global IPv4 address to compare with.", evidence
-        )
+        return Verdict(Status.SKIP, NO_GLOBAL_IPV4(host=s.host), evidence)
     if not s.scanner_ipv4:
         return Verdict(Status.ERROR, NO_IPV4_PATH, evidence)
     return None

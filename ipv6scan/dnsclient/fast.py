@@ -35,6 +35,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 
+from ipv6scan.dnsclient import reasons
 from ipv6scan.dnsclient import wire as dnswire
 from ipv6scan.dnsclient.transport import (
     MALFORMED,
@@ -363,15 +364,15 @@ class FastUdpTransport:
             if truncated.reply is None or truncated.reply.answers_question(waiting.key):
                 self._settle(channel, waiting, _TC)
             else:
-                waiting.bad = "malformed reply: it does not match the question"
+                waiting.bad = reasons.NOT_THE_QUESTION
             return
         except dnswire.Malformed as malformed:
-            waiting.bad = f"malformed reply: {malformed}"
+            waiting.bad = reasons.MALFORMED_REPLY(reason=f"{malformed}")
             return
         if reply.answers_question(waiting.key):
             self._settle(channel, waiting, reply)
         else:
-            waiting.bad = "malformed reply: it does not match the question"
+            waiting.bad = reasons.NOT_THE_QUESTION
 
     def _sweep(self, channel: _Channel) -> None:
         now = time.monotonic()
@@ -383,7 +384,7 @@ class FastUdpTransport:
                     if pending.bad is not None:
                         self._settle(channel, pending, (MALFORMED, pending.bad))
                     else:
-                        self._settle(channel, pending, (TIMEOUT, "no answer within the timeout"))
+                        self._settle(channel, pending, (TIMEOUT, reasons.NO_ANSWER_IN_TIME))
             left = left or bool(fifo)
         channel.sweeper = channel.loop.call_later(_SWEEP, self._sweep, channel) if left else None
 
@@ -427,10 +428,10 @@ def _outcome(
 
 def _socket_error(exc: OSError) -> tuple[str, str]:
     if isinstance(exc, ConnectionRefusedError):
-        return (REFUSED_PORT, "port unreachable: no DNS server listens there")
+        return (REFUSED_PORT, reasons.PORT_UNREACHABLE)
     if exc.errno in NO_PATH_ERRNOS:
-        return (NO_PATH, f"no route: {exc.strerror}")
-    return (NET_ERROR, f"network error: {exc.strerror or exc}")
+        return (NO_PATH, reasons.said(reasons.NO_ROUTE, f"{exc.strerror}"))
+    return (NET_ERROR, reasons.said(reasons.NETWORK_ERROR, f"{exc.strerror or exc}"))
 
 
 TRANSPORT_ENV = "IPV6SCAN_DNS_TRANSPORT"  # "dnspython": the old path, for A/B benchmarks

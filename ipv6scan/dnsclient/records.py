@@ -10,15 +10,29 @@ and immutability still come from the dataclass.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final
 
-# Outcomes of a query that got no DNS answer.
-TIMEOUT: Final = "TIMEOUT"
-REFUSED_PORT: Final = "PORT_UNREACHABLE"  # ICMP port unreachable: nothing listens there
-NO_PATH: Final = "NO_PATH"
-NET_ERROR: Final = "NET_ERROR"
-MALFORMED: Final = "MALFORMED"
-NO_ANSWER_OUTCOMES: Final = frozenset({TIMEOUT, REFUSED_PORT, NO_PATH, NET_ERROR, MALFORMED})
+
+class DnsOutcome(StrEnum):
+    """Why a query got no DNS answer: DnsReply.rcode in place of a DNS rcode, so upper
+    case like NOERROR and SERVFAIL, and written to evidence as the rcode."""
+
+    TIMEOUT = "TIMEOUT"
+    PORT_UNREACHABLE = "PORT_UNREACHABLE"  # ICMP port unreachable: nothing listens there
+    NO_PATH = "NO_PATH"  # our side: no route, no source address (ENETUNREACH, ...)
+    NET_ERROR = "NET_ERROR"
+    MALFORMED = "MALFORMED"
+
+
+NO_ANSWER_OUTCOMES: Final = frozenset(DnsOutcome)
+
+# The members under their old module-level names, for the resolvers' and judges' bodies.
+TIMEOUT: Final = DnsOutcome.TIMEOUT
+REFUSED_PORT: Final = DnsOutcome.PORT_UNREACHABLE
+NO_PATH: Final = DnsOutcome.NO_PATH
+NET_ERROR: Final = DnsOutcome.NET_ERROR
+MALFORMED: Final = DnsOutcome.MALFORMED
 
 
 @dataclass(frozen=True, init=False)

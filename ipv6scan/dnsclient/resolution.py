@@ -11,10 +11,14 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Final
 
-from ipv6scan.dnsclient.transport import NO_PATH, TIMEOUT, DnsReply, DnsServer, DnsTransport
+from ipv6scan.dnsclient.reasons import CNAME_LOOP, CNAME_TOO_LONG
+from ipv6scan.dnsclient.records import NO_PATH, TIMEOUT, DnsReply
+from ipv6scan.dnsclient.server import DnsServer, DnsTransport
 
 MAX_CNAME_HOPS = 10
+CHAIN_TOO_LONG: Final = CNAME_TOO_LONG(hops=str(MAX_CNAME_HOPS))
 # Resolver answers after which asking the next resolver is pointless.
 FINAL_RCODES = frozenset({"NOERROR", "NXDOMAIN"})
 # The outcome of every look-up when the preflight found no usable resolver (preflight.py).
@@ -240,12 +244,12 @@ def follow(name: str, rdtype: str, chain: list[str], current: str, reply: DnsRep
             current = by_owner[current].data
             if current in chain or current == name:
                 return Lookup(name, rdtype, "NOERROR", cname_chain=tuple(chain),
-                              server=reply.server, error="CNAME loop")  # fmt: skip
+                              server=reply.server, error=CNAME_LOOP)  # fmt: skip
             chain.append(current)
             if len(chain) > MAX_CNAME_HOPS:
                 return Lookup(name, rdtype, "NOERROR", cname_chain=tuple(chain),
                               server=reply.server,
-                              error=f"CNAME chain longer than {MAX_CNAME_HOPS}")  # fmt: skip
+                              error=CHAIN_TOO_LONG)  # fmt: skip
     values = [rr.data for rr in answers if rr.name == current and rr.rdtype == rdtype]
     # Stop unless the resolver left the chain unfinished (then ask for its end itself).
     if values or not chain or reply.rcode == "NXDOMAIN" or reply.qname == current:
@@ -260,4 +264,4 @@ def follow(name: str, rdtype: str, chain: list[str], current: str, reply: DnsRep
 
 def chain_too_long(name: str, rdtype: str, chain: list[str]) -> Lookup:
     return Lookup(name, rdtype, "NOERROR", cname_chain=tuple(chain),
-                  error=f"CNAME chain longer than {MAX_CNAME_HOPS}")  # fmt: skip
+                  error=CHAIN_TOO_LONG)  # fmt: skip

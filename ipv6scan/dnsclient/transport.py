@@ -6,12 +6,9 @@ codec can replace `DnspythonTransport` without touching resolution or checks.
 
 from __future__ import annotations
 
-import errno
 import socket
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass
-from typing import Protocol
 
 import dns.asyncbackend
 import dns.asyncquery
@@ -21,6 +18,8 @@ import dns.message
 import dns.name
 import dns.rcode
 import dns.rdatatype
+
+from ipv6scan.dnsclient import reasons
 
 # the records and outcomes, compiled (see dns_records.py); imported from here everywhere
 from ipv6scan.dnsclient.records import (  # noqa: F401
@@ -34,33 +33,9 @@ from ipv6scan.dnsclient.records import (  # noqa: F401
     DnsReply,
 )
 
-# Errors that mean *we* have no path of that family: the scanner's problem, not the server's.
-NO_PATH_ERRNOS = frozenset(
-    {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
-)
-
-
-@dataclass(frozen=True)
-class DnsServer:
-    address: str
-    port: int = 53
-
-    @property
-    def family(self) -> int:
-        return 6 if ":" in self.address else 4
-
-    def __str__(self) -> str:
-        if self.port == 53:
-            return self.address
-        return (
-            f"[{self.address}]:{self.port}" if self.family == 6 else f"{self.address}:{self.port}"
-        )
-
-
-class DnsTransport(Protocol):
-    async def query(
-        self, server: DnsServer, qname: str, rdtype: str, *, recursion: bool, timeout: float
-    ) -> DnsReply: ...
+# the server and the transport's protocol, and our-side errors: light, imported from here too
+from ipv6scan.dnsclient.server import DnsServer, DnsTransport  # noqa: F401
+from ipv6scan.nopath import NO_PATH_ERRNOS
 
 
 def normalize_name(name: dns.name.Name | str) -> str:
@@ -133,17 +108,17 @@ async def reply_from(
     try:
         response, used_tcp = await exchange
     except dns.exception.Timeout:
-        return reply(TIMEOUT, "no answer within the timeout")
+        return reply(TIMEOUT, reasons.NO_ANSWER_IN_TIME)
     except ConnectionRefusedError:
-        return reply(REFUSED_PORT, "port unreachable: no DNS server listens there")
+        return reply(REFUSED_PORT, reasons.PORT_UNREACHABLE)
     except OSError as exc:
         if exc.errno in NO_PATH_ERRNOS:
-            return reply(NO_PATH, f"no route: {exc.strerror}")
-        return reply(NET_ERROR, f"network error: {exc.strerror or exc}")
+            return reply(NO_PATH, reasons.said(reasons.NO_ROUTE, f"{exc.strerror}"))
+        return reply(NET_ERROR, reasons.said(reasons.NETWORK_ERROR, f"{exc.strerror or exc}"))
     except (dns.exception.FormError, dns.exception.SyntaxError, ValueError, EOFError) as exc:
-        return reply(MALFORMED, f"malformed reply: {exc}")
+        return reply(MALFORMED, reasons.MALFORMED_REPLY(reason=f"{exc}"))
     except dns.exception.DNSException as exc:
-        return reply(MALFORMED, f"DNS error: {exc}")
+        return reply(MALFORMED, reasons.DNS_ERROR(reason=f"{exc}"))
     return reply(
         dns.rcode.to_text(response.rcode()),
         answers=_records(response),

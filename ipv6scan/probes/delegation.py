@@ -45,6 +45,13 @@ from ipv6scan.model import Subject
 from ipv6scan.observations.delegation import (
     NO_IPV6,
     NO_TLD,
+    NOTE_NO_REFERRAL,
+    NOTE_NO_ROUTE,
+    NOTE_NOT_ASKED,
+    NOTE_NXDOMAIN,
+    NOTE_RCODE,
+    NOTE_RCODE_ERROR,
+    NOTE_TOO_LONG,
     NXDOMAIN,
     REACHED,
     STUCK,
@@ -52,6 +59,7 @@ from ipv6scan.observations.delegation import (
     UNFOLLOWED,
     CutServer,
     DelegationChain,
+    WalkEnding,
     ZoneCut,
 )
 from ipv6scan.observations.dns import NsAnswer
@@ -141,10 +149,12 @@ def read_step(zone: str, name: str, ns_reply: NsReply) -> Step:
     """Pure: what the reply of a server of `zone` to `name NS` says about the chain."""
     reply = ns_reply.reply
     if reply.rcode == "NXDOMAIN" and reply.authoritative:
-        return Step(GONE, note=f"{zone}'s server {reply.server} answered NXDOMAIN for {name}")
+        return Step(GONE, note=NOTE_NXDOMAIN(zone=zone, server=reply.server, name=name))
     if reply.rcode != "NOERROR":
-        return Step(UNUSABLE, note=f"{zone}'s server {reply.server} answered {reply.rcode}"
-                    + (f" ({reply.error})" if reply.error else ""))  # fmt: skip
+        said = {"zone": zone, "server": reply.server, "rcode": reply.rcode}
+        if reply.error:
+            return Step(UNUSABLE, note=NOTE_RCODE_ERROR(**said, error=reply.error))
+        return Step(UNUSABLE, note=NOTE_RCODE(**said))
     at_apex = tuple(rr.data for rr in reply.answers if rr.rdtype == "NS" and rr.name == name)
     if at_apex:
         return _cut_step(zone, name, "answer", at_apex, ns_reply)
@@ -158,8 +168,7 @@ def read_step(zone: str, name: str, ns_reply: NsReply) -> Step:
             return _cut_step(zone, owner, "referral", hosts, ns_reply)
     if reply.authoritative:
         return Step(SAME)
-    return Step(UNUSABLE, note=f"{zone}'s server {reply.server} gave neither an "
-                f"authoritative answer nor a referral for {name}")  # fmt: skip
+    return Step(UNUSABLE, note=NOTE_NO_REFERRAL(zone=zone, server=reply.server, name=name))
 
 
 def _cut_step(zone: str, cut: str, source: str, hosts: tuple[str, ...], ns: NsReply) -> Step:
@@ -186,11 +195,11 @@ async def _ask_ns(ctx: ScanContext, address: str, qname: str) -> Tried[NsReply]:
 
 async def _step(ctx: ScanContext, cut: ZoneCut, name: str) -> Step:
     """Ask the cut's servers that answered SOA, in turn, until one says something usable."""
-    step = Step(UNUSABLE, note=f"no server of {cut.zone} was asked about {name}")
+    step = Step(UNUSABLE, note=NOTE_NOT_ASKED(zone=cut.zone, name=name))
     for answer in cut.answered[:MAX_ASKED]:
         tried = await _ask_ns(ctx, answer.address, name)
         if tried.outcome.reply.rcode == NO_PATH:
-            return Step(UNUSABLE, note=f"no route to {answer.address}")
+            return Step(UNUSABLE, note=NOTE_NO_ROUTE(address=answer.address))
         step = read_step(cut.zone, name, tried.outcome)
         if step.kind != UNUSABLE:
             return step
@@ -241,7 +250,7 @@ async def observe_delegation(ctx: ScanContext, subject: Subject) -> DelegationCh
         return DelegationChain(domain, True, NO_TLD, tld_lookup=lookup)
     cuts = [await _cut(ctx, tld, "resolver", tuple(sorted(set(lookup.values))))]
 
-    def chain(ending: str, note: str = "") -> DelegationChain:
+    def chain(ending: WalkEnding, note: str = "") -> DelegationChain:
         return DelegationChain(domain, True, ending, tuple(cuts), lookup, note)
 
     for i in range(len(labels) - 2, -1, -1):
@@ -258,6 +267,6 @@ async def observe_delegation(ctx: ScanContext, subject: Subject) -> DelegationCh
         if step.kind == UNUSABLE:
             return chain(UNFOLLOWED, step.note)
         if len(cuts) >= MAX_CUTS:
-            return chain(TOO_LONG, f"more than {MAX_CUTS} zone cuts above {domain}")
+            return chain(TOO_LONG, NOTE_TOO_LONG(count=MAX_CUTS, domain=domain))
         cuts.append(await _cut(ctx, step.zone, step.source, step.hosts, step.glue))
     return chain(REACHED if cuts[-1].reachable else STUCK)

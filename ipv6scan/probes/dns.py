@@ -162,8 +162,10 @@ async def observe_resolver(ctx: ScanContext, subject: Subject) -> ResolverAnswer
     family = 6 if ":" in address else 4
     out_of_scope = ctx.policy.not_probed(address)
     if out_of_scope is not None:  # the scanner's own loopback, a link-local, ...: no packet
+        category = ctx.policy.classify(address).category
         return ResolverAnswer(address, port, family, "", ctx.connectivity.ipv6,
-                              not_probed=out_of_scope)  # fmt: skip
+                              not_probed=out_of_scope,
+                              not_probed_category=category)  # fmt: skip
     qname = await _resolver_probe_name(ctx, subject)
     base = ResolverAnswer(address, port, family, qname, ctx.connectivity.ipv6)
     if family != 6 or not ctx.connectivity.ipv6:

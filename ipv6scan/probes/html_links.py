@@ -17,8 +17,8 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-from ipv6scan.checks.similarity import strip_comments
 from ipv6scan.names import InvalidName, normalize_url
+from ipv6scan.similarity import strip_comments
 
 MAX_CHARS = 1_000_000  # html.parser is pure Python: bound what it reads
 MAX_LINKS = 2_000  # distinct links kept per page, before the check's own cap

@@ -20,8 +20,8 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-from ipv6scan.checks.similarity import strip_comments
 from ipv6scan.probes.html_links import MAX_CHARS, absolute_link
+from ipv6scan.similarity import strip_comments
 
 MAX_RESOURCES = 2_000  # distinct resources kept per page, before the check's own cap
 MAX_CSS_CHARS = 500_000  # of one style sheet or of a page's inline styles together

@@ -16,46 +16,36 @@ import hashlib
 import socket
 import time
 from dataclasses import replace
+from typing import NamedTuple
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from ipv6scan.checks.similarity import fingerprint as page_fingerprint
 from ipv6scan.context import ScanContext
-from ipv6scan.dnsclient.transport import NO_PATH_ERRNOS
-from ipv6scan.observations.web import (
-    ERROR,
-    NO_PATH,
-    PROTOCOL_ERROR,
+from ipv6scan.nopath import NO_PATH_ERRNOS
+from ipv6scan.observations.reasons import (
+    CLOSED_WITHOUT_ANSWER,
+    NO_ANSWER,
+    NO_ROUTE,
     REFUSED,
     RESET,
-    RESPONSE,
-    TIMEOUT,
-    TLS_ERROR,
-    Fetch,
 )
+from ipv6scan.observations.web import ConnectOutcome, Fetch
 from ipv6scan.probes import certificates
 from ipv6scan.probes.charsets import decode_body
 from ipv6scan.probes.html_links import extract_links
 from ipv6scan.probes.html_resources import extract_css, extract_resources
-from ipv6scan.probes.tcp import refusal
+from ipv6scan.probes.http_request import HEADERS, PAGE, STYLE
+from ipv6scan.probes.tcp import RETRYABLE, refusal
 from ipv6scan.probes.tries import run_tries
 from ipv6scan.probes.url_parts import split_url
 from ipv6scan.safetext import safe_text
+from ipv6scan.similarity import fingerprint as page_fingerprint
 
-PAGE = "page"  # the whole body (up to the limit): fingerprint and links kept
-STATUS = "status"  # only the status matters: a short read, nothing kept
-STYLE = "style"  # a style sheet: its url(...) and @import targets kept (web.resources)
 STYLE_BODY_LIMIT = 262_144
 STATUS_BODY_LIMIT = 16_384
-REDIRECTS = frozenset({301, 302, 303, 307, 308})
 HEADER_MAX = 300  # characters of a header value kept in evidence
 HEADER_LINE_MAX = 32_768  # a header line the parser accepts (big cookies are not a failure)
-HEADERS = {
-    "User-Agent": "ipv6scan/0.1 (IPv6 readiness scanner)",
-    "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
-    "Accept-Encoding": "gzip, deflate",
-}
 _CHUNK = 65_536
 
 
@@ -105,31 +95,34 @@ def _header(response: aiohttp.ClientResponse, name: str) -> str | None:
     return safe_text(value, HEADER_MAX) if value is not None else None
 
 
-def _failure(exc: BaseException) -> tuple[str, str]:
-    """How a request that got no response ended: (outcome, error)."""
+def _failure(exc: BaseException) -> tuple[ConnectOutcome, str]:
+    """How a request that got no response ended: (outcome, error). The error is one of
+    our reasons (observations/reasons.py), or the library's own text as it is."""
     text = safe_text(f"{type(exc).__name__}: {exc}", HEADER_MAX)
     if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
-        return TIMEOUT, "no answer in time"
+        return ConnectOutcome.TIMEOUT, NO_ANSWER
     if isinstance(exc, aiohttp.ClientSSLError):
-        return TLS_ERROR, text
+        return ConnectOutcome.TLS_ERROR, text
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ClientOSError):
         err = getattr(exc, "os_error", exc)
         if getattr(err, "errno", None) in NO_PATH_ERRNOS:
-            return NO_PATH, safe_text(f"no route: {err}", HEADER_MAX)
+            # "no route: " is ours; what follows is the library's text, bounded with it
+            why = safe_text(f"no route: {err}", HEADER_MAX).removeprefix("no route: ")
+            return ConnectOutcome.NO_PATH, NO_ROUTE(reason=why)
         if isinstance(err, ConnectionRefusedError):
-            return REFUSED, "connection refused"
+            return ConnectOutcome.REFUSED, REFUSED
         if isinstance(err, ConnectionResetError):
-            return RESET, "connection reset"
+            return ConnectOutcome.RESET, RESET
         if isinstance(err, TimeoutError):
-            return TIMEOUT, "no answer in time"
-        return ERROR, text
+            return ConnectOutcome.TIMEOUT, NO_ANSWER
+        return ConnectOutcome.ERROR, text
     if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return RESET, "the server closed the connection without an answer"
+        return ConnectOutcome.RESET, CLOSED_WITHOUT_ANSWER
     if isinstance(exc, aiohttp.ClientResponseError | aiohttp.ClientPayloadError):
-        return PROTOCOL_ERROR, text  # an answer that is not HTTP
+        return ConnectOutcome.PROTOCOL_ERROR, text  # an answer that is not HTTP
     if isinstance(exc, ConnectionResetError):
-        return RESET, "connection reset"
-    return ERROR, text
+        return ConnectOutcome.RESET, RESET
+    return ConnectOutcome.ERROR, text
 
 
 async def _read_body(
@@ -187,27 +180,10 @@ async def fetch_pinned(
     With `summarise`, the body's fingerprint, its first `keep_links` links and its first
     `keep_resources` sub-resources are kept; with `style`, the body is a style sheet and
     its url(...) and @import targets are kept as resources."""
-    loop = asyncio.get_running_loop()
     started = time.perf_counter()
-    deadline = loop.time() + timeout
+    deadline = asyncio.get_running_loop().time() + timeout
     capture = _CertificateCapture() if url.startswith("https:") else None
-    connector = aiohttp.TCPConnector(
-        resolver=_PinnedResolver(address),
-        family=socket.AF_INET6 if ":" in address else socket.AF_INET,
-        force_close=True,  # one request per connection: each fetch measures its own
-        limit=1,
-        use_dns_cache=False,
-        happy_eyeballs_delay=None,
-    )
-    session = aiohttp.ClientSession(
-        connector=connector,
-        timeout=aiohttp.ClientTimeout(total=None),  # the deadline below governs
-        headers=HEADERS,
-        cookie_jar=aiohttp.DummyCookieJar(),
-        trust_env=False,  # never through a proxy from the environment: the pin would be lost
-        max_line_size=HEADER_LINE_MAX,
-        max_field_size=HEADER_LINE_MAX,
-    )
+    session = _pinned_session(address)
     try:
         try:
             async with asyncio.timeout_at(deadline):
@@ -218,59 +194,128 @@ async def fetch_pinned(
             outcome, error = _failure(exc)
             return Fetch(url, address, outcome, error=error)
         ttfb = (time.perf_counter() - started) * 1000
-        try:
-            if body_limit > 0:
-                body, truncated, body_error = await _read_body(response, body_limit, deadline)
-            else:
-                body, truncated, body_error = b"", False, None
-        finally:
-            response.close()  # never drain the rest: it may be endless
-        links: tuple[str, ...] = ()
-        resources: Resources = ()
-        fingerprint, more, resources_more = b"", False, False
-        if summarise and body:
-            # parsing a large page is CPU work: keep it off the event loop's thread
-            fingerprint, links, more, resources, resources_more = await asyncio.to_thread(
-                _summarise, body, response.charset, url, keep_resources > 0
-            )
-        elif style and body and response.status < 400:
-            resources, resources_more = await asyncio.to_thread(
-                _summarise_style, body, response.charset, url
-            )
-        return Fetch(
-            url,
-            address,
-            RESPONSE,
-            status=response.status,
-            location=_header(response, "Location"),
-            content_type=_header(response, "Content-Type"),
-            server=_header(response, "Server"),
-            ttfb_ms=ttfb,
-            body_bytes=len(body),
-            truncated=truncated,
-            body_error=body_error,
-            body_sha256=hashlib.sha256(body).hexdigest(),
-            fingerprint=fingerprint,
-            links=links[:keep_links],
-            links_total=len(links),
-            links_more=more,
-            resources=resources[:keep_resources],
-            resources_total=len(resources),
-            resources_more=resources_more,
-            certificate=certificates.describe(capture.der) if capture and capture.der else None,
+        body = await _body(response, body_limit, deadline)
+        if summarise and body.data:
+            summary = await _page_summary(response, body.data, url, keep_resources > 0)
+        elif style and body.data and response.status < 400:
+            summary = await _style_summary(response, body.data, url)
+        else:
+            summary = _Summary()
+        return _response_fetch(
+            url, address, response, ttfb, body, summary, keep_links, keep_resources, capture
         )
     finally:
-        try:
-            async with asyncio.timeout(1):
-                await session.close()
-        except (TimeoutError, OSError, aiohttp.ClientError):
-            pass  # the connection is dropped either way
+        await _close(session)
+
+
+def _pinned_session(address: str) -> aiohttp.ClientSession:
+    """A session whose every connection goes to `address`, one request per connection."""
+    connector = aiohttp.TCPConnector(
+        resolver=_PinnedResolver(address),
+        family=socket.AF_INET6 if ":" in address else socket.AF_INET,
+        force_close=True,  # one request per connection: each fetch measures its own
+        limit=1,
+        use_dns_cache=False,
+        happy_eyeballs_delay=None,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=None),  # fetch_pinned's deadline governs
+        headers=HEADERS,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        trust_env=False,  # never through a proxy from the environment: the pin would be lost
+        max_line_size=HEADER_LINE_MAX,
+        max_field_size=HEADER_LINE_MAX,
+    )
+
+
+async def _close(session: aiohttp.ClientSession) -> None:
+    try:
+        async with asyncio.timeout(1):
+            await session.close()
+    except (TimeoutError, OSError, aiohttp.ClientError):
+        pass  # the connection is dropped either way
+
+
+class _Body(NamedTuple):
+    data: bytes
+    truncated: bool  # longer than the limit: reading stopped there
+    error: str | None  # the headers came but the body did not finish
+
+
+async def _body(response: aiohttp.ClientResponse, limit: int, deadline: float) -> _Body:
+    """The body, read up to `limit` bytes by `deadline`, then the response closed."""
+    try:
+        if limit > 0:
+            return _Body(*await _read_body(response, limit, deadline))
+        return _Body(b"", False, None)
+    finally:
+        response.close()  # never drain the rest: it may be endless
+
+
+class _Summary(NamedTuple):
+    """What a body is kept as: never the body itself."""
+
+    fingerprint: bytes = b""
+    links: tuple[str, ...] = ()
+    links_more: bool = False
+    resources: Resources = ()
+    resources_more: bool = False
+
+
+async def _page_summary(
+    response: aiohttp.ClientResponse, body: bytes, url: str, resources_wanted: bool
+) -> _Summary:
+    # parsing a large page is CPU work: keep it off the event loop's thread
+    return _Summary(
+        *await asyncio.to_thread(_summarise, body, response.charset, url, resources_wanted)
+    )
+
+
+async def _style_summary(response: aiohttp.ClientResponse, body: bytes, url: str) -> _Summary:
+    resources, more = await asyncio.to_thread(_summarise_style, body, response.charset, url)
+    return _Summary(resources=resources, resources_more=more)
+
+
+def _response_fetch(
+    url: str,
+    address: str,
+    response: aiohttp.ClientResponse,
+    ttfb: float,
+    body: _Body,
+    summary: _Summary,
+    keep_links: int,
+    keep_resources: int,
+    capture: _CertificateCapture | None,
+) -> Fetch:
+    return Fetch(
+        url,
+        address,
+        ConnectOutcome.RESPONSE,
+        status=response.status,
+        location=_header(response, "Location"),
+        content_type=_header(response, "Content-Type"),
+        server=_header(response, "Server"),
+        ttfb_ms=ttfb,
+        body_bytes=len(body.data),
+        truncated=body.truncated,
+        body_error=body.error,
+        body_sha256=hashlib.sha256(body.data).hexdigest(),
+        fingerprint=summary.fingerprint,
+        links=summary.links[:keep_links],
+        links_total=len(summary.links),
+        links_more=summary.links_more,
+        resources=summary.resources[:keep_resources],
+        resources_total=len(summary.resources),
+        resources_more=summary.resources_more,
+        certificate=certificates.describe(capture.der) if capture and capture.der else None,
+    )
 
 
 def _retryable(got: Fetch) -> bool:
     """A connection-level failure (no answer, a refusal, a reset) is tried again; any
     HTTP response, or a TLS or protocol error, is the server's answer."""
-    return got.outcome in (TIMEOUT, REFUSED, RESET)
+    return got.outcome in RETRYABLE
 
 
 async def _fetch_new(ctx: ScanContext, url: str, address: str, purpose: str) -> Fetch:

@@ -16,25 +16,12 @@ import asyncio
 import contextlib
 import time
 import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ipv6scan.context import ScanContext
-from ipv6scan.dnsclient.transport import NO_PATH_ERRNOS
 from ipv6scan.model import Subject
-from ipv6scan.observations.net import (
-    CLOSED,
-    GREETING,
-    MALFORMED,
-    NET_ERROR,
-    NO_PATH,
-    OVERSIZED,
-    REFUSED,
-    REJECTED,
-    RESET,
-    TIMEOUT,
-    SmtpAttempt,
-    SmtpObservation,
-)
+from ipv6scan.nopath import NO_PATH_ERRNOS
+from ipv6scan.observations.mail import SmtpAttempt, SmtpObservation, SmtpOutcome
 from ipv6scan.probes.dns import observe_mail_exchangers
 from ipv6scan.probes.tries import run_tries
 
@@ -92,59 +79,92 @@ async def greet(
     mx: str = "",
 ) -> SmtpAttempt:
     """Connect, read the greeting within `timeout` seconds and `max_bytes` bytes, QUIT."""
-    started = time.monotonic()
-    buffer = b""
+    got = _Reading(mx, address, time.monotonic())
     writer: asyncio.StreamWriter | None = None
-
-    def attempt(
-        outcome: str, code: int | None = None, *, complete: bool = True, error: str | None = None
-    ) -> SmtpAttempt:
-        elapsed = (time.monotonic() - started) * 1000
-        return SmtpAttempt(
-            mx, address, outcome, code, clean_banner(buffer), complete, elapsed, error
-        )
-
     try:
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_connection(address, port)
-            while True:
-                state, code = parse_greeting(buffer)
-                if state != PARTIAL:
-                    break
-                if len(buffer) >= max_bytes:
-                    return attempt(
-                        OVERSIZED, code, error=f"no end of greeting in {max_bytes} bytes"
-                    )
-                chunk = await reader.read(max_bytes - len(buffer))
-                if not chunk:
-                    return attempt(CLOSED, code, error="closed before a complete greeting")
-                buffer += chunk
-        if state == BAD:
-            return attempt(MALFORMED, error="not an SMTP reply")
-        result = attempt(GREETING if code == 220 else REJECTED, code)
-        # RFC 5321 4.1.1.10: a client ends the session with QUIT, even after a 554
-        await _quit(reader, writer, min(QUIT_WAIT, timeout))
+            result = await _read_greeting(reader, got, max_bytes)
+        if result.outcome in (SmtpOutcome.GREETING, SmtpOutcome.REJECTED):
+            # RFC 5321 4.1.1.10: a client ends the session with QUIT, even after a 554
+            await _quit(reader, writer, min(QUIT_WAIT, timeout))
         return result
     except TimeoutError:  # before OSError: TimeoutError is one
-        if writer is None:
-            return attempt(TIMEOUT, error="no TCP connection within the timeout")
-        state, code = parse_greeting(buffer)
-        if state == PARTIAL and code == 220:
-            return attempt(GREETING, 220, complete=False)
-        return attempt(TIMEOUT, code, error="no complete greeting within the timeout")
-    except ConnectionRefusedError:
-        return attempt(REFUSED, error="connection refused")
-    except ConnectionResetError:
-        return attempt(RESET, error="connection reset")
+        return _timed_out(got, connected=writer is not None)
     except OSError as exc:
-        kind = NO_PATH if exc.errno in NO_PATH_ERRNOS else NET_ERROR
-        return attempt(kind, error=exc.strerror or str(exc))
+        return _socket_error(got, exc)
     finally:
         if writer is not None:
-            writer.close()
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(QUIT_WAIT):
-                    await writer.wait_closed()
+            await _close(writer)
+
+
+@dataclass
+class _Reading:
+    """One connection's bytes so far, and the attempt they make when it ends."""
+
+    mx: str
+    address: str
+    started: float  # time.monotonic() before the connect
+    buffer: bytes = b""
+
+    def attempt(
+        self,
+        outcome: SmtpOutcome,
+        code: int | None = None,
+        *,
+        complete: bool = True,
+        error: str | None = None,
+    ) -> SmtpAttempt:
+        elapsed = (time.monotonic() - self.started) * 1000
+        banner = clean_banner(self.buffer)
+        return SmtpAttempt(self.mx, self.address, outcome, code, banner, complete, elapsed, error)
+
+
+async def _read_greeting(
+    reader: asyncio.StreamReader, got: _Reading, max_bytes: int
+) -> SmtpAttempt:
+    """Read until the greeting is complete, is not SMTP, overflows or is cut by a close."""
+    while True:
+        state, code = parse_greeting(got.buffer)
+        if state == BAD:
+            return got.attempt(SmtpOutcome.MALFORMED, error="not an SMTP reply")
+        if state == COMPLETE:
+            return got.attempt(SmtpOutcome.GREETING if code == 220 else SmtpOutcome.REJECTED, code)
+        if len(got.buffer) >= max_bytes:
+            error = f"no end of greeting in {max_bytes} bytes"
+            return got.attempt(SmtpOutcome.OVERSIZED, code, error=error)
+        chunk = await reader.read(max_bytes - len(got.buffer))
+        if not chunk:
+            error = "closed before a complete greeting"
+            return got.attempt(SmtpOutcome.CLOSED, code, error=error)
+        got.buffer += chunk
+
+
+def _timed_out(got: _Reading, *, connected: bool) -> SmtpAttempt:
+    """A timeout after "220-" is still a greeting (postscreen's pause), marked incomplete."""
+    if not connected:
+        return got.attempt(SmtpOutcome.TIMEOUT, error="no TCP connection within the timeout")
+    state, code = parse_greeting(got.buffer)
+    if state == PARTIAL and code == 220:
+        return got.attempt(SmtpOutcome.GREETING, 220, complete=False)
+    error = "no complete greeting within the timeout"
+    return got.attempt(SmtpOutcome.TIMEOUT, code, error=error)
+
+
+def _socket_error(got: _Reading, exc: OSError) -> SmtpAttempt:
+    if isinstance(exc, ConnectionRefusedError):
+        return got.attempt(SmtpOutcome.REFUSED, error="connection refused")
+    if isinstance(exc, ConnectionResetError):
+        return got.attempt(SmtpOutcome.RESET, error="connection reset")
+    kind = SmtpOutcome.NO_PATH if exc.errno in NO_PATH_ERRNOS else SmtpOutcome.NET_ERROR
+    return got.attempt(kind, error=exc.strerror or str(exc))
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(QUIT_WAIT):
+            await writer.wait_closed()
 
 
 async def _quit(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, wait: float) -> None:
@@ -156,7 +176,9 @@ async def _quit(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, wait
 
 
 # no answer, a refusal, a reset or a close before the greeting: worth another try
-RETRYABLE = frozenset({TIMEOUT, REFUSED, RESET, CLOSED})
+RETRYABLE = frozenset(
+    {SmtpOutcome.TIMEOUT, SmtpOutcome.REFUSED, SmtpOutcome.RESET, SmtpOutcome.CLOSED}
+)
 
 
 def retryable(attempt: SmtpAttempt) -> bool:

@@ -19,8 +19,9 @@ from ipv6scan.model import Subject
 from ipv6scan.observations.net import (
     REPLY,
     SCANNER_SIDE,
+    TIME_EXCEEDED,
+    TIMEOUT,
     UNREACHABLE,
-    UNREACHABLE_CODES,
     EchoOutcome,
     NetTarget,
     PingObservation,
@@ -28,6 +29,13 @@ from ipv6scan.observations.net import (
     TraceHop,
     TraceObservation,
     TraceResult,
+)
+from ipv6scan.observations.reasons import (
+    NO_ECHO_REPLY,
+    STOPPED_AT,
+    TIME_EXCEEDED_FROM,
+    UNREACHABLE_FROM,
+    unreachable_code,
 )
 from ipv6scan.probes.dns import addresses
 from ipv6scan.probes.icmp_socket import IcmpProber, RawSocketDenied
@@ -160,14 +168,18 @@ def tried_result(address: str, tried: Tried[tuple[EchoOutcome, ...]]) -> PingRes
 
 
 def _describe(outcome: EchoOutcome) -> str:
+    """What came back instead of an echo reply: one of our reasons (observations/reasons.py),
+    or the kind and the OS's error as they are."""
     if outcome.kind == UNREACHABLE:
-        word = UNREACHABLE_CODES.get(outcome.code or 0, f"code {outcome.code}")
-        return f"unreachable ({word}) from {outcome.responder}"
+        code = unreachable_code(outcome.code)
+        return UNREACHABLE_FROM(code=code, responder=str(outcome.responder))
     if outcome.kind in SCANNER_SIDE:
         return f"{outcome.kind}: {outcome.error}"
+    if outcome.kind == TIME_EXCEEDED and outcome.responder:
+        return TIME_EXCEEDED_FROM(responder=outcome.responder)
     if outcome.responder:
         return f"{outcome.kind} from {outcome.responder}"
-    return outcome.kind
+    return NO_ECHO_REPLY if outcome.kind == TIMEOUT else outcome.kind
 
 
 def start_ping(
@@ -252,7 +264,8 @@ async def trace(
             if any(o.kind == REPLY for o in outcomes):
                 return TraceResult(destination, True, tuple(hops), max_hops)
             if hop.unreachable is not None:
-                stopped = f"hop {ttl} ({hop.address}) answered unreachable ({hop.unreachable})"
+                code = hop.unreachable
+                stopped = STOPPED_AT(ttl=ttl, address=str(hop.address), code=code)
                 return TraceResult(destination, False, tuple(hops), max_hops, stopped)
         first = ttls[-1] + 1
     return TraceResult(destination, False, tuple(hops), max_hops)
@@ -273,7 +286,7 @@ def summarize_hop(ttl: int, outcomes: Sequence[EchoOutcome]) -> TraceHop:
         len(answered),
         len(outcomes),
         tuple(a for a in by_count if a != address),
-        UNREACHABLE_CODES.get(codes[0] or 0, f"code {codes[0]}") if codes else None,
+        unreachable_code(codes[0]) if codes else None,
     )
 
 

@@ -21,6 +21,7 @@ import time
 from dataclasses import replace
 
 from ipv6scan.context import ScanContext
+from ipv6scan.messages import Detail
 from ipv6scan.model import Subject
 from ipv6scan.observations.pmtu import (
     BROKEN,
@@ -32,9 +33,18 @@ from ipv6scan.observations.pmtu import (
     STALLED,
     PmtuObservation,
     RawFetch,
+    RawOutcome,
+)
+from ipv6scan.observations.reasons import (
+    CANNOT_CLAMP,
+    CLOSED_WITHOUT_RESPONSE,
+    DID_NOT_FINISH,
+    NO_CONNECT_ANSWER,
+    NOT_SENDABLE,
+    seconds,
 )
 from ipv6scan.observations.web import TIMEOUT, Fetch, HttpObservation
-from ipv6scan.probes.http import HEADERS
+from ipv6scan.probes.http_request import HEADERS
 from ipv6scan.probes.tcp import refusal
 from ipv6scan.probes.tries import run_tries
 from ipv6scan.probes.url_parts import split_url
@@ -139,7 +149,7 @@ async def raw_get(url: str, address: str, *, mss: int | None, timeout: float) ->
     network's doings: how it ended is the outcome."""
     request = request_bytes(url)
     if request is None:
-        return RawFetch(url, address, mss, NOT_SENT, error="a URL that cannot be sent as is")
+        return RawFetch(url, address, mss, NOT_SENT, error=NOT_SENDABLE)
     scheme, host, port, _ = split_url(url)
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
@@ -150,25 +160,19 @@ async def raw_get(url: str, address: str, *, mss: int | None, timeout: float) ->
     sock.setblocking(False)
     writer: asyncio.StreamWriter | None = None
 
-    def ended(outcome: str, error: str | None = None) -> RawFetch:
+    def ended(outcome: RawOutcome, error: str | None = None) -> RawFetch:
         ms = (time.perf_counter() - started) * 1000
-        why = safe_text(error, ERROR_MAX) if error else None
+        # our reasons as they are; an exception's text bounded and escaped
+        why = error if isinstance(error, Detail) or not error else safe_text(error, ERROR_MAX)
         return RawFetch(url, address, mss, outcome, reading.received, reading.status, ms, why)
 
     try:
-        if mss is not None:
-            # before connect: the SYN advertises it, so the server's segments fit
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, mss)
-            except OSError as exc:
-                return ended(NOT_SENT, f"the MSS cannot be clamped here: {exc}")
-        try:
-            async with asyncio.timeout_at(deadline):
-                await loop.sock_connect(sock, (address, port, 0, 0) if v6 else (address, port))
-        except TimeoutError:
-            return ended(NO_CONNECTION, "no answer to the connect in time")
-        except OSError as exc:
-            return ended(NO_CONNECTION, f"{type(exc).__name__}: {exc}")
+        unclamped = _clamp(sock, mss)
+        if unclamped is not None:
+            return ended(NOT_SENT, unclamped)
+        unconnected = await _connect(sock, address, port, deadline)
+        if unconnected is not None:
+            return ended(NO_CONNECTION, unconnected)
         try:
             async with asyncio.timeout_at(deadline):
                 tls = scheme == "https"
@@ -187,17 +191,42 @@ async def raw_get(url: str, address: str, *, mss: int | None, timeout: float) ->
         except TimeoutError:
             # the handshake was made and the request sent (or the TLS handshake began):
             # what did not come in time is the server's data
-            return ended(STALLED, f"the response did not finish in {timeout:g} s")
+            return ended(STALLED, DID_NOT_FINISH(seconds=seconds(timeout)))
         except (OSError, ssl.SSLError, EOFError) as exc:
             return ended(BROKEN, f"{type(exc).__name__}: {exc}")
         if reading.status is None and reading.received < READ_LIMIT:
-            return ended(BROKEN, "the server closed the connection without a response")
+            return ended(BROKEN, CLOSED_WITHOUT_RESPONSE)
         return ended(COMPLETE)
     finally:
         if writer is not None:
             writer.transport.abort()  # never drain the rest: it may be endless
         with contextlib.suppress(OSError):
             sock.close()
+
+
+def _clamp(sock: socket.socket, mss: int | None) -> str | None:
+    """Set the MSS clamp before connect (the SYN advertises it, so the server's segments
+    fit); why it cannot be set, or None."""
+    if mss is None:
+        return None
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, mss)
+    except OSError as exc:
+        return CANNOT_CLAMP(error=safe_text(str(exc), ERROR_MAX))
+    return None
+
+
+async def _connect(sock: socket.socket, address: str, port: int, deadline: float) -> str | None:
+    """The TCP handshake by `deadline`; why it did not complete, or None."""
+    where = (address, port, 0, 0) if ":" in address else (address, port)
+    try:
+        async with asyncio.timeout_at(deadline):
+            await asyncio.get_running_loop().sock_connect(sock, where)
+    except TimeoutError:
+        return NO_CONNECT_ANSWER
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 async def _tried(ctx: ScanContext, page: Fetch, mss: int | None) -> RawFetch:

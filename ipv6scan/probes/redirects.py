@@ -10,7 +10,19 @@ from __future__ import annotations
 from ipaddress import ip_address
 from urllib.parse import urljoin
 
+from ipv6scan.addresses import category_word
 from ipv6scan.context import ScanContext
+from ipv6scan.dnsclient.reasons import lookup_failure
+from ipv6scan.observations.reasons import (
+    CATEGORY_OF,
+    LITERAL_OF_OTHER_FAMILY,
+    MORE_REDIRECTS,
+    NO_GLOBAL_ADDRESS,
+    NO_RECORD,
+    NOT_HTTP_LOCATION,
+    NOT_PROBED_ADDRESS,
+    NXDOMAIN,
+)
 from ipv6scan.observations.web import (
     BAD_REDIRECT,
     FINAL,
@@ -19,11 +31,12 @@ from ipv6scan.observations.web import (
     NO_RESPONSE,
     TOO_MANY_REDIRECTS,
     Chain,
+    ChainEnd,
     Fetch,
 )
 from ipv6scan.probes.dns import addresses
 from ipv6scan.probes.html_links import absolute_link
-from ipv6scan.probes.http import PAGE, REDIRECTS, fetch
+from ipv6scan.probes.http_request import PAGE, REDIRECTS
 from ipv6scan.probes.url_parts import split_url
 
 URL_MAX = 300
@@ -36,33 +49,43 @@ def _literal(host: str) -> str | None:
         return None
 
 
-async def pick_address(ctx: ScanContext, host: str, family: int) -> tuple[str | None, str, str]:
-    """The first global address of `host` in `family`, or (None, chain end, reason)."""
+async def pick_address(
+    ctx: ScanContext, host: str, family: int
+) -> tuple[str | None, ChainEnd, str]:
+    """(the first global address of `host` in `family`, FINAL, ""), or (None, how the
+    chain ends, reason)."""
     rdtype = "AAAA" if family == 6 else "A"
     literal = _literal(host)
     if literal is not None:
         klass = ctx.policy.classify(literal)
         if klass.version != family:
-            return None, NO_ADDRESS, f"an IPv{klass.version} address literal, no IPv{family}"
+            why = LITERAL_OF_OTHER_FAMILY(literal=klass.version, family=family)
+            return None, NO_ADDRESS, why
         if not klass.is_global:
-            return None, NO_ADDRESS, f"not probed: {klass.category} ({klass.address})"
-        return klass.address, "", ""
+            why = NOT_PROBED_ADDRESS(category=category_word(klass.category), address=klass.address)
+            return None, NO_ADDRESS, why
+        return klass.address, ChainEnd.FINAL, ""
     found = await addresses(ctx, host, rdtype)
     if not found.lookup.ok:
-        return None, LOOKUP_FAILED, found.lookup.describe_failure()
+        return None, LOOKUP_FAILED, lookup_failure(found.lookup)
     if found.global_:
-        return found.global_[0], "", ""
+        return found.global_[0], ChainEnd.FINAL, ""
     if found.non_global:
-        bad = ", ".join(f"{c.category} ({c.address})" for c in found.non_global[:4])
-        return None, NO_ADDRESS, f"no global {rdtype}; not probed: {bad}"
+        bad = [CATEGORY_OF(category=category_word(c.category), address=c.address)
+               for c in found.non_global[:4]]  # fmt: skip
+        return None, NO_ADDRESS, NO_GLOBAL_ADDRESS(rdtype=rdtype, addresses=bad)
     if found.lookup.rcode == "NXDOMAIN":
-        return None, NO_ADDRESS, f"{host} does not exist (NXDOMAIN)"
-    return None, NO_ADDRESS, f"no {rdtype} record"
+        return None, NO_ADDRESS, NXDOMAIN(host=host)
+    return None, NO_ADDRESS, NO_RECORD(rdtype=rdtype)
 
 
 async def _follow(
     ctx: ScanContext, family: int, url: str, address: str | None, purpose: str
 ) -> Chain:
+    # Imported here: the HTTP client (aiohttp, cryptography) loads with a scan's first
+    # fetch, not with the registry, which a target list's validation imports too.
+    from ipv6scan.probes.http import fetch
+
     hops: list[Fetch] = []
     for _ in range(ctx.options.max_redirects + 1):
         _, host, _, _ = split_url(url)
@@ -92,7 +115,7 @@ async def _follow(
                 tuple(hops),
                 BAD_REDIRECT,
                 hop.location[:URL_MAX],
-                "the Location is not an http(s) URL",
+                NOT_HTTP_LOCATION,
             )
         url = target
     return Chain(
@@ -101,7 +124,7 @@ async def _follow(
         tuple(hops),
         TOO_MANY_REDIRECTS,
         url[:URL_MAX],
-        f"more than {ctx.options.max_redirects} redirects",
+        MORE_REDIRECTS(count=ctx.options.max_redirects),
     )
 
 

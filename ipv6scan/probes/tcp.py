@@ -14,18 +14,17 @@ import time
 from dataclasses import replace
 
 from ipv6scan.context import ScanContext
-from ipv6scan.dnsclient.transport import NO_PATH_ERRNOS
-from ipv6scan.observations.web import (
-    ERROR,
-    NO_PATH,
-    NOT_PROBED,
-    OPEN,
+from ipv6scan.nopath import NO_PATH_ERRNOS
+from ipv6scan.observations.reasons import (
+    NO_ANSWER_WITHIN,
+    NO_PATH_OF_FAMILY,
+    NO_ROUTE,
     REFUSED,
     RESET,
-    TIMEOUT,
-    TcpProbe,
-    family_of,
+    os_words,
+    seconds,
 )
+from ipv6scan.observations.web import ConnectOutcome, TcpProbe, family_of
 from ipv6scan.probes.tries import run_tries
 
 
@@ -37,28 +36,32 @@ async def connect_once(address: str, port: int, timeout: float) -> TcpProbe:
         async with asyncio.timeout(timeout):
             transport, _ = await loop.create_connection(asyncio.Protocol, address, port)
     except TimeoutError:
-        return TcpProbe(address, port, TIMEOUT, error=f"no answer within {timeout:g} s")
+        waited = NO_ANSWER_WITHIN(seconds=seconds(timeout))
+        return TcpProbe(address, port, ConnectOutcome.TIMEOUT, error=waited)
     except ConnectionRefusedError:
-        return TcpProbe(address, port, REFUSED, error="connection refused")
+        return TcpProbe(address, port, ConnectOutcome.REFUSED, error=REFUSED)
     except ConnectionResetError:
-        return TcpProbe(address, port, RESET, error="connection reset")
+        return TcpProbe(address, port, ConnectOutcome.RESET, error=RESET)
     except OSError as exc:
         if exc.errno in NO_PATH_ERRNOS:
-            return TcpProbe(address, port, NO_PATH, error=f"no route: {exc.strerror or exc}")
-        return TcpProbe(address, port, ERROR, error=f"{type(exc).__name__}: {exc}"[:300])
+            why = os_words(exc.errno, exc.strerror) if exc.strerror else str(exc)
+            return TcpProbe(address, port, ConnectOutcome.NO_PATH, error=NO_ROUTE(reason=why))
+        return TcpProbe(
+            address, port, ConnectOutcome.ERROR, error=f"{type(exc).__name__}: {exc}"[:300]
+        )
     elapsed = (time.perf_counter() - started) * 1000
     transport.abort()  # nothing to send or flush: close at once
-    return TcpProbe(address, port, OPEN, ms=elapsed)
+    return TcpProbe(address, port, ConnectOutcome.OPEN, ms=elapsed)
 
 
 def refusal(ctx: ScanContext, address: str, port: int) -> TcpProbe | None:
     """A probe result without connecting, when `address` must not or cannot be probed."""
     out_of_scope = ctx.policy.not_probed(address)
     if out_of_scope is not None:
-        return TcpProbe(address, port, NOT_PROBED, error=out_of_scope)
+        return TcpProbe(address, port, ConnectOutcome.NOT_PROBED, error=out_of_scope)
     has_path = ctx.connectivity.ipv6 if family_of(address) == 6 else ctx.connectivity.ipv4
     if not has_path:
-        return TcpProbe(address, port, NO_PATH, error="the scanner has no path of this family")
+        return TcpProbe(address, port, ConnectOutcome.NO_PATH, error=NO_PATH_OF_FAMILY)
     return None
 
 
@@ -71,7 +74,8 @@ async def sample(ctx: ScanContext, address: str, port: int) -> TcpProbe:
         return await connect_once(address, port, ctx.timeout)
 
 
-RETRYABLE = frozenset({TIMEOUT, REFUSED, RESET})  # no answer, a refusal, a reset
+# no answer, a refusal, a reset: worth another try (a fetch's too, probes/http.py)
+RETRYABLE = frozenset({ConnectOutcome.TIMEOUT, ConnectOutcome.REFUSED, ConnectOutcome.RESET})
 
 
 def retryable(probe: TcpProbe) -> bool:

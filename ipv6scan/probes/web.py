@@ -1,5 +1,5 @@
 """Observations of the web checks that speak HTTP: web.http, web.parity, web.links,
-web.latency. I/O only; the judges in checks/web.py decide.
+web.latency. I/O only; the judges in checks/web*.py decide.
 
 Each starts from the subject's one Site (probes/web_site.py: its addresses and
 open ports, also web.reachable's observation), shared by the five checks.
@@ -24,7 +24,7 @@ from ipv6scan.observations.web import (
     ParityPort,
 )
 from ipv6scan.probes import latency
-from ipv6scan.probes.http import PAGE, STATUS
+from ipv6scan.probes.http_request import PAGE, STATUS
 from ipv6scan.probes.redirects import follow
 from ipv6scan.probes.url_parts import split_url
 from ipv6scan.probes.web_site import observe_site
@@ -52,7 +52,6 @@ async def observe_http(ctx: ScanContext, subject: Subject) -> HttpObservation:
 
 async def observe_parity(ctx: ScanContext, subject: Subject) -> ParityObservation:
     site = await observe_site(ctx, subject)
-    threshold = ctx.options.parity_threshold
     both = [p for p in site.ports if site.open_addresses(6, p) and site.open_addresses(4, p)]
 
     async def pair(port: int) -> ParityPort:
@@ -64,7 +63,7 @@ async def observe_parity(ctx: ScanContext, subject: Subject) -> ParityObservatio
         return ParityPort(port, v6, v4)
 
     pairs = await asyncio.gather(*(pair(p) for p in both))
-    return ParityObservation(site, tuple(pairs), threshold)
+    return ParityObservation(site, tuple(pairs))
 
 
 def _same_site(url: str, hosts: set[str]) -> bool:
@@ -100,7 +99,7 @@ async def observe_links(ctx: ScanContext, subject: Subject) -> LinksObservation:
     opts = ctx.options
     http = await observe_http(ctx, subject)
     home = http.served
-    base = LinksObservation(http.site, home, depth=opts.links_depth, threshold=opts.links_threshold)
+    base = LinksObservation(http.site, home, depth=opts.links_depth)
     page = home.final if home is not None else None
     if page is None or not page.links:
         return base
@@ -130,7 +129,6 @@ async def observe_links(ctx: ScanContext, subject: Subject) -> LinksObservation:
         dropped=page.links_total - len(kept),
         found_more=page.links_more,
         depth=opts.links_depth,
-        threshold=opts.links_threshold,
     )
 
 
@@ -166,12 +164,7 @@ async def observe_latency(ctx: ScanContext, subject: Subject) -> LatencyObservat
     opts = ctx.options
     http = await observe_http(ctx, subject)
     site = http.site
-    base = LatencyObservation(
-        site,
-        samples=opts.latency_samples,
-        pass_ratio=opts.latency_pass,
-        warn_ratio=opts.latency_warn,
-    )
+    base = LatencyObservation(site, samples=opts.latency_samples)
     used = http.served
     # web.http's port (and address) first, then any other port served on both families
     ports = sorted(

@@ -18,7 +18,7 @@ from ipv6scan.context import ScanContext
 from ipv6scan.model import Subject
 from ipv6scan.observations.web import ResourceResult, ResourcesObservation
 from ipv6scan.probes.html_resources import STYLESHEET
-from ipv6scan.probes.http import STATUS, STYLE
+from ipv6scan.probes.http_request import STATUS, STYLE
 from ipv6scan.probes.tries import deadline_extra
 from ipv6scan.probes.url_parts import split_url
 
@@ -31,7 +31,7 @@ async def observe_resources(ctx: ScanContext, subject: Subject) -> ResourcesObse
     opts = ctx.options
     http = await observe_http(ctx, subject)
     home = http.served
-    base = ResourcesObservation(http.site, home, threshold=opts.resources_threshold)
+    base = ResourcesObservation(http.site, home)
     page = home.final if home is not None else None
     if page is None or not page.resources:
         return base
@@ -73,5 +73,4 @@ async def observe_resources(ctx: ScanContext, subject: Subject) -> ResourcesObse
         found=page.resources_total,
         dropped=dropped,
         found_more=page.resources_more,
-        threshold=opts.resources_threshold,
     )

@@ -1,5 +1,5 @@
 """A check's detail in the report's language: its message key's template from the
-catalogue, filled with its parameters (checks/messages.py says what they are).
+catalogue, filled with its parameters (messages.py says what they are).
 
 A detail without a key (results written before keys existed), or whose key or
 parameters do not fit the template, is shown as its English text: never a wrong sentence.
@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ipv6scan.checks import catalogue
-from ipv6scan.checks.messages import MESSAGES
+from ipv6scan.messages import MESSAGES
 
 Gettext = Callable[[str], str]
 JOINERS = {"zh-CN": "、"}  # how a language lists names; English: ", "
-MAX_DEPTH = 4  # nested words inside a detail; results.jsonl is read back, so bounded
+MAX_DEPTH = 8  # nested details and lists (a list counts as a level); read back, so bounded
 
 
 def render_detail(detail: str, gettext: Gettext, lang: str) -> str:

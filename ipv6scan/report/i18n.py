@@ -9,7 +9,7 @@ Regenerate after changing a string (then translate what `pybabel update` marks):
     pybabel extract -F ipv6scan/report/locale/babel.cfg -o ipv6scan/report/locale/messages.pot .
     pybabel update -i ipv6scan/report/locale/messages.pot -d ipv6scan/report/locale -D messages
 
-The check details' templates are declared in the checks (checks/messages.py); their
+The check details' templates are declared in the checks (messages.py); their
 translations are in `details*.po` beside messages.po, kept in step by
 tests/unit/test_detail_messages.py (every declared template translated, with the same
 placeholders, and nothing obsolete).
@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from babel import Locale
-from babel.dates import format_date, format_skeleton, format_time
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
-from babel.support import Translations
+# Babel loads where a report is written, not with the command line (its --help, validate)
+# that imports this module for LOCALES and `localized`.
+if TYPE_CHECKING:
+    from babel import Locale
+    from babel.support import Translations
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "messages"
@@ -47,7 +46,7 @@ def N_(message: str) -> str:
 @cache
 def translations(lang: str) -> gettext.NullTranslations:
     """The report's words (messages.po) and the check details' (details*.po, one file per
-    family, msgids from checks/messages.py), merged into one catalogue."""
+    family, msgids from messages.py), merged into one catalogue."""
     code = LOCALES.get(lang, "en")
     folder = LOCALE_DIR / code / "LC_MESSAGES"
     po = folder / f"{DOMAIN}.po"
@@ -60,6 +59,10 @@ def translations(lang: str) -> gettext.NullTranslations:
 
 
 def _load(po: Path, code: str) -> Translations:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
     with po.open("rb") as fh:
         catalog = read_po(fh, locale=code, domain=DOMAIN)
     mo = BytesIO()
@@ -77,23 +80,31 @@ class Formatter:
 
     @property
     def locale(self) -> Locale:
+        from babel import Locale
+
         return Locale.parse(LOCALES.get(self.lang, "en"))
 
     def score(self, value: object) -> str:
         """A 0-100 score with one decimal; empty when there is none."""
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             return ""
+        from babel.numbers import format_decimal
+
         return format_decimal(value, "#,##0.0", locale=self.locale)
 
     def number(self, value: object, digits: int = 0) -> str:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             return str(value) if value is not None else ""
         pattern = "#,##0" + ("." + "#" * digits if digits else "")
+        from babel.numbers import format_decimal
+
         return format_decimal(value, pattern, locale=self.locale)
 
     def percent(self, share: float | None) -> str:
         if share is None:
             return ""
+        from babel.numbers import format_percent
+
         return format_percent(share, "#,##0%", locale=self.locale)
 
     def date(self, value: object) -> str:
@@ -101,16 +112,22 @@ class Formatter:
         parsed = parse_date(value)
         if parsed is None:
             return "" if value is None else str(value)
+        from babel.dates import format_date
+
         return format_date(parsed, "medium", locale=self.locale)
 
     def short_date(self, value: object) -> str:
         parsed = parse_date(value)
         if parsed is None:
             return "" if value is None else str(value)
+        from babel.dates import format_skeleton
+
         return format_skeleton("yMd", parsed, locale=self.locale)  # 1/15/2025, 2025/1/15
 
     def timestamp(self, moment: dt.datetime) -> str:
         """Date and minute, in UTC: a report is compared across time zones."""
+        from babel.dates import format_date, format_time
+
         utc = moment.astimezone(dt.UTC)
         day = format_date(utc.date(), "medium", locale=self.locale)
         return f"{day} {format_time(utc.time(), 'short', locale=self.locale)} UTC"

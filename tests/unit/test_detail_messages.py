@@ -1,4 +1,4 @@
-"""Check details as message keys (checks/messages.py): what results.jsonl stores, how the
+"""Check details as message keys (messages.py): what results.jsonl stores, how the
 report renders them, and the zh-CN catalogue kept in step with the declared templates."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from ipv6scan.checks import catalogue
-from ipv6scan.checks.messages import MESSAGES, Detail, identity, message, word
+from ipv6scan.messages import MESSAGES, Detail, identity, message, word
 from ipv6scan.model import CheckResult, Status, json_loads
 from ipv6scan.report.details import render_detail
 from ipv6scan.report.i18n import LOCALE_DIR, translations

@@ -17,7 +17,7 @@ from ipv6scan.checks.web import judge_http, judge_reachable
 from ipv6scan.cli import main
 from ipv6scan.diff import compare
 from ipv6scan.model import Status
-from ipv6scan.observations.net import REFUSED
+from ipv6scan.observations.mail import REFUSED
 from ipv6scan.observations.web import OPEN, TIMEOUT, HttpObservation, TcpProbe
 from tests.unit.test_smtp_judge import aaaa, attempt, exchangers, observe
 from tests.unit.test_web_judges import V4, V6A, V6B, all_open, chain, response, site

@@ -7,7 +7,7 @@ from ipv6scan.checks.mail import judge_smtp
 from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.model import Status
 from ipv6scan.observations.dns import Addresses, MailExchangers
-from ipv6scan.observations.net import (
+from ipv6scan.observations.mail import (
     GREETING,
     NO_PATH,
     REFUSED,

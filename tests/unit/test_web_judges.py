@@ -8,7 +8,6 @@ import json
 import pytest
 
 from ipv6scan.addresses import AddressPolicy
-from ipv6scan.checks.similarity import fingerprint
 from ipv6scan.checks.web import (
     judge_http,
     judge_latency,
@@ -45,6 +44,7 @@ from ipv6scan.observations.web import (
     Site,
     TcpProbe,
 )
+from ipv6scan.similarity import fingerprint
 
 POLICY = AddressPolicy.from_strings(["2001:db8::/32", "192.0.2.0/24"])
 V6A, V6B, V4 = "2001:db8::80", "2001:db8::81", "192.0.2.80"
@@ -237,7 +237,7 @@ def test_http_falls_back_to_the_attempt_that_answered() -> None:
 
 
 def parity(v6: Chain, v4: Chain, s: Site | None = None) -> ParityObservation:
-    return ParityObservation(s or all_open(), (ParityPort(443, v6, v4),), 0.9)
+    return ParityObservation(s or all_open(), (ParityPort(443, v6, v4),))
 
 
 def v4(**kw: object) -> Chain:
@@ -269,9 +269,9 @@ def test_parity_skip_and_error() -> None:
     check(judge_parity(parity(none6, v4())), Status.SKIP)
     nopath = chain(Fetch(HOME, V6A, NO_PATH), end=NO_RESPONSE)
     check(judge_parity(parity(nopath, v4())), Status.ERROR)
-    check(judge_parity(ParityObservation(all_open(), (), 0.9)), Status.SKIP, "both")
-    check(judge_parity(ParityObservation(site({}, a=()), (), 0.9)), Status.SKIP, "IPv4")
-    check(judge_parity(ParityObservation(site({}, ipv4=False), (), 0.9)), Status.ERROR, "IPv4 path")
+    check(judge_parity(ParityObservation(all_open(), ())), Status.SKIP, "both")
+    check(judge_parity(ParityObservation(site({}, a=()), ())), Status.SKIP, "IPv4")
+    check(judge_parity(ParityObservation(site({}, ipv4=False), ())), Status.ERROR, "IPv4 path")
 
 
 # web.links -----------------------------------------------------------------------------
@@ -285,12 +285,8 @@ def link(
     return LinkResult(url, level, chain(response(url, status=status), end=end))
 
 
-def links(
-    *results: LinkResult, threshold: float = 0.9, home: Chain | None = None
-) -> LinksObservation:
-    return LinksObservation(
-        all_open(), home or chain(response()), results, found=len(results), threshold=threshold
-    )
+def links(*results: LinkResult, home: Chain | None = None) -> LinksObservation:
+    return LinksObservation(all_open(), home or chain(response()), results, found=len(results))
 
 
 def test_links_pass_and_fail_with_share_and_reasons() -> None:
@@ -337,8 +333,6 @@ def latency(
         LatencySide(V6A, (tcp6, tcp6 + 1, tcp6 - 1), (ttfb6, ttfb6, ttfb6)),
         LatencySide(V4, (tcp4, tcp4 + 1, tcp4 - 1), (ttfb4, ttfb4, ttfb4)),
         3,
-        0.2,
-        1.0,
     )
 
 

@@ -137,7 +137,7 @@ async def test_links_depth_two_follows_the_same_site_pages() -> None:
     async with serve(site_app(Seen())) as port:
         ctx = context(table(), links_depth=2, links_threshold=0.5)
         links = await wo.observe_links(ctx, subject(port))
-    verdict = judge_links(links)
+    verdict = judge_links(links, ctx.options)
     assert verdict.evidence["levels"]["2"]["checked"] == 1  # /deep, found on /a and /b once
     assert verdict.evidence["levels"]["2"]["ok"] == 1
     assert verdict.status is Status.PASS, verdict.detail  # 3 of 6 >= 0.5
@@ -230,7 +230,7 @@ async def test_links_beyond_the_cap_are_counted_not_fetched() -> None:
     async with serve(site_app(seen)) as port:
         ctx = context(table(), links_cap=2, links_threshold=1.0)
         links = await wo.observe_links(ctx, subject(port))
-    verdict = judge_links(links)
+    verdict = judge_links(links, ctx.options)
     # the first two in document order: /a and /b (the #top fragment dropped)
     assert [r.url for r in links.results] == [
         f"http://site.test:{port}/a",

@@ -29,9 +29,7 @@ def no_aaaa(url: str, kind: str = "script") -> ResourceResult:
 
 
 def observe(*results: ResourceResult, home: Chain | None = None) -> ResourcesObservation:
-    return ResourcesObservation(
-        all_open(), home or chain(response()), results, found=len(results), threshold=0.9
-    )
+    return ResourcesObservation(all_open(), home or chain(response()), results, found=len(results))
 
 
 def images(n: int, host: str = "www.example") -> list[ResourceResult]:
