@@ -12,6 +12,7 @@ with.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
@@ -121,6 +122,9 @@ def open_db(path: Path) -> sqlite3.Connection:
             raise HistoryError(
                 f"{path}: history schema {version}; this ipv6scan reads 1 to {SCHEMA_VERSION}"
             )
+        else:
+            with contextlib.suppress(sqlite3.OperationalError):  # a read-only file: none
+                store.add_later_columns(conn)  # added to schema 3 later
         conn.execute("SELECT 1 FROM runs LIMIT 1").fetchall()
     except sqlite3.Error as exc:
         raise HistoryError(f"{path}: cannot use as history database: {exc}") from None
@@ -144,12 +148,22 @@ def _migrate(conn: sqlite3.Connection) -> None:
             store.migrate_results(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
+        if version in (1, 2):
+            _vacuum(conn)
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
     finally:
         conn.isolation_level = previous
+
+
+def _vacuum(conn: sqlite3.Connection) -> None:
+    """Give the dropped tables' pages back to the file system: without it the file keeps
+    its old size, however little schema 3 keeps. Space only: a database that another
+    scan holds open just stays large until the next migration-free VACUUM."""
+    with contextlib.suppress(sqlite3.OperationalError):  # locked: the data is migrated
+        conn.execute("VACUUM")
 
 
 class Recorder:
@@ -344,6 +358,11 @@ def all_target_rows(conn: sqlite3.Connection, run_id: int) -> Iterator[dict[str,
         yield json_loads(text)
 
 
+def run_target_names(conn: sqlite3.Connection, run_id: int) -> Iterator[str]:
+    """The names of a run's targets (the report's targets added and removed)."""
+    return (name for _run_id, name, _score in store.target_scores(conn, [run_id]))
+
+
 def target_row_texts(conn: sqlite3.Connection, run_id: int) -> Iterator[str]:
     """The same rows as stored: one line of JSON each, for a spool of rows."""
     return store.row_texts(conn, run_id)
@@ -368,7 +387,13 @@ def prune(conn: sqlite3.Connection, lineage: Lineage, keep: int) -> int:
             )
         ][keep:]
         for run_id in ids:
-            for table in ("run_results", "run_targets", "sector_scores", "tier_scores"):
+            for table in (
+                "run_results",
+                "run_details",
+                "run_targets",
+                "sector_scores",
+                "tier_scores",
+            ):
                 conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
             conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         if ids:
@@ -401,10 +426,18 @@ def trends(conn: sqlite3.Connection, run: Run, limit: int = TREND_RUNS) -> dict[
         ids,
     ):
         sectors.setdefault(sector, []).append([when[run_id], score])
+    tiers: dict[str, list[list[Any]]] = {}  # the whole run's tier scores (sector '')
+    for run_id, tier, score in conn.execute(
+        f"SELECT run_id, tier, score FROM tier_scores WHERE sector = '' AND run_id IN ({marks})"
+        " ORDER BY run_id, tier",
+        ids,
+    ):
+        tiers.setdefault(tier, []).append([when[run_id], score])
     out: dict[str, Any] = {
         "runs": [{"id": r.id, "started": r.started} for r in runs],
         "overall": [[r.started, r.overall_score] for r in runs],
         "sectors": sectors,
+        "tiers": tiers,
         "targets": {},
     }
     found = conn.execute("SELECT count FROM run_targets WHERE run_id = ?", (run.id,)).fetchone()

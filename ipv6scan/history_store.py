@@ -16,16 +16,18 @@ text no remaining run refers to.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from ipv6scan.messages import MESSAGES, identity
 from ipv6scan.model import CheckResult, json_loads
 from ipv6scan.report.tables import evidence_text
 
-BATCH = 4096  # texts inserted at once
+BATCH = 4096  # texts staged at once
 CACHE_KIB = 32 * 1024  # SQLite's page cache while a run is recorded
 LOOKUP = 500  # keys a query looks up at once (SQLite allows 999 parameters at least)
 NO_EVIDENCE = 0  # an evidence key dropped by retention (see prune_evidence)
@@ -35,7 +37,8 @@ CREATE TABLE IF NOT EXISTS verdicts (
     key INTEGER PRIMARY KEY,        -- of the text below (text_key)
     target TEXT NOT NULL, sector TEXT NOT NULL, tier TEXT NOT NULL, subject TEXT NOT NULL,
     check_id TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL,
-    vantage TEXT                    -- the vantage point (distributed/), NULL for a local scan
+    vantage TEXT,                   -- the vantage point (distributed/), NULL for a local scan
+    detail_data TEXT                -- JSON [key, params] of a keyed detail (messages.py)
 );
 CREATE TABLE IF NOT EXISTS evidence (key INTEGER PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS target_rows (
@@ -55,6 +58,10 @@ CREATE TABLE IF NOT EXISTS run_targets (
     run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
     count INTEGER NOT NULL,
     rows BLOB NOT NULL              -- zlib of int64 target_rows keys, in summary.json order
+);
+CREATE TABLE IF NOT EXISTS run_details (
+    run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+    details BLOB NOT NULL           -- zlib of JSON [[index, detail], ...]: see _compared
 );
 CREATE TABLE IF NOT EXISTS tier_scores (
     run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
@@ -83,14 +90,121 @@ def unpack(blob: bytes, typecode: str) -> array[Any]:
     return values
 
 
-def _verdict(r: CheckResult) -> tuple[int, str, str, str, str, str, str, str, str | None]:
-    fields = (r.target, r.sector, r.tier, r.subject, r.check, str(r.status), r.detail)
+# added to schema 3 in place (history.open_db): a database without it has no such details
+RUN_DETAILS = TABLES[TABLES.index("CREATE TABLE IF NOT EXISTS run_details") :].split(";")[0]
+
+
+def add_later_columns(conn: sqlite3.Connection) -> None:
+    """What schema 3 gained in place: run_details, and verdicts.detail_data (the detail's
+    message key and parameters, so a stored run renders in a report's language)."""
+    conn.execute(RUN_DETAILS)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(verdicts)")}
+    if "detail_data" not in columns:
+        conn.execute("ALTER TABLE verdicts ADD COLUMN detail_data TEXT")
+
+
+def _detail_data(detail: str) -> str | None:
+    key = getattr(detail, "key", None)
+    if key is None:
+        return None
+    params = getattr(detail, "params", {})
+    return json.dumps([key, params], ensure_ascii=False, separators=(",", ":"))
+
+
+def _keyed(text: str, data: str | None, own: list[Any] | None) -> dict[str, Any]:
+    """A stored detail's results.jsonl fields, its key and parameters again; `own`: the
+    run's own [text, params] of a detail compared by identity."""
+    if own is not None:
+        text = str(own[0])
+    fields: dict[str, Any] = {"detail": text}
+    if data is None:
+        return fields
+    try:
+        key, params = json_loads(data)
+    except (ValueError, TypeError):
+        return fields
+    fields["detail_key"] = key
+    fields["detail_params"] = own[1] if own is not None and len(own) > 1 else params
+    return fields
+
+
+def _compared(detail: str) -> str | None:
+    """What the history compares of a detail whose message holds measured figures (a
+    time, a count of tries): messages.identity, the figures left out, so that a re-run
+    that measured other figures repeats the verdict. None for any other detail, whose
+    text is compared as it always was. The run keeps such a detail's own text (RunWriter)."""
+    key = getattr(detail, "key", None)
+    if key is None:
+        return None
+    known = MESSAGES.get(key)
+    params = getattr(detail, "params", {})
+    if (known is None or not known.measured) and not any(
+        isinstance(v, dict) or (isinstance(v, list) and any(isinstance(x, dict) for x in v))
+        for v in params.values()
+    ):
+        return None  # no measured figure in it, nor a nested detail that may hold one
+    return identity(detail)
+
+
+Verdict = tuple[int, str, str, str, str, str, str, str, str | None, str | None]
+
+
+def _verdict(r: CheckResult) -> tuple[Verdict, bool]:
+    """The verdict's row (its key first), and whether its detail was compared by identity."""
+    t, sector, tier, subject, check, detail = (
+        r.target, r.sector, r.tier, r.subject, r.check, r.detail)  # fmt: skip
+    status = str(r.status)
     # each field with its length before it: no two tuples give one text, and no JSON made;
+    # a detail compared by identity is marked `i` (a text's field starts with a digit);
     # a vantage point only when there is one, so a local scan's keys do not change
-    text = "".join(f"{len(f)}:{f}" for f in fields)
+    compared = _compared(detail)
+    said = f"{len(detail)}:{detail}" if compared is None else f"i{len(compared)}:{compared}"
+    text = (f"{len(t)}:{t}{len(sector)}:{sector}{len(tier)}:{tier}{len(subject)}:{subject}"
+            f"{len(check)}:{check}{len(status)}:{status}{said}")  # fmt: skip
     if r.vantage is not None:
         text += f"v{len(r.vantage)}:{r.vantage}"
-    return (text_key(text), *fields, r.vantage)
+    row = (text_key(text), t, sector, tier, subject, check, status, detail, r.vantage,
+           _detail_data(detail))  # fmt: skip
+    return row, compared is not None
+
+
+# A run's texts go in under random 64-bit keys: inserted one by one into the tables' trees
+# that is a page touched for each, some five times the cost of appending. So they are
+# appended to scratch tables first and merged a large part at a time, in key order, each
+# part by one statement that SQLite runs on its own (no Python per row).
+_STAGES = {  # table -> its columns
+    "verdicts": 10,
+    "evidence": 2,
+    "target_rows": 6,
+}
+MERGE = 1 << 22  # texts staged before a merge: a million-name run merges once (temp file)
+
+
+class _Stage:
+    """The scratch tables of one run being written (temp: gone with the connection)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.staged = 0
+        for table in _STAGES:  # the table's columns, no key, no constraint
+            conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS stage_{table}"
+                         f" AS SELECT * FROM main.{table} WHERE 0")  # fmt: skip
+            conn.execute(f"DELETE FROM temp.stage_{table}")
+
+    def add(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        marks = ", ".join("?" * _STAGES[table])
+        self.conn.executemany(f"INSERT INTO temp.stage_{table} VALUES ({marks})", rows)
+        self.staged += len(rows)
+        if self.staged >= MERGE:
+            self.merge()
+
+    def merge(self) -> None:
+        for table in _STAGES:
+            self.conn.execute(
+                f"INSERT OR IGNORE INTO main.{table} SELECT * FROM temp.stage_{table} ORDER BY key"
+            )
+            self.conn.execute(f"DELETE FROM temp.stage_{table}")
+        self.staged = 0
 
 
 class RunWriter:
@@ -103,13 +217,20 @@ class RunWriter:
         self.evidence: array[int] = array("q")
         self.durations: array[float] = array("d")
         self.rows: array[int] = array("q")
+        # [index, text, params] of the details compared by identity: this run's figures
+        self.details: list[list[Any]] = []
         self._verdict_batch: list[tuple[Any, ...]] = []
-        self._evidence_batch: list[tuple[int, str]] = []
+        self._evidence_batch: list[tuple[Any, ...]] = []
         self._row_batch: list[tuple[Any, ...]] = []
+        self._stage = _Stage(conn)
 
     def result(self, r: CheckResult, evidence: str | None = None) -> None:
         """`evidence`: r's evidence as evidence_text writes it (keys sorted), when known."""
-        verdict = _verdict(r)
+        verdict, by_identity = _verdict(r)
+        if by_identity:  # the stored verdict may hold other figures: this run's own text
+            self.details.append(
+                [len(self.verdicts), str(r.detail), getattr(r.detail, "params", {})]
+            )
         self.verdicts.append(verdict[0])
         self._verdict_batch.append(verdict)
         text = evidence_text(r.evidence) if evidence is None else evidence
@@ -135,23 +256,21 @@ class RunWriter:
         self.rows = array("q")
 
     def _flush_results(self) -> None:
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._verdict_batch
-        )
-        self.conn.executemany("INSERT OR IGNORE INTO evidence VALUES (?, ?)", self._evidence_batch)
-        self._verdict_batch.clear()
-        self._evidence_batch.clear()
+        if self._verdict_batch:
+            self._stage.add("verdicts", self._verdict_batch)
+            self._stage.add("evidence", self._evidence_batch)
+            self._verdict_batch, self._evidence_batch = [], []
 
     def _flush_rows(self) -> None:
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO target_rows VALUES (?, ?, ?, ?, ?, ?)", self._row_batch
-        )
-        self._row_batch.clear()
+        if self._row_batch:
+            self._stage.add("target_rows", self._row_batch)
+            self._row_batch = []
 
     def close(self) -> None:
-        """Store the run's arrays."""
+        """Store the run's texts and arrays."""
         self._flush_results()
         self._flush_rows()
+        self._stage.merge()
         self.conn.execute(
             "INSERT OR REPLACE INTO run_results VALUES (?, ?, ?, ?, ?)",
             (self.run_id, len(self.verdicts), pack(self.verdicts), pack(self.evidence),
@@ -161,6 +280,12 @@ class RunWriter:
             "INSERT OR REPLACE INTO run_targets VALUES (?, ?, ?)",
             (self.run_id, len(self.rows), pack(self.rows)),
         )
+        if self.details:
+            text = json.dumps(self.details, ensure_ascii=False, separators=(",", ":"))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO run_details VALUES (?, ?)",
+                (self.run_id, zlib.compress(text.encode("utf-8", "surrogatepass"), 6)),
+            )
 
 
 def write_aggregates(conn: sqlite3.Connection, run_id: int, summary: Mapping[str, Any]) -> None:
@@ -181,9 +306,36 @@ def write_aggregates(conn: sqlite3.Connection, run_id: int, summary: Mapping[str
     )
 
 
-def load_results(conn: sqlite3.Connection, run_id: int) -> Iterator[CheckResult]:
-    """The run's results, in the order they were recorded; the texts are looked up a
-    chunk of keys at a time (one query per chunk, not per result)."""
+def run_keys(conn: sqlite3.Connection, run_id: int) -> tuple[array[int], array[int]] | None:
+    """A run's verdict and evidence keys, in results.jsonl's order; None: no such run."""
+    found = conn.execute(
+        "SELECT verdicts, evidence FROM run_results WHERE run_id = ?", (run_id,)
+    ).fetchone()
+    return None if found is None else (unpack(found[0], "q"), unpack(found[1], "q"))
+
+
+def any_intermittent(conn: sqlite3.Connection, evidence: Iterable[int]) -> bool:
+    """Whether any of these evidence texts marks an intermittent result (checks/
+    intermittent.py: `"intermittent": true`, as evidence_text writes it)."""
+    keys = list(set(evidence))
+    for start in range(0, len(keys), LOOKUP):
+        chunk = keys[start : start + LOOKUP]
+        marks = ",".join("?" * len(chunk))
+        if conn.execute(
+            f"SELECT 1 FROM evidence WHERE key IN ({marks})"
+            " AND instr(text, '\"intermittent\": true') LIMIT 1",
+            chunk,
+        ).fetchone():
+            return True
+    return False
+
+
+def load_results(
+    conn: sqlite3.Connection, run_id: int, only: Sequence[int] | None = None
+) -> Iterator[CheckResult]:
+    """The run's results, in the order they were recorded (`only`: those at these
+    positions, in order); the texts are looked up a chunk of keys at a time (one query per
+    chunk, not per result)."""
     found = conn.execute(
         "SELECT verdicts, evidence, durations FROM run_results WHERE run_id = ?", (run_id,)
     ).fetchone()
@@ -191,22 +343,40 @@ def load_results(conn: sqlite3.Connection, run_id: int) -> Iterator[CheckResult]
         return
     verdicts, evidence = unpack(found[0], "q"), unpack(found[1], "q")
     durations = unpack(found[2], "d")
-    for start in range(0, len(verdicts), LOOKUP):
-        vkeys, ekeys = verdicts[start : start + LOOKUP], evidence[start : start + LOOKUP]
+    own = _own_details(conn, run_id)
+    positions: Sequence[int] = range(len(verdicts)) if only is None else only
+    for start in range(0, len(positions), LOOKUP):
+        chunk = positions[start : start + LOOKUP]
+        vkeys, ekeys = [verdicts[i] for i in chunk], [evidence[i] for i in chunk]
         v_found = _lookup(conn, "SELECT key, target, sector, tier, subject, check_id, status,"
-                          " detail, vantage FROM verdicts", vkeys)  # fmt: skip
+                          " detail, vantage, detail_data FROM verdicts", vkeys)  # fmt: skip
         e_found = _lookup(conn, "SELECT key, text FROM evidence", ekeys)
-        for i, vkey in enumerate(vkeys):
+        for i, vkey, ekey in zip(chunk, vkeys, ekeys, strict=True):
             v = v_found.get(vkey)
             if v is None:
                 continue  # not ours to lose, but never a crash
-            e = e_found.get(ekeys[i])
+            e = e_found.get(ekey)
             yield CheckResult.from_json(
                 {"target": v[0], "sector": v[1], "tier": v[2], "subject": v[3], "check": v[4],
-                 "status": v[5], "detail": v[6], "evidence": json_loads(e[0]) if e else {},
-                 "duration_ms": durations[start + i]}
+                 "status": v[5], **_keyed(v[6], v[8], own.get(i)),
+                 "evidence": json_loads(e[0]) if e else {},
+                 "duration_ms": durations[i]}
                 | ({"vantage": v[7]} if v[7] is not None else {})
             )  # fmt: skip
+
+
+def _own_details(conn: sqlite3.Connection, run_id: int) -> dict[int, list[Any]]:
+    """index -> the run's own [text, params] of each detail compared by identity."""
+    try:
+        found = conn.execute(
+            "SELECT details FROM run_details WHERE run_id = ?", (run_id,)
+        ).fetchone()
+    except sqlite3.OperationalError:  # a database opened read-only, from before the table
+        return {}
+    if found is None:
+        return {}
+    pairs = json_loads(zlib.decompress(found[0]))
+    return {int(entry[0]): list(entry[1:]) for entry in pairs}
 
 
 def _lookup(
@@ -246,6 +416,17 @@ def named_rows(conn: sqlite3.Connection, run_id: int, names: Iterable[str]) -> l
                 rows.append(json_loads(text))
                 break
     return rows
+
+
+def row_scores(conn: sqlite3.Connection, run_id: int) -> Iterator[tuple[str, float | None]]:
+    """(target, score) of the run's rows, in summary.json's order (diff_stored)."""
+    keys = row_keys(conn, run_id)
+    for start in range(0, len(keys), LOOKUP):
+        chunk = keys[start : start + LOOKUP]
+        found = _lookup(conn, "SELECT key, target, score FROM target_rows", chunk)
+        for key in chunk:
+            if key in found:
+                yield str(found[key][0]), found[key][1]
 
 
 def target_scores(

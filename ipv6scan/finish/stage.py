@@ -16,7 +16,7 @@ again the slow way, from an index of the file: correct, and the only second read
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +36,7 @@ from ipv6scan.report.targets import Census, Surveyor, choose_drill
 from ipv6scan.report.workspace import Workspace
 from ipv6scan.report.xlsx import XlsxResults
 from ipv6scan.scoring.profile import DEFAULT_PROFILE, Profile
-from ipv6scan.scoring.stream import score_target
+from ipv6scan.scoring.shapes import ShapeScorer
 from ipv6scan.scoring.summary import SummaryBuilder, with_scanner
 from ipv6scan.scoring.vantage import VantageTally, combine
 
@@ -69,8 +69,9 @@ class TargetRow:
     text: str
 
     @classmethod
-    def of(cls, group: Group, profile: Profile) -> TargetRow:
-        row = score_target(group.results, profile)
+    def of(cls, results: Sequence[CheckResult], scorer: ShapeScorer) -> TargetRow:
+        """`results`: a target's, vantage points combined (scoring.vantage)."""
+        row = scorer.row(results)
         return cls(row["name"], row["sector"], row["score"], row["stage"], row, row_text(row))
 
 
@@ -159,6 +160,7 @@ class _Files:
         self.out = out
         self.options = options
         self.builder = SummaryBuilder(options.profile)
+        self.scorer = ShapeScorer(options.profile)
         chosen = options.outputs
         self.csv = stack.enter_context(CsvWriter(out / "results.csv")) if chosen.csv else None
         # XlsxWriter is imported only when results.xlsx is asked for
@@ -186,12 +188,13 @@ class _Files:
         self.vantages.reset_groups()
 
     def group(self, group: Group, spans: list[Span] | None = None) -> None:
-        row = TargetRow.of(group, self.options.profile)
+        # one per (target, subject, check), vantage points made one: as scored, as in junit.xml
+        results = combine(group.results, self.options.profile.vantage_share)
+        row = TargetRow.of(results, self.scorer)
         self.vantages.group(group.results)
-        self.builder.add(row.json)
+        self.builder.add(row.json, self.scorer.shape)
         if self.junit is not None:
-            # one test case per (target, subject, check), vantage points made one as scored
-            self.junit.add(combine(group.results, self.options.profile.vantage_share))
+            self.junit.add(results)
         if self.rows is not None:
             self.rows.add(row.text)
         if self.sink is not None:

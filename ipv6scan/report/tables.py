@@ -37,6 +37,12 @@ def write_csv(results: Iterable[CheckResult], path: Path) -> None:
             writer.write(r)
 
 
+# a field that starts with one of these is made safe (_csv_safe); the test looks at all
+# of a row's fields at once, joined with NUL (a false alarm only costs the slow way)
+_RISKY = re.compile("(?:^|\x00)[=+\\-@\t\r]")
+CSV_BATCH = 1024  # rows written at once
+
+
 class CsvWriter:
     """results.csv a result at a time, so that it can share a pass with another writer."""
 
@@ -46,18 +52,29 @@ class CsvWriter:
         self._fh = path.open("w", encoding="utf-8-sig", newline="")
         self._writer = csv.writer(self._fh)
         self._writer.writerow(CSV_FIELDS)
+        self._rows: list[tuple[str, ...]] = []
 
     def write(self, r: CheckResult, evidence: str | None = None) -> None:
         """`evidence`: the result's evidence as evidence_text gives it, when known."""
         if evidence is None:
             evidence = evidence_text(r.evidence)
-        s = _csv_safe
-        self._writer.writerow((s(r.target), s(r.sector), s(r.tier), s(r.subject), s(r.check),
-                               s(str(r.status)), s(r.detail), s(evidence),
-                               s(str(round(r.duration_ms, 3))), s(r.vantage or "")))  # fmt: skip
+        row = (r.target, r.sector, r.tier, r.subject, r.check, str(r.status), r.detail,
+               evidence, str(round(r.duration_ms, 3)), r.vantage or "")  # fmt: skip
+        if _RISKY.search("\x00".join(row)) is None:
+            self._rows.append(row)
+        else:
+            self._rows.append(tuple(_csv_safe(field) for field in row))
+        if len(self._rows) >= CSV_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._writer.writerows(self._rows)
+        self._rows.clear()
 
     def close(self) -> None:
-        self._fh.close()
+        if not self._fh.closed:
+            self._flush()
+            self._fh.close()
 
     def __enter__(self) -> CsvWriter:
         return self
@@ -92,6 +109,20 @@ _ATTR = str.maketrans(
 
 def _xml_text(text: str) -> str:
     return _xml_clean(text).translate(_TEXT)
+
+
+# what an attribute's text may hold and need no escaping: XML 1.0's Char but & < > " ' and
+# the tab, newline and return that quoteattr writes as references
+_NEEDS_ESCAPE = re.compile(
+    "[^\x20\x21\x23-\x25\x28-\x3b\x3d\x3f-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _plain_names(target: str, rows: Sequence[CheckResult]) -> bool:
+    """Whether the target, and every subject and check of `rows`, needs no escaping."""
+    return (
+        _NEEDS_ESCAPE.search(" ".join([target, *(f"{r.subject} {r.check}" for r in rows)])) is None
+    )
 
 
 def _xml_attr(text: str) -> str:
@@ -133,35 +164,50 @@ class JunitWriter:
     def add(self, rows: Sequence[CheckResult]) -> None:
         if not rows or self._body is None:
             return
-        fh = self._body
-        f = sum(r.status is Status.FAIL for r in rows)
-        e = sum(r.status is Status.ERROR for r in rows)
-        s = sum(r.status is Status.SKIP for r in rows)
-        t = sum(r.duration_ms for r in rows) / 1000
+        f = e = s = 0
+        target = rows[0].target
+        # a suite's names need escaping only when they hold one of the few characters
+        # that need it: most suites are written with no escaping call at all
+        plain = _plain_names(target, rows)
+        cls_of: dict[str, str] = {}
+        parts: list[str] = []
+        for r in rows:
+            status = r.status
+            cls = cls_of.get(r.tier)
+            if cls is None:
+                cls = cls_of[r.tier] = _xml_attr(f"{target}.{r.tier}")
+            name = f'"{r.subject} {r.check}"' if plain else _xml_attr(f"{r.subject} {r.check}")
+            head = f'    <testcase classname={cls} name={name} time="{r.duration_ms / 1000:.3f}">'
+            if status is Status.PASS:
+                parts.append(head + "</testcase>\n")
+            elif status is Status.FAIL or status is Status.ERROR:
+                if status is Status.FAIL:
+                    f += 1
+                    tag = "failure"
+                else:
+                    e += 1
+                    tag = "error"
+                msg = _xml_attr(r.detail[:500])
+                body = _xml_text(json_text(r.evidence)[:4000])
+                parts.append(f"{head}<{tag} message={msg}>{body}</{tag}></testcase>\n")
+            elif status is Status.SKIP:
+                s += 1
+                parts.append(f"{head}<skipped message={_xml_attr(r.detail[:500])}/></testcase>\n")
+            elif status is Status.WARN:
+                parts.append(f"{head}<system-out>{_xml_text('warn: ' + r.detail)}"
+                             "</system-out></testcase>\n")  # fmt: skip
+            else:
+                parts.append(head + "</testcase>\n")
+        seconds = sum(r.duration_ms for r in rows) / 1000  # sum(): its rounding, as before
         self.total += len(rows)
         self.failures += f
         self.errors += e
-        fh.write(
-            f'  <testsuite name={_xml_attr(rows[0].target)} tests="{len(rows)}" '
-            f'failures="{f}" errors="{e}" skipped="{s}" time="{t:.3f}">\n'
+        self._body.write(
+            f'  <testsuite name={_xml_attr(target)} tests="{len(rows)}" '
+            f'failures="{f}" errors="{e}" skipped="{s}" time="{seconds:.3f}">\n'
+            + "".join(parts)
+            + "  </testsuite>\n"
         )
-        for r in rows:
-            name = _xml_attr(f"{r.subject} {r.check}")
-            cls = _xml_attr(f"{r.target}.{r.tier}")
-            fh.write(
-                f'    <testcase classname={cls} name={name} time="{r.duration_ms / 1000:.3f}">'
-            )
-            if r.status is Status.FAIL or r.status is Status.ERROR:
-                tag = "failure" if r.status is Status.FAIL else "error"
-                msg = _xml_attr(r.detail[:500])
-                body = _xml_text(json_text(r.evidence)[:4000])
-                fh.write(f"<{tag} message={msg}>{body}</{tag}>")
-            elif r.status is Status.SKIP:
-                fh.write(f"<skipped message={_xml_attr(r.detail[:500])}/>")
-            elif r.status is Status.WARN:
-                fh.write(f"<system-out>{_xml_text('warn: ' + r.detail)}</system-out>")
-            fh.write("</testcase>\n")
-        fh.write("  </testsuite>\n")
 
     def close(self) -> None:
         """Write junit.xml: the totals, then the suites."""

@@ -225,3 +225,30 @@ def test_bad_outputs_or_keep_runs_is_a_usage_error(run_scan: Scan, bad: list[str
     with pytest.raises(SystemExit) as stop:
         run_scan("x", GOOD, *bad)
     assert stop.value.code == 2
+
+
+def test_a_stored_run_keeps_its_details_keys_and_its_own_figures(tmp_path: Path) -> None:
+    """A run read back from the history renders in the report's language: each detail keeps
+    its message key and parameters, and a detail compared without its measured figures
+    keeps the figures that run measured."""
+    from ipv6scan.checks.dns import GLOBAL_ONE
+    from ipv6scan.checks.net import MEDIAN
+
+    def run(path: Path, ms: str) -> Path:
+        results = [
+            CheckResult("T", "enterprise", "services", "t.example", "dns.aaaa", Status.PASS,
+                        GLOBAL_ONE(count=1, addresses=["2001:db8::1"])),
+            CheckResult("T", "enterprise", "services", "2001:db8::1", "net.ping", Status.PASS,
+                        MEDIAN(address="2001:db8::1", ms=ms)),
+        ]  # fmt: skip
+        path.write_text("".join(r.to_line() + "\n" for r in results), encoding="utf-8")
+        return path
+
+    db = tmp_path / "h.db"
+    first, second = run(tmp_path / "1.jsonl", "1.5"), run(tmp_path / "2.jsonl", "9.25")
+    scan_into(db, tmp_path / "a", first, STARTS[0])
+    scan_into(db, tmp_path / "b", second, STARTS[1])
+    conn = history.open_db(db)
+    for run_id, path in ((1, first), (2, second)):
+        stored = [r.to_line() for r in history.load_results(conn, run_id)]
+        assert stored == path.read_text(encoding="utf-8").splitlines()
