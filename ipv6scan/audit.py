@@ -17,6 +17,8 @@ from ipv6scan import history
 from ipv6scan.collector import tuned_collector
 from ipv6scan.finish import FinishOptions, Outputs, finish
 from ipv6scan.milestones import Milestone, evaluate
+from ipv6scan.report.changes import MAX_TARGETS as MAX_CHANGED_TARGETS
+from ipv6scan.report.changes import changes_json, coverage, fail_under_gate, regression_gate
 from ipv6scan.report.jsonl import read_results
 from ipv6scan.report.summary_json import read_fields
 from ipv6scan.report.workspace import Workspace
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
 
 DB_NAME = "ipv6scan.db"
 RESULTS = "results.jsonl"
-CARRIED = ("scanner", "milestones", "trends", "run")  # what a re-render keeps from the scan
+# what a re-render keeps from the scan
+CARRIED = ("scanner", "milestones", "trends", "run", "changes", "gates", "coverage")
 
 
 class AuditInputError(Exception):
@@ -65,6 +68,7 @@ class Recording:
     today: dt.date | None = None  # the scan date for milestones; default: the start's date
     fail_on_regression: bool = False
     keep_runs: int | None = None  # --keep-runs: the history's last N runs are kept
+    fail_under: float | None = None  # --fail-under: only said in the report (the CLI gates)
 
 
 @dataclass
@@ -73,6 +77,7 @@ class Finished:
     gate: list[str] = field(default_factory=list)  # --fail-on-regression findings
     gate_passed: list[str] = field(default_factory=list)  # what the gate said, not failing
     notes: list[str] = field(default_factory=list)  # for stderr, not failures
+    diff: Diff | None = None  # this run against the previous one, when compared
 
 
 def finish_scan(
@@ -101,8 +106,14 @@ def finish_scan(
 
         def amend(summary: dict[str, Any], watched: list[dict[str, Any]]) -> None:
             done.summary = summary
+            summary["coverage"] = coverage(complete, rec.shard)
             step("writing summary.json and report.html")
             _record(conn, rec, started, earlier, recorder, summary, watched, done)
+            # before the report is written: it shows what changed and what the gates said
+            if earlier and complete and "run" in summary and _worth_comparing(rec, summary):
+                step("comparing with the previous run")
+                _compare(conn, rec, out, earlier, summary, done)
+            _gates(rec, summary, done)
 
         try:
             finish(out / RESULTS, out, options, recorder, amend)
@@ -110,11 +121,6 @@ def finish_scan(
             if recorder is not None:
                 recorder.abort()
             raise
-        if rec.fail_on_regression and not done.gate:
-            if earlier:
-                step("comparing with the previous run")
-            with Workspace(out) as work:
-                _gate(conn, rec, out / RESULTS, earlier, done, work)
         if rec.keep_runs is not None and recorder is not None and "run" in done.summary:
             _keep(conn, rec, done)
     return done
@@ -194,26 +200,64 @@ def _record(
         done.gate_passed.clear()
 
 
-def _gate(
+def _worth_comparing(rec: Recording, summary: dict[str, Any]) -> bool:
+    """A run's changes are worked out for its report unless the run is huge (a second read
+    of both runs); --fail-on-regression needs them whatever the size."""
+    targets = summary.get("overall", {}).get("targets", 0)
+    return rec.fail_on_regression or targets <= MAX_CHANGED_TARGETS
+
+
+def _compare(
     conn: sqlite3.Connection,
     rec: Recording,
-    results: Path,
+    out: Path,
     earlier: list[history.Run],
+    summary: dict[str, Any],
     done: Finished,
-    work: Workspace,
 ) -> None:
-    """--fail-on-regression: this run against the previous complete one."""
-    if not earlier:
-        done.gate_passed.append(
-            f"no earlier complete run of history {rec.history_key or 'of these target files'} "
-            f"in {rec.db}: nothing to compare; the gate passes"
-        )
-        return
+    """This run against the previous complete one of its history (diff.py's rules): the
+    gate's findings, and summary.json's bounded `changes` for the report."""
     from ipv6scan.diff import compare
+    from ipv6scan.diff_stored import compare_runs
 
-    before = earlier[-1].id
-    diff = compare(lambda: history.load_results(conn, before), results, rec.profile, work)
-    done.gate.extend(diff.gate())
+    before = earlier[-1]
+    # both runs as the history stores them: what changed is read back, not both runs
+    # whole; where that shortcut would not give diff's answer, both runs whole
+    diff = compare_runs(conn, before.id, summary["run"]["id"], rec.profile)
+    if diff is None:
+        with Workspace(out) as work:
+            diff = compare(lambda: history.load_results(conn, before.id), out / RESULTS,
+                           rec.profile, work)  # fmt: skip
+    done.diff = diff
+    old_names = history.run_target_names(conn, before.id)
+    new_names = history.run_target_names(conn, summary["run"]["id"])
+    previous = {"id": before.id, "started": before.started}
+    summary["changes"] = changes_json(diff, previous, old_names, new_names)
+
+
+def _gates(rec: Recording, summary: dict[str, Any], done: Finished) -> None:
+    """What each gate decided, in done (the terminal, the exit code) and in summary.json's
+    `gates` (the report). --fail-under is the command line's to apply; it is only said."""
+    gates: list[dict[str, Any]] = []
+    if rec.fail_on_regression:
+        if done.gate:  # the history failed: nothing could be compared
+            reason = "history-failed"
+        elif done.diff is not None:
+            done.gate.extend(done.diff.gate())
+            reason = "regressed" if done.gate else "no-regression"
+        elif not summary.get("coverage", {}).get("complete", True):
+            reason = "interrupted"  # a part of a run says nothing of what regressed
+        else:
+            reason = "no-previous-run"
+            done.gate_passed.append(
+                f"no earlier complete run of history {rec.history_key or 'of these target files'} "
+                f"in {rec.db}: nothing to compare; the gate passes"
+            )
+        gates.append(regression_gate(len(done.gate), reason))
+    if rec.fail_under is not None:
+        gates.append(fail_under_gate(summary["overall"]["score"], rec.fail_under))
+    if gates:
+        summary["gates"] = gates
 
 
 def report_dir(directory: Path, out: Path, lang: str, profile: Profile = DEFAULT_PROFILE) -> None:
@@ -271,12 +315,35 @@ def report_run(
                 summary = work.score(spooled, profile)
                 summary.update({k: run.summary[k] for k in CARRIED if k in run.summary})
                 with_scanner(summary, run.summary.get("scanner"))
-            summary["run"] = {"id": run.id, "started": run.started, "db": str(db)}
+            earlier = history.previous_runs(conn, run.lineage, run.id) if run.complete else []
+            summary["run"] = {"id": run.id, "started": run.started, "db": str(db),
+                              "previous": earlier[-1].id if earlier else None}  # fmt: skip
             summary["trends"] = history.trends(conn, run)
+            # the history keeps a run's summary as recorded, before it was compared
+            if earlier:
+                summary["changes"] = _recorded_changes(conn, earlier[-1], run, profile, work)
             write_html(read_results(results), summary, lang, target)
     finally:
         conn.close()
     return run
+
+
+def _recorded_changes(
+    conn: sqlite3.Connection,
+    before: history.Run,
+    run: history.Run,
+    profile: Profile | None,
+    work: Workspace,
+) -> dict[str, Any]:
+    """summary.json's `changes` of a recorded run against the one before it (diff.py)."""
+    from ipv6scan.diff import compare
+
+    diff = compare(lambda: history.load_results(conn, before.id),
+                   lambda: history.load_results(conn, run.id), profile or DEFAULT_PROFILE,
+                   work)  # fmt: skip
+    return changes_json(diff, {"id": before.id, "started": before.started},
+                        history.run_target_names(conn, before.id),
+                        history.run_target_names(conn, run.id))  # fmt: skip
 
 
 def result_dir(path: Path) -> Path:

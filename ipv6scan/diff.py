@@ -205,7 +205,7 @@ def compare(
         os.close(fd)
         conn = stack.enter_context(contextlib.closing(sqlite3.connect(db)))
         conn.executescript(_SCHEMA)
-        diff = _statuses(conn, old_index.results, new_index.results)
+        diff = _statuses(conn, read_results(old_index.results), read_results(new_index.results))
         _scores(diff, conn, old_index, new_index, profile)
     return diff
 
@@ -214,7 +214,9 @@ def _indexed(source: Source, work: Workspace) -> TargetIndex:
     return work.index(source) if isinstance(source, Path) else work.spool(source())
 
 
-def _statuses(conn: sqlite3.Connection, old: Path, new: Path) -> Diff:
+def _statuses(
+    conn: sqlite3.Connection, old: Iterable[CheckResult], new: Iterable[CheckResult]
+) -> Diff:
     """Each new result against the older one of its (target, tier, subject, check) and,
     in scans from vantage points, its vantage point."""
     with conn:
@@ -232,11 +234,11 @@ def _statuses(conn: sqlite3.Connection, old: Path, new: Path) -> Diff:
                     r.detail,
                     is_intermittent(r.status, r.evidence),
                 )
-                for r in read_results(old)
+                for r in old
             ),
         )
     diff = Diff()
-    for r in read_results(new):
+    for r in new:
         key = (r.target, r.tier, r.subject, r.check, r.vantage or "")
         status = str(r.status)
         # taken out as it is matched: a second new result of the key has appeared

@@ -2,9 +2,9 @@
 
 Counts are kept per (sector, check), (tier, check) and check. Whole results are kept
 only for the targets that get a drill-down (a fixed budget, worst statuses first),
-and short rows for the result table (all of them when the run is small, else the
-findings, failures first). At 100k targets the report stays a few megabytes; the
-rest is in results.csv.
+and short rows for the result table (all of them up to TABLE_LIMIT, else that many
+findings, failures first). The rows go into the report's compressed data (report/packed.py),
+which has a byte budget of its own; the rest is in results.csv.
 """
 
 from __future__ import annotations
@@ -16,23 +16,27 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ipv6scan.messages import Detail
 from ipv6scan.model import CheckResult
 from ipv6scan.report.fixes import fix_key
 
 # Worse statuses matter more to a reader: they are kept first when a budget runs out.
 PRIORITY: dict[str, int] = {"fail": 4, "warn": 3, "error": 2, "pass": 1, "skip": 0}
 _LEVELS = range(max(PRIORITY.values()) + 1)
+_FINDINGS = ("fail", "warn", "error")  # worst first
 
-TABLE_LIMIT = 5000  # rows in the filterable result table
+TABLE_LIMIT = 50_000  # rows of the result table, kept compressed in the page (packed.py)
 DRILL_BUDGET = 4000  # results shown in all drill-downs together
 DRILL_MIN_PER_TARGET = 20
 EVIDENCE_CHARS = 2000  # per result; the whole evidence is in results.jsonl
 DETAIL_CHARS = 600
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
-    """A result without its evidence: a line of the filterable table."""
+    """A result without its evidence: a line of the filterable table. `detail` is the
+    result's (bounded) Detail, key and parameters kept, rendered in the report's language
+    when the page is written (report/details.py)."""
 
     target: str
     sector: str
@@ -95,8 +99,9 @@ class Digest:
     by_check: dict[str, Counter[str]] = field(default_factory=dict)
     by_sector: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)
     by_tier: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)
-    first_rows: list[Row] = field(default_factory=list)
-    findings: dict[str, list[Row]] = field(default_factory=dict)
+    first_rows: list[Row] = field(default_factory=list)  # file order, until one too many
+    overflow: bool = False  # more results than table_limit: first_rows is dropped
+    findings: dict[str, list[Row]] = field(default_factory=dict)  # at most table_limit
 
     @classmethod
     def for_targets(cls, names: Iterable[str], budget: int = DRILL_BUDGET) -> Digest:
@@ -118,13 +123,28 @@ class Digest:
         _counter(_table(self.by_sector, r.sector), r.check)[status] += 1
         _counter(_table(self.by_tier, r.tier), r.check)[status] += 1
         row = _row(r, status)
-        if len(self.first_rows) <= self.table_limit:
-            self.first_rows.append(row)  # one past the limit tells that the run is large
-        if status in ("fail", "warn", "error"):
-            bucket = self.findings.setdefault(status, [])
-            if len(bucket) < self.table_limit:
-                bucket.append(row)
+        if not self.overflow:
+            if len(self.first_rows) < self.table_limit:
+                self.first_rows.append(row)
+            else:  # the run is large: the table becomes its findings, the memory theirs
+                self.overflow = True
+                self.first_rows = []
+        if status in _FINDINGS:
+            self._keep_finding(status, row)
         return row
+
+    def _keep_finding(self, status: str, row: Row) -> None:
+        """At most table_limit findings in all: once full, a worse one takes the place of
+        the latest kept of the lowest status (the earliest of each status stay)."""
+        bucket = self.findings.setdefault(status, [])
+        if sum(len(b) for b in self.findings.values()) < self.table_limit:
+            bucket.append(row)
+            return
+        for lower in reversed(_FINDINGS[_FINDINGS.index(status) + 1 :]):
+            if self.findings.get(lower):
+                self.findings[lower].pop()
+                bucket.append(row)
+                return
 
     def offer(self, r: CheckResult) -> None:
         """The drill-down part of add(): a drilled target's result, in file order."""
@@ -138,13 +158,13 @@ class Digest:
 
     @property
     def table_is_complete(self) -> bool:
-        return len(self.first_rows) <= self.table_limit
+        return not self.overflow
 
     def table_rows(self) -> list[Row]:
         """Every result when they fit; else the findings, failures first, up to the limit."""
         if self.table_is_complete:
             return self.first_rows
-        rows = [row for s in ("fail", "warn", "error") for row in self.findings.get(s, [])]
+        rows = [row for s in _FINDINGS for row in self.findings.get(s, [])]
         return rows[: self.table_limit]
 
     @property
@@ -187,11 +207,17 @@ def _table(tables: dict[str, dict[str, Counter[str]]], key: str) -> dict[str, Co
 
 def _row(r: CheckResult, status: str) -> Row:
     fix = fix_key(r.check, status, r.evidence)
-    return Row(r.target, r.sector, r.tier, r.subject, r.check, status, _clip(r.detail), fix)
+    return Row(r.target, r.sector, r.tier, r.subject, r.check, status, clip(r.detail), fix)
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= DETAIL_CHARS else text[:DETAIL_CHARS] + "…"
+def clip(text: str) -> str:
+    """At most DETAIL_CHARS; a Detail cut short keeps its key and parameters, since the
+    report renders it from them (and cuts the rendering again)."""
+    if len(text) <= DETAIL_CHARS:
+        return text
+    cut = text[:DETAIL_CHARS] + "…"
+    key = getattr(text, "key", None)
+    return Detail(cut, key, getattr(text, "params", None)) if key else cut
 
 
 def pass_rate(counts: Mapping[str, int]) -> float | None:

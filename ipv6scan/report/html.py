@@ -3,7 +3,9 @@
 The page carries its own CSS and a small script inline, and a Content-Security-Policy
 that forbids every fetch and runs only that script and that stylesheet (by hash): even
 if some scanned text ever slipped past escaping, the browser would not run it. Jinja
-autoescapes everything; SVG charts are drawn in Python with every text escaped.
+autoescapes everything; SVG charts are drawn in Python with every text escaped. The
+ranking's rows, the drill-downs' checks and the result table are compressed data inside
+the page (report/packed.py), which the script shows as text when a reader comes to them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from markupsafe import Markup
 from ipv6scan.model import CheckResult
 from ipv6scan.report import i18n, view
 from ipv6scan.report.digest import Digest
+from ipv6scan.report.fixes import used_keys
 from ipv6scan.report.labels import STATUSES
+from ipv6scan.report.packed import DrillRows, Packed, pack
 from ipv6scan.report.targets import Census
 
 LANGS: tuple[str, ...] = tuple(i18n.LOCALES)
@@ -92,6 +96,9 @@ def write_html_from(
 def _render(report: view.Report, lang: str) -> str:
     gettext = _newstyle(i18n.translations(lang))
     css, js, csp = _assets()
+    data = _pack(report, lang)
+    # every fix a row names is written once in the list (#fixes), where report.js finds it
+    report.fixes = used_keys({*report.fixes, *(row.fix for row in report.table)})
     template = _env(lang).get_template("report.html.j2")
     return template.render(
         r=report,
@@ -101,7 +108,56 @@ def _render(report: view.Report, lang: str) -> str:
         js=Markup(js),
         csp=csp,
         js_text=_js_text(gettext),
+        data=data,
     )
+
+
+def _pack(report: view.Report, lang: str) -> Packed:
+    """The table's rows, the drill-downs' checks and the ranking, compressed (packed.py)."""
+    fmt = report.fmt
+    drills = [
+        DrillRows(
+            d.target.anchor,
+            d.target.name,
+            [(g.tier, g.subject, fmt.score(g.score), g.results) for g in d.groups],
+        )
+        for d in report.drills
+    ]
+    details = i18n.translations(lang).gettext
+    return pack(report.table, drills, report.words, details, lang, ranking=_ranking(report))
+
+
+def _ranking(report: view.Report) -> dict[str, Any]:
+    """The ranking's rows as report.js draws them (rankingSpec), each a list:
+    [name, sector, score, score shown, stage, [[service, light]...], [[tier score, shown]
+    per column of tiers], trend scores, first date, last date, first score shown, last
+    score shown, failures, drill-down anchor or "", rank]."""
+    fmt, words = report.fmt, report.words
+    date = lru_cache(maxsize=None)(fmt.date)  # a history's dates repeat on every row
+    rows: list[list[Any]] = []
+    for v in report.ranking.rows:
+        trend = v.trend if len(v.trend) > 1 else []
+        ends = (trend[0], trend[-1]) if trend else (("", None), ("", None))
+        rows.append([
+            v.name, v.sector, v.score, fmt.score(v.score), v.stage,
+            [[service, light] for service, light in v.services.items()],
+            [[v.tiers.get(t), fmt.score(v.tiers.get(t)) or "–"] for t in report.tiers_present],
+            [round(score, 1) for _date, score in trend],
+            date(ends[0][0]) if trend else "", date(ends[1][0]) if trend else "",
+            fmt.score(ends[0][1]), fmt.score(ends[1][1]),
+            v.counts.get("fail", 0), v.anchor if v.drill else "", v.rank,
+        ])  # fmt: skip
+    stages = {row[4] for row in rows}
+    services = {service for row in rows for service, _light in row[5]}
+    lights = {light for row in rows for _service, light in row[5]}
+    return {
+        "rows": rows,
+        "tiers": list(report.tiers_present),
+        "sector": {k: words.sector(k) for k in sorted({row[1] for row in rows})},
+        "stage": {k: [words.stage(k), report.stage_rank.get(k, -1)] for k in sorted(stages)},
+        "service": {k: words.service(k) for k in sorted(services)},
+        "light": {k: words.light(k) for k in sorted(lights)},
+    }
 
 
 def _js_text(_: view.Gettext) -> dict[str, str]:
@@ -111,6 +167,28 @@ def _js_text(_: view.Gettext) -> dict[str, str]:
         "none": _("No rows match the filters."),
         "prev": _("Previous page"),
         "next": _("Next page"),
+        # the drill-downs' tables, which the script builds from the compressed rows
+        "check": _("Check"),
+        "status": _("Status"),
+        "detail": _("Detail and evidence"),
+        "evidence": _("Evidence"),
+        "score": _("score %(score)s", score="{score}"),
+        "loading": _("Loading…"),
+        # the ranking's rows and their trend lines, which the script builds too
+        "trend": _("Trend: %(name)s", name="{name}"),
+        "trend_desc": _(
+            "%(name)s: %(first)s on %(start)s, %(last)s on %(end)s",
+            name="{name}",
+            first="{first}",
+            last="{last}",
+            start="{start}",
+            end="{end}",
+        ),
+        "unscored": _("not scored"),
+        "pair": _("%(label)s: %(value)s", label="{label}", value="{value}"),
+        "failed": _(
+            "This browser cannot open the compressed rows; every result is in results.csv."
+        ),
     }
 
 

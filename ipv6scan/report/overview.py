@@ -114,15 +114,20 @@ def status_chart(p: Parts, d: Digest) -> Markup | None:
     return p.charts.stacks([stack], p._("Results by status"))
 
 
-def problems_chart(p: Parts, d: Digest) -> Markup | None:
-    bad = {c: n.get("fail", 0) + n.get("warn", 0) for c, n in d.by_check.items()}
+def problems_chart(p: Parts, d: Digest, targets: object = None) -> Markup | None:
+    """The checks that fail or warn at the most organisations (summary.json's
+    fixes.checks, scoring/fix_tally.py); an older summary without it: the most results."""
+    per_target = {str(c): n for c, n in _dict(targets).items() if isinstance(n, int) and n > 0}
+    if per_target:
+        bad, title = per_target, p._("Organisations with a failure or warning, per check")
+    else:
+        bad = {c: n.get("fail", 0) + n.get("warn", 0) for c, n in d.by_check.items()}
+        title = p._("Most frequent problems (failures and warnings)")
     top = sorted((c for c in bad if bad[c]), key=lambda c: (-bad[c], c))[:8]
     if not top:
         return None
     bars = [Bar(p.words.check(c), float(bad[c]), p.fmt.number(bad[c]), "st-fail") for c in top]
-    return p.charts.bars(
-        bars, p._("Most frequent problems (failures and warnings)"), maximum=float(bad[top[0]])
-    )
+    return p.charts.bars(bars, title, maximum=float(bad[top[0]]))
 
 
 def check_stacks(p: Parts, by_check: Mapping[str, Counter[str]], title: str) -> Markup:

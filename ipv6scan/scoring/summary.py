@@ -15,6 +15,7 @@ from typing import Any
 
 from ipv6scan.model import TIERS, CheckResult
 from ipv6scan.scoring.colours import COLOUR_NAMES, SERVICE_NAMES
+from ipv6scan.scoring.fix_tally import FixTally
 from ipv6scan.scoring.mean import Mean
 from ipv6scan.scoring.profile import DEFAULT_PROFILE, Profile
 from ipv6scan.scoring.stages import catalogue
@@ -29,13 +30,16 @@ def _add_score(mean: Mean, value: object) -> None:
         mean.add(value)
 
 
-def _add_counts(into: dict[str, int], counts: Mapping[str, int]) -> None:
-    for status, n in counts.items():
-        into[status] = into.get(status, 0) + n
+PENDING_LIMIT = 4096  # shapes whose counts wait to be added (see _Group.add)
 
 
 class _Group:
-    """The targets of one sector, or of the whole run."""
+    """The targets of one sector, or of the whole run.
+
+    Rows of one shape (scoring.shapes) add the same counts, so a shape's are added once,
+    times its rows, when the group is read or the waiting shapes are many: in the order
+    the shapes first came, which gives every dict its keys in the order a row at a time
+    gives them. The means are added a row at a time (a float sum depends on its order)."""
 
     def __init__(self) -> None:
         self.scores = Mean()  # of the scored targets
@@ -45,23 +49,47 @@ class _Group:
         self.checks: dict[str, dict[str, dict[str, int]]] = {}  # tier -> check -> counts
         self.stages: dict[str, int] = {}
         self.colours: dict[str, dict[str, int]] = {}
+        self._pending: dict[int, list[Any]] = {}  # id(shape) -> [shape, a row, rows]
 
-    def add(self, row: Mapping[str, Any]) -> None:
+    def add(self, row: Mapping[str, Any], shape: object = None) -> None:
+        """One target row; `shape`: the shape it was filled from, when it was."""
         _add_score(self.scores, row["score"])
         self.targets += 1
         for tier, info in row["tiers"].items():
             _add_score(self.tier_scores.setdefault(tier, Mean()), info["score"])
             self.tier_targets[tier] = self.tier_targets.get(tier, 0) + 1
+        if shape is None:
+            self._flush()
+            self._add_counts(row, 1)
+            return
+        waiting = self._pending.get(id(shape))
+        if waiting is not None:
+            waiting[2] += 1
+            return
+        if len(self._pending) >= PENDING_LIMIT:
+            self._flush()
+        self._pending[id(shape)] = [shape, row, 1]  # the shape held: its id stays its own
+
+    def _flush(self) -> None:
+        for _shape, row, n in self._pending.values():
+            self._add_counts(row, n)
+        self._pending.clear()
+
+    def _add_counts(self, row: Mapping[str, Any], n: int) -> None:
+        for tier, info in row["tiers"].items():
             per_tier = self.checks.setdefault(tier, {})
             for check, counts in info["checks"].items():
-                _add_counts(per_tier.setdefault(check, {}), counts)
-        self.stages[row["stage"]] = self.stages.get(row["stage"], 0) + 1
+                into = per_tier.setdefault(check, {})
+                for status, k in counts.items():
+                    into[status] = into.get(status, 0) + k * n
+        self.stages[row["stage"]] = self.stages.get(row["stage"], 0) + n
         for service, colour in row["services"].items():
             key = colour if colour is not None else "not-assessed"
             per = self.colours.setdefault(service, {})
-            per[key] = per.get(key, 0) + 1
+            per[key] = per.get(key, 0) + n
 
     def to_json(self) -> dict[str, Any]:
+        self._flush()
         order = [t for t in TIERS if t in self.tier_scores]
         order += sorted(set(self.tier_scores) - set(TIERS))
         return {
@@ -87,10 +115,13 @@ class SummaryBuilder:
         self.profile = profile
         self.overall = _Group()
         self.sectors: dict[str, _Group] = {}
+        self.fixes = FixTally()  # the run's fixes by organisations affected (fix_tally.py)
 
-    def add(self, row: Mapping[str, Any]) -> None:
-        self.overall.add(row)
-        self.sectors.setdefault(row["sector"], _Group()).add(row)
+    def add(self, row: Mapping[str, Any], shape: object = None) -> None:
+        """A target row; `shape`: its scoring.shapes Shape, when it was filled from one."""
+        self.overall.add(row, shape)
+        self.sectors.setdefault(row["sector"], _Group()).add(row, shape)
+        self.fixes.add(row)
 
     def overall_score(self) -> float | None:
         return self.overall.scores.value()
@@ -105,6 +136,7 @@ class SummaryBuilder:
             "targets": targets,
             "stages": catalogue(),
             "legend": {"services": SERVICE_NAMES, "colours": COLOUR_NAMES},
+            "fixes": self.fixes.to_json(),
         }
 
 

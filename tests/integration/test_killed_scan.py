@@ -65,8 +65,9 @@ def _records(results: Path, *, killed: bool = False) -> list[dict[str, object]]:
         raw = raw[: raw.rfind(b"\n") + 1]  # the torn end a kill may leave (read_results skips it)
     assert raw.endswith(b"\n"), "the last line was cut in the middle"
     records = [json.loads(line) for line in raw.decode("utf-8").splitlines()]
-    for record in records:
-        assert set(record) == FIELDS
+    for record in records:  # detail_key and detail_params come together, beside detail
+        assert set(record) - {"detail_key", "detail_params"} == FIELDS
+        assert ("detail_key" in record) == ("detail_params" in record)
     return records
 
 
