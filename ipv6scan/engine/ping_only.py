@@ -15,7 +15,7 @@ their replies are read) while the list is still being read.
 
 An address whose series got no echo answered gets its series again after a backoff, up
 to --attempts series, by the engine's own rule: the same TryRun (probes/tries.py, no
-task either) with net_observe.unanswered(), each _Series its Prober. While it waits for
+task either) with probes/net.py's unanswered(), each _Series its Prober. While it waits for
 a further series it steps out of the window, as a retrying target leaves the engine's
 (engine/window.py): silent addresses do not hold back the others; a hard cap still bounds
 those alive.
@@ -170,7 +170,7 @@ class PingOnlyScan(WindowedScan):
         target = address_target(self.ctx, subject.name)
         if not target.addresses:  # IPv4, or not global: the verdict needs no echo
             try:
-                verdict = judge_ping(PingObservation(target, True))
+                verdict = judge_ping(PingObservation(target, True), self.ctx.options)
             except Exception as exc:
                 verdict = internal_error(exc)
             self._emit(state, subject, verdict, started)
@@ -272,7 +272,9 @@ class _Series:
                     result = tried_result(address, future.result())
                 else:
                     result = ping_result(address, future.result())
-                verdict = judge_ping(PingObservation(self.target, True, None, (result,)))
+                verdict = judge_ping(
+                    PingObservation(self.target, True, None, (result,)), scan.ctx.options
+                )
         except Exception as exc:  # a bug is a result, as in the engine
             verdict = internal_error(exc)
         scan._emit(self.state, self.subject, verdict, self.started)
