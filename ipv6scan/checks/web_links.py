@@ -9,7 +9,9 @@ could change the outcome.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from ipv6scan.checks import web_evidence as ev
 from ipv6scan.checks.options import DEFAULT_OPTIONS, CheckOptions
@@ -19,6 +21,8 @@ from ipv6scan.checks.web_words import reason as said
 from ipv6scan.messages import Detail, Param, message
 from ipv6scan.model import Status, Verdict
 from ipv6scan.observations.web import NO_ADDRESS, NO_RESPONSE, LinkResult, LinksObservation
+
+R = TypeVar("R")
 
 # a link's (or a resource's) state, and the examples of failing ones
 LINK_TIMED_OUT = message("web.links.timed_out", "not checked: the check's time ran out")
@@ -66,6 +70,39 @@ def examples(bad: list[tuple[str, str]]) -> dict[str, Detail]:
         name: EXAMPLE(url=ev.cut(url, 80) or "", why=why)
         for name, (url, why) in zip("abc", bad, strict=False)
     }
+
+
+@dataclass(frozen=True)
+class Tally(Generic[R]):
+    """What web.links and web.resources count of their rows' states (link_state)."""
+
+    ok: int
+    bad: list[tuple[R, str]]  # (row, why) of each "bad" row, in order
+    unknown: int
+    groups: dict[str, dict[str, int]]  # group -> checked, ok, unchecked
+
+    @property
+    def checked(self) -> int:
+        return self.ok + len(self.bad)
+
+    @property
+    def share(self) -> float:
+        return self.ok / self.checked if self.checked else 0.0
+
+
+def tally(states: list[tuple[R, str, str]], group: Callable[[R], str]) -> Tally[R]:
+    """The counts of (row, state, why) triples, overall and per `group` of a row."""
+    groups: dict[str, dict[str, int]] = {}
+    for r, s, _ in states:
+        row = groups.setdefault(group(r), {"checked": 0, "ok": 0, "unchecked": 0})
+        row["unchecked" if s == "unknown" else "checked"] += 1
+        row["ok"] += s == "ok"
+    return Tally(
+        ok=sum(1 for _, s, _ in states if s == "ok"),
+        bad=[(r, why) for r, s, why in states if s == "bad"],
+        unknown=sum(1 for _, s, _ in states if s == "unknown"),
+        groups=groups,
+    )
 
 
 def link_state(result: LinkResult) -> tuple[str, str]:
@@ -123,23 +160,16 @@ def _links(obs: LinksObservation, threshold: float) -> Verdict:
     if not obs.results:
         return Verdict(Status.SKIP, NO_LINKS(), evidence)
     states = [(r, *link_state(r)) for r in obs.results]
-    ok = sum(1 for _, s, _ in states if s == "ok")
-    bad = [(r, why) for r, s, why in states if s == "bad"]
-    unknown = sum(1 for _, s, _ in states if s == "unknown")
-    checked = ok + len(bad)
-    share = ok / checked if checked else 0.0
-    levels: dict[str, dict[str, int]] = {}
-    for r, s, _ in states:
-        row = levels.setdefault(str(r.level), {"checked": 0, "ok": 0, "unchecked": 0})
-        row["unchecked" if s == "unknown" else "checked"] += 1
-        row["ok"] += s == "ok"
+    counted = tally(states, lambda r: str(r.level))
+    ok, bad, unknown, checked, share = (
+        counted.ok, counted.bad, counted.unknown, counted.checked, counted.share)  # fmt: skip
     evidence.update(
         share=round(share, 3),
         links_checked=checked,
         links_ok=ok,
         links_failed=len(bad),
         links_unchecked=unknown,
-        levels=levels,
+        levels=counted.groups,
         failing=[{"url": ev.cut(r.url), "level": r.level, "reason": str(why)} for r, why in bad][
             : ev.LIST_MAX
         ],

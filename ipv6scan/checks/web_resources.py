@@ -18,7 +18,7 @@ from ipv6scan.checks.options import DEFAULT_OPTIONS, CheckOptions
 
 # the one rule of "does this URL work over IPv6", the tries of a chain and the examples
 # of failing URLs, shared with web.links
-from ipv6scan.checks.web_links import examples, link_state
+from ipv6scan.checks.web_links import examples, link_state, tally
 from ipv6scan.checks.web_tries import with_chain_tries
 from ipv6scan.checks.web_words import plural
 from ipv6scan.messages import Detail, Param, message
@@ -143,25 +143,18 @@ def _resources(obs: ResourcesObservation, threshold: float) -> Verdict:
     if not obs.results:
         return Verdict(Status.SKIP, NONE_DECLARED(), evidence)
     states = [(r, *_state(r)) for r in obs.results]
-    ok = sum(1 for _, s, _ in states if s == "ok")
-    bad = [(r, why) for r, s, why in states if s == "bad"]
-    unknown = sum(1 for _, s, _ in states if s == "unknown")
-    checked = ok + len(bad)
-    kinds: dict[str, dict[str, int]] = {}
-    for r, s, _ in states:
-        row = kinds.setdefault(r.kind, {"checked": 0, "ok": 0, "unchecked": 0})
-        row["unchecked" if s == "unknown" else "checked"] += 1
-        row["ok"] += s == "ok"
+    counted = tally(states, lambda r: r.kind)
+    ok, bad, unknown, checked, share = (
+        counted.ok, counted.bad, counted.unknown, counted.checked, counted.share)  # fmt: skip
     hosts = _hosts(states)
     no_ipv6 = [h["host"] for h in hosts if h["ipv6"] is False]
-    share = ok / checked if checked else 0.0
     evidence.update(
         share=round(share, 3),
         resources_checked=checked,
         resources_ok=ok,
         resources_failed=len(bad),
         resources_unchecked=unknown,
-        kinds=kinds,
+        kinds=counted.groups,
         hosts=hosts,
         hosts_without_ipv6=no_ipv6,
         failing=[
