@@ -19,7 +19,7 @@ import functools
 import ssl
 from pathlib import Path
 
-from ipv6scan.lab.servers.common import close, endpoint, parser
+from ipv6scan.lab.servers.common import close, kinds_at, parser
 
 BIG_BYTES = 24_000  # many full-size segments
 SMALL_BYTES = 300  # head and body far below 1,220 bytes
@@ -86,12 +86,7 @@ def main() -> None:
     p.add_argument("--key", type=Path, help="its private key (PEM)")
     p.add_argument("listen", nargs="+", help="KIND=ENDPOINT, KIND one of " + ", ".join(PAGES))
     args = p.parse_args()
-    bindings = []
-    for item in args.listen:
-        kind, _, where = item.partition("=")
-        if kind not in PAGES:
-            p.error(f"unknown kind {kind!r}")
-        bindings.append((*endpoint(where), kind))
+    bindings = kinds_at(p, args.listen, PAGES)
     tls = None
     if args.cert is not None:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

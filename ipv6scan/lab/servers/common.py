@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from pathlib import Path
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -15,6 +15,19 @@ def endpoint(text: str) -> tuple[str, int]:
     """`[2001:db8::1]:80` or `203.0.113.1:80` -> (address, port)."""
     host, _, port = text.rpartition(":")
     return host.strip("[]"), int(port)
+
+
+def kinds_at(
+    p: argparse.ArgumentParser, items: Sequence[str], known: Collection[str]
+) -> list[tuple[str, int, str]]:
+    """`KIND=ENDPOINT` arguments -> (address, port, kind); an unknown kind is a usage error."""
+    found = []
+    for item in items:
+        kind, _, where = item.partition("=")
+        if kind not in known:
+            p.error(f"unknown kind {kind!r}")
+        found.append((*endpoint(where), kind))
+    return found
 
 
 def parser(description: str) -> argparse.ArgumentParser:

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import functools
 
-from ipv6scan.lab.servers.common import close, endpoint, parser, serve
+from ipv6scan.lab.servers.common import close, kinds_at, parser, serve
 from ipv6scan.lab.websites import plain_pages
 
 HEADS: dict[str, bytes] = {
@@ -53,12 +53,8 @@ def main() -> None:
     p = parser("a web server with a hostile response head, for the ipv6scan lab")
     p.add_argument("listen", nargs="+", help="KIND=ENDPOINT, KIND one of " + ", ".join(HEADS))
     args = p.parse_args()
-    bindings = []
-    for item in args.listen:
-        kind, _, where = item.partition("=")
-        if kind not in HEADS:
-            p.error(f"unknown kind {kind!r}")
-        bindings.append((*endpoint(where), functools.partial(handle, kind)))
+    bindings = [(host, port, functools.partial(handle, kind))
+                for host, port, kind in kinds_at(p, args.listen, HEADS)]  # fmt: skip
     asyncio.run(serve(bindings, args.ready))
 
 
