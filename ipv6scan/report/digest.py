@@ -24,6 +24,8 @@ from ipv6scan.report.fixes import fix_key
 PRIORITY: dict[str, int] = {"fail": 4, "warn": 3, "error": 2, "pass": 1, "skip": 0}
 _LEVELS = range(max(PRIORITY.values()) + 1)
 _FINDINGS = ("fail", "warn", "error")  # worst first
+# the findings below each, the lowest first: what a worse one may take the place of
+_LOWER = {s: _FINDINGS[i + 1 :][::-1] for i, s in enumerate(_FINDINGS)}
 
 TABLE_LIMIT = 50_000  # rows of the result table, kept compressed in the page (packed.py)
 DRILL_BUDGET = 4000  # results shown in all drill-downs together
@@ -91,17 +93,20 @@ def _prio(row: Row) -> int:
     return PRIORITY.get(row.status, 0)
 
 
+Cell = tuple[str, str, str, str]  # (sector, tier, check, status)
+
+
 @dataclass
 class Digest:
     drill: dict[str, Kept]
     table_limit: int = TABLE_LIMIT
-    total: Counter[str] = field(default_factory=Counter)
-    by_check: dict[str, Counter[str]] = field(default_factory=dict)
-    by_sector: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)
-    by_tier: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)
+    # one count per (sector, tier, check, status): the totals by check, sector and tier are
+    # sums of these, made when read (a run has some dozens), not four counts per result
+    cells: Counter[Cell] = field(default_factory=Counter)
     first_rows: list[Row] = field(default_factory=list)  # file order, until one too many
     overflow: bool = False  # more results than table_limit: first_rows is dropped
     findings: dict[str, list[Row]] = field(default_factory=dict)  # at most table_limit
+    _findings_kept: int = 0  # rows in findings
 
     @classmethod
     def for_targets(cls, names: Iterable[str], budget: int = DRILL_BUDGET) -> Digest:
@@ -110,41 +115,71 @@ class Digest:
         return cls(drill={name: Kept(cap) for name in wanted})
 
     def add(self, r: CheckResult) -> None:
-        row = self.count(r)
-        kept = self.drill.get(r.target)
-        if kept is not None:
-            kept.offer(row, r.evidence, r.duration_ms)
+        self.count(r)
+        self.offer(r)
 
-    def count(self, r: CheckResult) -> Row:
-        """add() but the drill-downs, which the finish stage fills apart (offer)."""
+    def count(self, r: CheckResult) -> None:
+        """add() but the drill-downs, which the finish stage fills apart (offer). A Row is
+        made only for a result that is kept: a big run's table is its findings."""
         status = str(r.status)
-        self.total[status] += 1
-        _counter(self.by_check, r.check)[status] += 1
-        _counter(_table(self.by_sector, r.sector), r.check)[status] += 1
-        _counter(_table(self.by_tier, r.tier), r.check)[status] += 1
-        row = _row(r, status)
+        self.cells[(r.sector, r.tier, r.check, status)] += 1
+        row = None
         if not self.overflow:
             if len(self.first_rows) < self.table_limit:
+                row = _row(r, status)
                 self.first_rows.append(row)
             else:  # the run is large: the table becomes its findings, the memory theirs
                 self.overflow = True
                 self.first_rows = []
         if status in _FINDINGS:
-            self._keep_finding(status, row)
-        return row
+            self._keep_finding(status, r, row)
 
-    def _keep_finding(self, status: str, row: Row) -> None:
+    def _keep_finding(self, status: str, r: CheckResult, row: Row | None) -> None:
         """At most table_limit findings in all: once full, a worse one takes the place of
         the latest kept of the lowest status (the earliest of each status stay)."""
         bucket = self.findings.setdefault(status, [])
-        if sum(len(b) for b in self.findings.values()) < self.table_limit:
-            bucket.append(row)
+        if self._findings_kept < self.table_limit:
+            bucket.append(row or _row(r, status))
+            self._findings_kept += 1
             return
-        for lower in reversed(_FINDINGS[_FINDINGS.index(status) + 1 :]):
+        for lower in _LOWER[status]:
             if self.findings.get(lower):
                 self.findings[lower].pop()
-                bucket.append(row)
+                bucket.append(row or _row(r, status))
                 return
+
+    @property
+    def total(self) -> Counter[str]:
+        """Results by status."""
+        total: Counter[str] = Counter()
+        for (_sector, _tier, _check, status), n in self.cells.items():
+            total[status] += n
+        return total
+
+    @property
+    def by_check(self) -> dict[str, Counter[str]]:
+        """check -> results by status; checks and statuses in the order first met."""
+        by: dict[str, Counter[str]] = {}
+        for (_sector, _tier, check, status), n in self.cells.items():
+            _counter(by, check)[status] += n
+        return by
+
+    @property
+    def by_sector(self) -> dict[str, dict[str, Counter[str]]]:
+        """sector -> check -> results by status."""
+        return self._by(0)
+
+    @property
+    def by_tier(self) -> dict[str, dict[str, Counter[str]]]:
+        """tier -> check -> results by status."""
+        return self._by(1)
+
+    def _by(self, part: int) -> dict[str, dict[str, Counter[str]]]:
+        """The cells' counts by their `part` (0 sector, 1 tier), then check, then status."""
+        by: dict[str, dict[str, Counter[str]]] = {}
+        for cell, n in self.cells.items():
+            _counter(_table(by, cell[part]), cell[2])[cell[3]] += n
+        return by
 
     def offer(self, r: CheckResult) -> None:
         """The drill-down part of add(): a drilled target's result, in file order."""
@@ -169,7 +204,8 @@ class Digest:
 
     @property
     def finding_count(self) -> int:
-        return sum(self.total[s] for s in ("fail", "warn", "error"))
+        total = self.total
+        return sum(total[s] for s in _FINDINGS)
 
 
 def digest(results: Iterable[CheckResult], drill_targets: Iterable[str]) -> Digest:

@@ -134,17 +134,19 @@ def _ranking(report: view.Report) -> dict[str, Any]:
     score shown, failures, drill-down anchor or "", rank]."""
     fmt, words = report.fmt, report.words
     date = lru_cache(maxsize=None)(fmt.date)  # a history's dates repeat on every row
+    # and so do scores (100.0, 0.0): formatted once each; typed, as True is not 1
+    shown = lru_cache(maxsize=None, typed=True)(fmt.score)
     rows: list[list[Any]] = []
     for v in report.ranking.rows:
         trend = v.trend if len(v.trend) > 1 else []
         ends = (trend[0], trend[-1]) if trend else (("", None), ("", None))
         rows.append([
-            v.name, v.sector, v.score, fmt.score(v.score), v.stage,
+            v.name, v.sector, v.score, shown(v.score), v.stage,
             [[service, light] for service, light in v.services.items()],
-            [[v.tiers.get(t), fmt.score(v.tiers.get(t)) or "–"] for t in report.tiers_present],
+            [[v.tiers.get(t), shown(v.tiers.get(t)) or "–"] for t in report.tiers_present],
             [round(score, 1) for _date, score in trend],
             date(ends[0][0]) if trend else "", date(ends[1][0]) if trend else "",
-            fmt.score(ends[0][1]), fmt.score(ends[1][1]),
+            shown(ends[0][1]), shown(ends[1][1]),
             v.counts.get("fail", 0), v.anchor if v.drill else "", v.rank,
         ])  # fmt: skip
     stages = {row[4] for row in rows}

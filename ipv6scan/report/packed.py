@@ -85,7 +85,7 @@ class DetailText:
         self.cache: dict[tuple[object, str], str] = {}
 
     def __call__(self, detail: str) -> str:
-        key = (getattr(detail, "key", None), str(detail))
+        key = (getattr(detail, "key", None), detail)  # a Detail hashes and compares as its text
         shown = self.cache.get(key)
         if shown is None:
             shown = render_detail(detail, self.gettext, self.lang)
@@ -144,7 +144,7 @@ def _encode(doc: dict[str, Any]) -> str:
 
 def _document(
     table: Sequence[Row],
-    drills: Iterable[DrillRows],
+    drills: Sequence[DrillRows],  # read twice
     words: Words,
     details: DetailText,
     evidence_budget: int,
@@ -154,14 +154,25 @@ def _document(
     rows: list[list[int]] = []
     where: dict[Row, list[int]] = {}  # a drill-down's result that is in the table too
 
+    known = s.index.get
+
     def add(row: Row) -> int:
         fix = s(row.fix) if row.fix else -1
-        rows.append([s(row.target), s(row.sector), s(row.tier), s(row.subject), s(row.check),
-                     s(row.status), s(details(row.detail)), fix])  # fmt: skip
+        strings = (row.target, row.sector, row.tier, row.subject, row.check, row.status,
+                   details(row.detail))  # fmt: skip
+        # s() for the strings not in yet, in order: a big table's sectors, tiers, checks and
+        # statuses are a few, looked up without a call each
+        ids = [i if (i := known(text)) is not None else s(text) for text in strings]
+        ids.append(fix)
+        rows.append(ids)
         return len(rows) - 1
 
+    # only a drilled target's rows are looked up in `where`: the others are not hashed
+    drilled = {item.row.target for d in drills for *_h, shown in d.groups for item in shown}
     for row in table:
-        where.setdefault(row, []).append(add(row))
+        i = add(row)
+        if row.target in drilled:
+            where.setdefault(row, []).append(i)
     in_table = len(rows)
     used: dict[Row, int] = {}  # how many of a row's table copies drill-downs took
 
@@ -173,6 +184,20 @@ def _document(
             return copies[n]
         return add(row)
 
+    drill, anchors = _drills(drills, s, ref, evidence_budget, drill_budget)
+    labels = _labels(s.items, rows, drill, words)
+    return {"s": s.items, "r": rows, "t": in_table, "d": drill, "a": anchors, "l": labels}
+
+
+def _drills(
+    drills: Iterable[DrillRows],
+    s: _Strings,
+    ref: Callable[[Row], int],
+    evidence_budget: int,
+    drill_budget: int,
+) -> tuple[dict[str, list[list[Any]]], list[list[Any]]]:
+    """Each drill-down's groups of (row, evidence) references, within the budgets, and the
+    anchors; `ref` gives a row's index in the document's rows."""
     drill: dict[str, list[list[Any]]] = {}
     anchors: list[list[Any]] = []
     evidence_left, rows_left = evidence_budget, drill_budget
@@ -193,14 +218,19 @@ def _document(
                 groups.append([s(tier), s(subject), score, items])
         drill[d.anchor] = groups
         anchors.append([s(d.target), d.anchor])
+    return drill, anchors
 
-    ids = {name: {s.items[r[i]] for r in rows} for i, name in _LABELLED}
-    ids["tier"].update(s.items[g[0]] for groups in drill.values() for g in groups)
+
+def _labels(
+    strings: list[str], rows: list[list[int]], drill: dict[str, list[list[Any]]], words: Words
+) -> dict[str, dict[str, str]]:
+    """The words for the sectors, tiers, checks and statuses the document names."""
+    ids = {name: {strings[r[i]] for r in rows} for i, name in _LABELLED}
+    ids["tier"].update(strings[g[0]] for groups in drill.values() for g in groups)
     name: dict[str, Callable[[str], str]] = {
         "sector": words.sector, "tier": words.tier, "check": words.check, "status": words.status
     }  # fmt: skip
-    labels = {kind: {k: name[kind](k) for k in sorted(ids[kind])} for kind in name}
-    return {"s": s.items, "r": rows, "t": in_table, "d": drill, "a": anchors, "l": labels}
+    return {kind: {k: name[kind](k) for k in sorted(ids[kind])} for kind in name}
 
 
 _LABELLED = ((1, "sector"), (2, "tier"), (4, "check"), (5, "status"))

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import re
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from ipv6scan.model import CheckResult, Status, json_encoder, json_text
 
 COPY_CHUNK = 1 << 16  # characters copied at a time
+JUNIT_BATCH = 256  # suites written at once
 CSV_FIELDS = (
     "target",
     "sector",
@@ -26,9 +26,30 @@ CSV_FIELDS = (
 )
 
 
+# A cell starting with one of these is a formula in spreadsheets: scanned servers choose our
+# text, so such a cell gets a leading "'" (_csv_safe).
+_FORMULA_FIRST = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_INSIDE = re.compile(",[" + re.escape("".join(_FORMULA_FIRST)) + "]")  # of a joined row
+
+
 def _csv_safe(text: str) -> str:
-    # A cell starting with = + - @ is a formula in spreadsheets: scanned servers choose our text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text[:1] in _FORMULA_FIRST else text
+
+
+# csv.writer's default dialect (QUOTE_MINIMAL, "\r\n") quotes a field holding one of these
+_NEEDS_QUOTES = re.compile('[,"\r\n]')
+
+
+def _csv_cell(text: str) -> str:
+    """A field as csv.writer writes it in a row of several, made safe (_csv_safe) first."""
+    text = _csv_safe(text)
+    if '"' in text:  # quoted whatever else it holds: evidence (JSON) always, no search
+        return '"' + text.replace('"', '""') + '"'
+    return '"' + text + '"' if _NEEDS_QUOTES.search(text) else text
+
+
+def _csv_line(row: Sequence[str]) -> str:
+    return ",".join([_csv_cell(field) for field in row]) + "\r\n"
 
 
 def write_csv(results: Iterable[CheckResult], path: Path) -> None:
@@ -37,39 +58,51 @@ def write_csv(results: Iterable[CheckResult], path: Path) -> None:
             writer.write(r)
 
 
-# a field that starts with one of these is made safe (_csv_safe); the test looks at all
-# of a row's fields at once, joined with NUL (a false alarm only costs the slow way)
-_RISKY = re.compile("(?:^|\x00)[=+\\-@\t\r]")
 CSV_BATCH = 1024  # rows written at once
 
 
 class CsvWriter:
-    """results.csv a result at a time, so that it can share a pass with another writer."""
+    """results.csv a result at a time, so that it can share a pass with another writer.
+
+    A row is written as csv.writer would write it (_csv_cell: the rule, once), but most
+    rows' fields need nothing done: they are joined as they are and checked together.
+    Only the evidence (JSON: always quoted) goes through _csv_cell each time."""
 
     def __init__(self, path: Path) -> None:
         # UTF-8 with a byte-order mark, written once at the start ("utf-8-sig"): without it
         # Excel on a Chinese Windows reads the file in the local code page and garbles names.
         self._fh = path.open("w", encoding="utf-8-sig", newline="")
-        self._writer = csv.writer(self._fh)
-        self._writer.writerow(CSV_FIELDS)
-        self._rows: list[tuple[str, ...]] = []
+        self._fh.write(_csv_line(CSV_FIELDS))
+        self._lines: list[str] = []
 
     def write(self, r: CheckResult, evidence: str | None = None) -> None:
         """`evidence`: the result's evidence as evidence_text gives it, when known."""
         if evidence is None:
             evidence = evidence_text(r.evidence)
-        row = (r.target, r.sector, r.tier, r.subject, r.check, str(r.status), r.detail,
-               evidence, str(round(r.duration_ms, 3)), r.vantage or "")  # fmt: skip
-        if _RISKY.search("\x00".join(row)) is None:
-            self._rows.append(row)
+        # join() reads a str subclass (Status, Detail) as its text, as csv.writer does
+        head = ",".join((r.target, r.sector, r.tier, r.subject, r.check, r.status, r.detail))
+        duration = str(round(r.duration_ms, 3))
+        if (  # _csv_cell would leave all these fields as they are: join them as they are
+            not r.vantage
+            and head.count(",") == 6  # no comma of their own
+            and '"' not in head  # nor the rest of _NEEDS_QUOTES
+            and "\r" not in head
+            and "\n" not in head
+            and head[:1] not in _FORMULA_FIRST
+            and duration[:1] not in _FORMULA_FIRST
+            and _FORMULA_INSIDE.search(head) is None  # a false alarm costs only the slow way
+        ):
+            self._lines.append(f"{head},{_csv_cell(evidence)},{duration},\r\n")
         else:
-            self._rows.append(tuple(_csv_safe(field) for field in row))
-        if len(self._rows) >= CSV_BATCH:
+            self._lines.append(_csv_line((r.target, r.sector, r.tier, r.subject, r.check,
+                                          str(r.status), r.detail, evidence, duration,
+                                          r.vantage or "")))  # fmt: skip
+        if len(self._lines) >= CSV_BATCH:
             self._flush()
 
     def _flush(self) -> None:
-        self._writer.writerows(self._rows)
-        self._rows.clear()
+        self._fh.write("".join(self._lines))
+        self._lines.clear()
 
     def close(self) -> None:
         if not self._fh.closed:
@@ -99,16 +132,11 @@ def _xml_clean(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text) if _NOT_XML.search(text) else text
 
 
-# saxutils.escape and quoteattr, as one str.translate each: junit.xml escapes three
-# strings a test case, a million test cases in a big run
-_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-_ATTR = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
-)
-
-
+# saxutils.escape and quoteattr, as chains of str.replace (what saxutils does): each scan
+# is a C loop, where a str.translate to entities looks every character up in a dict, five
+# times the cost on a failure's evidence. junit.xml escapes a few strings a test case.
 def _xml_text(text: str) -> str:
-    return _xml_clean(text).translate(_TEXT)
+    return _xml_clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # what an attribute's text may hold and need no escaping: XML 1.0's Char but & < > " ' and
@@ -119,15 +147,17 @@ _NEEDS_ESCAPE = re.compile(
 
 
 def _plain_names(target: str, rows: Sequence[CheckResult]) -> bool:
-    """Whether the target, and every subject and check of `rows`, needs no escaping."""
-    return (
-        _NEEDS_ESCAPE.search(" ".join([target, *(f"{r.subject} {r.check}" for r in rows)])) is None
-    )
+    """Whether the target, and every tier, subject and check of `rows`, needs no escaping:
+    then each attribute made of them is itself in double quotes."""
+    names = [target]
+    for r in rows:
+        names += (r.tier, r.subject, r.check)
+    return _NEEDS_ESCAPE.search(" ".join(names)) is None
 
 
 def _xml_attr(text: str) -> str:
     """quoteattr's output: in double quotes, unless the text holds one and no single."""
-    data = _xml_clean(text).translate(_ATTR)
+    data = _xml_text(text).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
     if '"' not in data:
         return f'"{data}"'
     if "'" in data:
@@ -151,6 +181,28 @@ def write_junit_groups(groups: Iterable[Sequence[CheckResult]], path: Path) -> N
             junit.add(rows)
 
 
+MEMO_CHARS = 400  # longer texts are escaped each time: the memo stays a few hundred KB
+MEMO_SIZE = 512
+
+
+class _Memo:
+    """Texts escaped once: a big run's failures repeat a few details, and evidence too."""
+
+    def __init__(self, escape: Callable[[str], str]) -> None:
+        self.escape = escape
+        self.done: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        found = self.done.get(text)
+        if found is None:
+            found = self.escape(text)
+            if len(text) <= MEMO_CHARS:
+                if len(self.done) >= MEMO_SIZE:
+                    self.done.clear()
+                self.done[text] = found
+        return found
+
+
 class JunitWriter:
     """junit.xml a suite at a time. The totals open the file but are known only at the
     end, so the suites go to a scratch file beside it and are copied in after them."""
@@ -160,6 +212,8 @@ class JunitWriter:
         self._body_path = path.with_name(path.name + ".part")
         self._body: TextIO | None = self._body_path.open("w", encoding="utf-8")
         self.total = self.failures = self.errors = 0
+        self._suites: list[str] = []  # written JUNIT_BATCH at a time
+        self._attr, self._text = _Memo(_xml_attr), _Memo(_xml_text)
 
     def add(self, rows: Sequence[CheckResult]) -> None:
         if not rows or self._body is None:
@@ -167,16 +221,18 @@ class JunitWriter:
         f = e = s = 0
         target = rows[0].target
         # a suite's names need escaping only when they hold one of the few characters
-        # that need it: most suites are written with no escaping call at all
+        # that need it: most suites are written with no escaping call for them at all
         plain = _plain_names(target, rows)
-        cls_of: dict[str, str] = {}
-        parts: list[str] = []
+        parts = [""]  # [0]: the suite's opening tag, once its counts are known
+        attr, text = self._attr, self._text
+        times: list[float] = []
         for r in rows:
             status = r.status
-            cls = cls_of.get(r.tier)
-            if cls is None:
-                cls = cls_of[r.tier] = _xml_attr(f"{target}.{r.tier}")
-            name = f'"{r.subject} {r.check}"' if plain else _xml_attr(f"{r.subject} {r.check}")
+            times.append(r.duration_ms)
+            if plain:
+                cls, name = f'"{target}.{r.tier}"', f'"{r.subject} {r.check}"'
+            else:
+                cls, name = _xml_attr(f"{target}.{r.tier}"), _xml_attr(f"{r.subject} {r.check}")
             head = f'    <testcase classname={cls} name={name} time="{r.duration_ms / 1000:.3f}">'
             if status is Status.PASS:
                 parts.append(head + "</testcase>\n")
@@ -187,32 +243,41 @@ class JunitWriter:
                 else:
                     e += 1
                     tag = "error"
-                msg = _xml_attr(r.detail[:500])
-                body = _xml_text(json_text(r.evidence)[:4000])
+                msg = attr(r.detail[:500])
+                body = text(json_text(r.evidence)[:4000])
                 parts.append(f"{head}<{tag} message={msg}>{body}</{tag}></testcase>\n")
             elif status is Status.SKIP:
                 s += 1
-                parts.append(f"{head}<skipped message={_xml_attr(r.detail[:500])}/></testcase>\n")
+                parts.append(f"{head}<skipped message={attr(r.detail[:500])}/></testcase>\n")
             elif status is Status.WARN:
-                parts.append(f"{head}<system-out>{_xml_text('warn: ' + r.detail)}"
+                parts.append(f"{head}<system-out>{text('warn: ' + r.detail)}"
                              "</system-out></testcase>\n")  # fmt: skip
             else:
                 parts.append(head + "</testcase>\n")
-        seconds = sum(r.duration_ms for r in rows) / 1000  # sum(): its rounding, as before
+        seconds = sum(times) / 1000  # sum(): its rounding, as before
         self.total += len(rows)
         self.failures += f
         self.errors += e
-        self._body.write(
-            f'  <testsuite name={_xml_attr(target)} tests="{len(rows)}" '
+        suite = f'"{target}"' if plain else _xml_attr(target)
+        parts[0] = (
+            f'  <testsuite name={suite} tests="{len(rows)}" '
             f'failures="{f}" errors="{e}" skipped="{s}" time="{seconds:.3f}">\n'
-            + "".join(parts)
-            + "  </testsuite>\n"
         )
+        parts.append("  </testsuite>\n")
+        self._suites.append("".join(parts))
+        if len(self._suites) >= JUNIT_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._body is not None:
+            self._body.write("".join(self._suites))
+        self._suites.clear()
 
     def close(self) -> None:
         """Write junit.xml: the totals, then the suites."""
         if self._body is None:
             return
+        self._flush()
         self._body.close()
         self._body = None
         try:
@@ -230,6 +295,7 @@ class JunitWriter:
 
     def discard(self) -> None:
         """Give up (the pass failed): no half-counted junit.xml."""
+        self._suites.clear()
         if self._body is not None:
             self._body.close()
             self._body = None

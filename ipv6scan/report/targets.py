@@ -10,7 +10,7 @@ summary.json and results.csv.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,14 +104,19 @@ def _rank_key(index: int, t: Mapping[str, Any]) -> RankKey:
 
 class _Keep:
     """The `n` rows that rank first (last with `reverse`), in bounded memory: sorted and
-    cut each time twice as many have come in."""
+    cut each time twice as many have come in. Once cut, a row that ranks after the last
+    one kept (the bound) cannot come in: it is turned away with one comparison."""
 
     def __init__(self, n: int, reverse: bool = False) -> None:
         self.n = n
         self.reverse = reverse
         self.items: list[Ranked] = []
+        self.bound: RankKey | None = None
 
     def add(self, key: RankKey, row: Mapping[str, Any], extra: object = None) -> None:
+        bound = self.bound
+        if bound is not None and (key < bound if self.reverse else key > bound):
+            return
         self.items.append((key, row, extra))
         if len(self.items) > 2 * self.n:
             self._cut()
@@ -119,11 +124,47 @@ class _Keep:
     def _cut(self) -> None:
         self.items.sort(key=lambda item: item[0], reverse=self.reverse)
         del self.items[self.n :]
+        if self.n and len(self.items) == self.n:
+            self.bound = self.items[-1][0]
 
     def result(self) -> list[Ranked]:
         """In rank order."""
         self._cut()
         return self.items[::-1] if self.reverse else self.items
+
+
+Lights = tuple[tuple[str, str], ...]  # a row's (service, colour)s
+TierScores = tuple[tuple[str, float | None], ...]  # a row's (tier, score)s
+MEMO_LIMIT = 512  # parts remembered (_ReadOnce): a run has a handful of shapes, or hundreds
+
+
+class _ReadOnce:
+    """What `read` makes of a part of a row, once per object: the finish stage's rows of one
+    shape (scoring/shapes.py) share their services and tiers dicts, so a big run has a few.
+    The object is held with what was read, so its id cannot be another's while it is here;
+    a row's parts are never changed once it is made."""
+
+    def __init__(self, read: Callable[[object], Any]) -> None:
+        self.read = read
+        self.done: dict[int, tuple[object, Any]] = {}
+
+    def __call__(self, part: object) -> Any:
+        found = self.done.get(id(part))
+        if found is not None and found[0] is part:
+            return found[1]
+        value = self.read(part)
+        if len(self.done) >= MEMO_LIMIT:
+            self.done.clear()
+        self.done[id(part)] = (part, value)
+        return value
+
+
+def _lights(raw: object) -> Lights:
+    return tuple(_services(_dict(raw)).items())
+
+
+def _tier_scores(raw: object) -> TierScores:
+    return tuple((str(tier), _num(_dict(info).get("score"))) for tier, info in _dict(raw).items())
 
 
 @dataclass
@@ -132,28 +173,43 @@ class Census:
 
     total: int = 0
     stages: Counter[str] = field(default_factory=Counter)
-    services: dict[str, Counter[str]] = field(default_factory=dict)  # service -> colour
     sectors: set[str] = field(default_factory=set)
-    tiers: set[str] = field(default_factory=set)
     tier_scores: dict[str, Mean] = field(default_factory=dict)  # mean of targets' tier scores
     tier_seen: Counter[str] = field(default_factory=Counter)  # targets with the tier
     ranking: Ranking = field(default_factory=lambda: Ranking([], 0, 0))
     extras: dict[int, object] = field(default_factory=dict)  # index -> what rode along
+    lights: Counter[Lights] = field(default_factory=Counter)  # rows by their lights
+    _lights_of: _ReadOnce = field(default_factory=lambda: _ReadOnce(_lights))
+    _tier_scores_of: _ReadOnce = field(default_factory=lambda: _ReadOnce(_tier_scores))
+
+    @property
+    def tiers(self) -> set[str]:
+        return set(self.tier_seen)
+
+    @property
+    def services(self) -> dict[str, Counter[str]]:
+        """service -> colour -> targets; services and colours in the order first met."""
+        by: dict[str, Counter[str]] = {}
+        for lights, n in self.lights.items():
+            for service, light in lights:
+                by.setdefault(service, Counter())[light] += n
+        return by
 
     def add(self, t: Mapping[str, Any]) -> None:
         """Count one row, reading only what the counts need (most rows are not shown)."""
         self.total += 1
         self.stages[str(t.get("stage") or "not-assessed")] += 1
         self.sectors.add(str(t.get("sector", "")))
-        for service, light in _services(_dict(t.get("services"))).items():
-            self.services.setdefault(service, Counter())[light] += 1
-        for tier, info in _dict(t.get("tiers")).items():
-            tier = str(tier)
-            self.tiers.add(tier)
-            self.tier_seen[tier] += 1
-            score = _num(_dict(info).get("score"))
+        self.lights[self._lights_of(t.get("services"))] += 1
+        seen, means = self.tier_seen, self.tier_scores
+        tier_scores: TierScores = self._tier_scores_of(t.get("tiers"))
+        for tier, score in tier_scores:
+            seen[tier] += 1
             if score is not None:
-                self.tier_scores.setdefault(tier, Mean()).add(score)
+                mean = means.get(tier)
+                if mean is None:
+                    mean = means[tier] = Mean()
+                mean.add(score)
 
 
 class Surveyor:

@@ -113,7 +113,7 @@ def test_an_empty_results_file_gives_empty_files(tmp_path: Path) -> None:
 
 
 def test_junit_escaping_is_saxutils_escaping() -> None:
-    # junit.xml escapes with str.translate now: the same text as escape and quoteattr
+    # junit.xml escapes with its own str.replace chains: the same text as escape and quoteattr
     from xml.sax.saxutils import escape, quoteattr
 
     from ipv6scan.report import tables
