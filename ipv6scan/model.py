@@ -18,7 +18,7 @@ from enum import StrEnum
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
-from ipv6scan.messages import from_stored
+from ipv6scan.messages import Detail, from_stored
 from ipv6scan.safetext import scrub
 
 
@@ -183,21 +183,26 @@ class CheckResult:
         return json_text(self.to_json())
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> CheckResult:
-        return cls(
-            target=str(data["target"]),
-            sector=str(data["sector"]),
-            tier=str(data["tier"]),
-            subject=str(data["subject"]),
-            check=str(data["check"]),
-            status=_status(data["status"]),
-            detail=from_stored(
-                str(data.get("detail", "")), data.get("detail_key"), data.get("detail_params")
-            ),
-            evidence=dict(data.get("evidence") or {}),
-            duration_ms=float(data.get("duration_ms", 0.0)),
-            vantage=_vantage(data.get("vantage")),
-        )
+    def from_json(cls, data: Mapping[str, Any], *, owned: bool = False) -> CheckResult:
+        """`owned`: `data` was parsed for this call and nobody else holds it (the finish
+        reads every line of results.jsonl so): its evidence and detail parameters are
+        kept as they are, not copied. The fields are read in order, the target first, so
+        a foreign value fails as it did (a list: TypeError)."""
+        target, sector, tier = str(data["target"]), str(data["sector"]), str(data["tier"])
+        subject, check, status = str(data["subject"]), str(data["check"]), _status(data["status"])
+        get = data.get
+        text, key, params = str(get("detail", "")), get("detail_key"), get("detail_params")
+        detail: str
+        if owned and type(key) is str and key and type(params) is dict:
+            detail = Detail._made(text, key, params)  # from_stored's Detail, without the copy
+        else:
+            detail = from_stored(text, key, params)
+        evidence = get("evidence")
+        if not owned or type(evidence) is not dict:
+            evidence = dict(evidence or {})
+        vantage = get("vantage")
+        return cls(target, sector, tier, subject, check, status, detail, evidence,
+                   float(get("duration_ms", 0.0)), _vantage(vantage))  # fmt: skip
 
 
 def _vantage(value: object) -> str | None:

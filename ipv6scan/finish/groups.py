@@ -26,6 +26,7 @@ Span = tuple[int, int]  # (offset, length) of a line in results.jsonl
 class Group:
     results: list[CheckResult] = field(default_factory=list)
     spans: list[Span] = field(default_factory=list)
+    mixed: bool = False  # holds two names that share a hash (see _Ids): split when closed
 
 
 OnGroup = Callable[[Group], None]
@@ -38,28 +39,43 @@ class WindowGroups:
         self._ids = _Ids()
         self._open: dict[int, Group] = {}  # in order of first appearance
         self._closed_below = 0  # every target id below this has been handed on
+        # The group of the last result's target: a target's results mostly come in a row,
+        # and this spares them the id lookup.
+        self._last_name: str | None = None
+        self._last: Group | None = None
         self.broken = False
 
     def add(self, r: CheckResult, span: Span) -> None:
         if self.broken:
             return
-        tid = self._ids.get(r.target)
-        group = self._open.get(tid)
-        if group is None:
-            if tid < self._closed_below:  # its group was handed on already
-                self.broken = True
-                self._open.clear()
-                return
-            group = self._open[tid] = Group()
-            if len(self._open) > self._window:
-                self._close_first()
+        name = r.target
+        group = self._last
+        if group is None or name != self._last_name:
+            tid = self._ids.get(name)
+            group = self._open.get(tid)
+            if group is None:
+                if tid < self._closed_below:  # its group was handed on already
+                    self.broken = True
+                    self._open.clear()
+                    self._last = None
+                    return
+                group = self._open[tid] = Group()
+                if len(self._open) > self._window:
+                    self._close_first()
+            elif group.results[0].target != name:
+                group.mixed = True
+            self._last_name, self._last = name, group
         group.results.append(r)
         group.spans.append(span)
 
     def _close_first(self) -> None:
-        tid = next(iter(self._open))
+        # The open ids are those from _closed_below on, one per new name in order: the
+        # first is _closed_below (next(iter(...)) would step over every popped slot).
+        tid = self._closed_below
         group = self._open.pop(tid)
         self._closed_below = tid + 1
+        if group is self._last:
+            self._last = None
         for part in _split(group):
             self._on_group(part)
 
@@ -71,8 +87,7 @@ class WindowGroups:
 
 def _split(group: Group) -> list[Group]:
     """A group as it is, or one per name for two names that share a hash (see _Ids)."""
-    first = group.results[0].target
-    if all(r.target == first for r in group.results):
+    if not group.mixed:
         return [group]
     by_name: dict[str, Group] = {}
     for r, span in zip(group.results, group.spans, strict=True):

@@ -57,9 +57,11 @@ class RunSink(Protocol):
     def row(self, row: Mapping[str, Any], text: str) -> None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class TargetRow:
-    """A target's summary.json row, and its JSON text (written once, stored as is)."""
+    """A target's summary.json row, and its JSON text (written once, stored as is).
+    Its own __init__, as model.py's classes: a frozen dataclass's sets each field
+    through object.__setattr__, and the pass makes one a target."""
 
     name: str
     sector: str
@@ -67,6 +69,18 @@ class TargetRow:
     stage: str
     json: Mapping[str, Any]
     text: str
+
+    def __init__(
+        self,
+        name: str,
+        sector: str,
+        score: float | None,
+        stage: str,
+        json: Mapping[str, Any],
+        text: str,
+    ) -> None:
+        self.__dict__.update(name=name, sector=sector, score=score, stage=stage, json=json,
+                             text=text)  # fmt: skip
 
     @classmethod
     def of(cls, results: Sequence[CheckResult], scorer: ShapeScorer) -> TargetRow:
@@ -270,9 +284,9 @@ def _read(path: Path) -> Iterator[tuple[CheckResult, Span]]:
     with path.open("rb", buffering=READ_BUFFER) as fh:
         for line in fh:
             size = len(line)
-            if line.strip():
+            if not line.isspace():  # blank lines skipped; isspace stops at the first byte
                 try:
-                    r = CheckResult.from_json(json_loads(line))
+                    r = CheckResult.from_json(json_loads(line), owned=True)
                 except (ValueError, KeyError, TypeError, AttributeError):
                     r = None  # torn or foreign, as read_results skips it
                 if r is not None:
@@ -302,6 +316,6 @@ def _drill(census: Census, digest: Digest, results: Path) -> None:
         for pos, size in spans:
             fh.seek(pos)
             try:
-                digest.offer(CheckResult.from_json(json_loads(fh.read(size))))
+                digest.offer(CheckResult.from_json(json_loads(fh.read(size)), owned=True))
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from ipv6scan.report.pretty import pretty
 
 ROWS_KEY = "targets"
-COPY_CHUNK = 1 << 16  # characters copied at a time
+COPY_CHUNK = 1 << 20  # bytes copied at a time
 
 
 class RowSpool:
@@ -52,15 +52,17 @@ def write_summary_file(summary: Mapping[str, Any], rows: RowSpool | None, path: 
     """summary.json: `summary`'s keys in order; at `targets`, the spooled rows."""
     if rows is not None:
         rows.close()
-    with path.open("w", encoding="utf-8") as fh:
+    # bytes: the spooled rows (most of the file) are copied as they are, not decoded and
+    # encoded again
+    with path.open("wb") as fh:
         separator = "{\n "
         for key, value in summary.items():
-            fh.write(separator)
+            fh.write(separator.encode())
             separator = ",\n "
-            fh.write(json.dumps(key, ensure_ascii=False) + ": ")
+            fh.write((json.dumps(key, ensure_ascii=False) + ": ").encode("utf-8"))
             if key == ROWS_KEY and rows is not None:
-                with rows.path.open(encoding="utf-8") as part:
+                with rows.path.open("rb") as part:
                     shutil.copyfileobj(part, fh, COPY_CHUNK)
             else:
-                fh.write(pretty(value, 1))
-        fh.write("\n}\n" if separator != "{\n " else "{}\n")
+                fh.write(pretty(value, 1).encode("utf-8"))
+        fh.write(b"\n}\n" if separator != "{\n " else b"{}\n")

@@ -25,12 +25,27 @@ from ipv6scan.scoring.vantage import combine
 SCHEMA = 1
 
 
-def _add_score(mean: Mean, value: object) -> None:
+def _number(value: object) -> float | None:
+    """A score that counts in a mean: a number (not a bool); None (unscored) does not."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        mean.add(value)
+        return float(value)
+    return None
 
 
 PENDING_LIMIT = 4096  # shapes whose counts wait to be added (see _Group.add)
+# shapes whose scores are remembered (see SummaryBuilder.add): each holds its shape and so
+# its first row; a DNS-only run has a handful, a full scan many
+SCORES_LIMIT = 256
+
+
+class _Scores:
+    """What a row adds to the means: its score and its tiers' scores, numbers or None."""
+
+    __slots__ = ("score", "tiers")
+
+    def __init__(self, row: Mapping[str, Any]) -> None:
+        self.score = _number(row["score"])
+        self.tiers = tuple((tier, _number(info["score"])) for tier, info in row["tiers"].items())
 
 
 class _Group:
@@ -51,13 +66,22 @@ class _Group:
         self.colours: dict[str, dict[str, int]] = {}
         self._pending: dict[int, list[Any]] = {}  # id(shape) -> [shape, a row, rows]
 
-    def add(self, row: Mapping[str, Any], shape: object = None) -> None:
-        """One target row; `shape`: the shape it was filled from, when it was."""
-        _add_score(self.scores, row["score"])
-        self.targets += 1
-        for tier, info in row["tiers"].items():
-            _add_score(self.tier_scores.setdefault(tier, Mean()), info["score"])
-            self.tier_targets[tier] = self.tier_targets.get(tier, 0) + 1
+    def add(
+        self, row: Mapping[str, Any], shape: object = None, scores: _Scores | None = None
+    ) -> None:
+        """One target row; `shape`: the shape it was filled from, when it was; `scores`:
+        the row's _Scores, when the caller has them (read once a shape)."""
+        if scores is None:
+            scores = _Scores(row)
+        if scores.score is not None:
+            self.scores.add(scores.score)
+        tier_scores = self.tier_scores
+        for tier, value in scores.tiers:
+            mean = tier_scores.get(tier)
+            if mean is None:
+                mean = tier_scores[tier] = Mean()
+            if value is not None:
+                mean.add(value)
         if shape is None:
             self._flush()
             self._add_counts(row, 1)
@@ -76,7 +100,9 @@ class _Group:
         self._pending.clear()
 
     def _add_counts(self, row: Mapping[str, Any], n: int) -> None:
+        self.targets += n
         for tier, info in row["tiers"].items():
+            self.tier_targets[tier] = self.tier_targets.get(tier, 0) + n
             per_tier = self.checks.setdefault(tier, {})
             for check, counts in info["checks"].items():
                 into = per_tier.setdefault(check, {})
@@ -116,12 +142,25 @@ class SummaryBuilder:
         self.overall = _Group()
         self.sectors: dict[str, _Group] = {}
         self.fixes = FixTally()  # the run's fixes by organisations affected (fix_tally.py)
+        self._scores: dict[int, tuple[object, _Scores]] = {}  # id(shape) -> (shape, scores)
 
     def add(self, row: Mapping[str, Any], shape: object = None) -> None:
         """A target row; `shape`: its scoring.shapes Shape, when it was filled from one."""
-        self.overall.add(row, shape)
-        self.sectors.setdefault(row["sector"], _Group()).add(row, shape)
-        self.fixes.add(row)
+        if shape is None:
+            scores = _Scores(row)
+        else:  # a shape's rows have the same scores: read once a shape
+            held = self._scores.get(id(shape))
+            if held is None:
+                if len(self._scores) >= SCORES_LIMIT:
+                    self._scores.clear()
+                held = self._scores[id(shape)] = (shape, _Scores(row))  # held: its id stays
+            scores = held[1]
+        self.overall.add(row, shape, scores)
+        sector = self.sectors.get(row["sector"])
+        if sector is None:
+            sector = self.sectors[row["sector"]] = _Group()
+        sector.add(row, shape, scores)
+        self.fixes.add(row, shape)
 
     def overall_score(self) -> float | None:
         return self.overall.scores.value()

@@ -23,7 +23,10 @@ _RANK = {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2}
 def combine(results: Sequence[CheckResult], share: float = 1.0) -> Sequence[CheckResult]:
     """One result per (tier, subject, check), in the order they first appear; `results`
     as they are when none names a vantage point (a local scan)."""
-    if not any(r.vantage is not None for r in results):
+    for r in results:  # a plain loop: any() over a generator costs twice as much a group
+        if r.vantage is not None:
+            break
+    else:
         return results
     groups: dict[tuple[str, str, str], list[CheckResult]] = {}
     for r in results:
