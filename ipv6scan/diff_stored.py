@@ -20,12 +20,16 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from array import array
+from itertools import chain
 from typing import Any
 
 from ipv6scan import history_store as store
 from ipv6scan.diff import _SCHEMA, Diff, ScoreChange, _statuses
 from ipv6scan.scoring.mean import Mean
 from ipv6scan.scoring.profile import Profile
+
+Keys = tuple["array[int]", "array[int]"]  # a run's verdict and evidence keys (run_keys)
 
 
 def compare_runs(
@@ -38,22 +42,33 @@ def compare_runs(
     old_keys, new_keys = store.run_keys(conn, before), store.run_keys(conn, after)
     if old_keys is None or new_keys is None:
         return None
-    old_pairs, new_pairs = list(zip(*old_keys, strict=True)), list(zip(*new_keys, strict=True))
-    old_set, new_set = set(old_pairs), set(new_pairs)
-    if len(old_set) != len(old_pairs) or len(new_set) != len(new_pairs):
-        return None  # a result twice in one run: diff's rules then depend on the order
     if store.NO_EVIDENCE in old_keys[1] or store.NO_EVIDENCE in new_keys[1]:
         return None
-    if store.any_intermittent(conn, old_keys[1]) or store.any_intermittent(conn, new_keys[1]):
+    changed = _changed(old_keys, new_keys)
+    if changed is None:
+        return None  # a result twice in one run: diff's rules then depend on the order
+    if store.any_intermittent(conn, chain(old_keys[1], new_keys[1])):  # the texts of both, once
         return None
-    gone = [i for i, pair in enumerate(old_pairs) if pair not in new_set]
-    came = [i for i, pair in enumerate(new_pairs) if pair not in old_set]
+    gone, came = changed
     with contextlib.closing(sqlite3.connect(":memory:")) as scratch:
         scratch.executescript(_SCHEMA)
         diff = _statuses(scratch, store.load_results(conn, before, gone),
                          store.load_results(conn, after, came))  # fmt: skip
     _stored_scores(conn, before, after, diff)
     return diff
+
+
+def _changed(old_keys: Keys, new_keys: Keys) -> tuple[list[int], list[int]] | None:
+    """The positions, in each run, of the (verdict, evidence) pairs found in that run only;
+    None: a pair twice in one run. A function of its own so that its sets, the size of
+    both runs, are gone before the rest is read (the memory of the finish)."""
+    old_pairs, new_pairs = list(zip(*old_keys, strict=True)), list(zip(*new_keys, strict=True))
+    old_set, new_set = set(old_pairs), set(new_pairs)
+    if len(old_set) != len(old_pairs) or len(new_set) != len(new_pairs):
+        return None
+    gone = [i for i, pair in enumerate(old_pairs) if pair not in new_set]
+    came = [i for i, pair in enumerate(new_pairs) if pair not in old_set]
+    return gone, came
 
 
 def _scored_with(conn: sqlite3.Connection, run_id: int, profile: Profile) -> bool:
@@ -70,13 +85,16 @@ def _scored_with(conn: sqlite3.Connection, run_id: int, profile: Profile) -> boo
 def _stored_scores(conn: sqlite3.Connection, before: int, after: int, diff: Diff) -> None:
     """diff._scores from the stored rows: a name's last row in the older run against each
     of the newer run's rows, and each run's mean score."""
+    old_keys, new_keys = store.row_keys(conn, before), store.row_keys(conn, after)
+    # each row looked up once, in key order (a row of both runs: once), then read in order
+    rows = store.row_scores(conn, chain(old_keys, new_keys))
     old_scores: dict[str, float | None] = {}
     old_mean, new_mean = Mean(), Mean()
-    for name, score in store.row_scores(conn, before):
+    for name, score in (rows[key] for key in old_keys if key in rows):
         old_scores[name] = score
         if score is not None:
             old_mean.add(score)
-    for name, score in store.row_scores(conn, after):
+    for name, score in (rows[key] for key in new_keys if key in rows):
         if score is not None:
             new_mean.add(score)
         if name in old_scores and old_scores[name] != score:

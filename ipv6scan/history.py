@@ -191,6 +191,12 @@ class Recorder:
         conn.execute(f"PRAGMA cache_size = -{store.CACHE_KIB}")
         conn.execute("BEGIN IMMEDIATE")  # the write lock now, not halfway through
         try:
+            # a re-run of a history finds most of its texts stored already (RunWriter)
+            rerun = conn.execute(
+                "SELECT 1 FROM runs WHERE history_key = ? OR (history_key IS NULL AND run_key = ?)"
+                " LIMIT 1",
+                (history_key, key),
+            ).fetchone()
             cur = conn.execute(
                 "INSERT INTO runs (started, finished, out_dir, target_files, run_key, complete,"
                 " overall_score, profile, summary, history_key)"
@@ -203,7 +209,7 @@ class Recorder:
             conn.rollback()
             raise
         self.run_id = int(cur.lastrowid or 0)
-        self._writer = store.RunWriter(conn, self.run_id)
+        self._writer = store.RunWriter(conn, self.run_id, look_up=rerun is not None)
         self.error: sqlite3.Error | None = None  # the first failure; the rest is skipped
 
     def result(self, r: CheckResult, evidence: str | None = None) -> None:
@@ -359,8 +365,9 @@ def all_target_rows(conn: sqlite3.Connection, run_id: int) -> Iterator[dict[str,
 
 
 def run_target_names(conn: sqlite3.Connection, run_id: int) -> Iterator[str]:
-    """The names of a run's targets (the report's targets added and removed)."""
-    return (name for _run_id, name, _score in store.target_scores(conn, [run_id]))
+    """The names of a run's targets (the report's targets added and removed), in no
+    particular order."""
+    return store.target_names(conn, run_id)
 
 
 def target_row_texts(conn: sqlite3.Connection, run_id: int) -> Iterator[str]:

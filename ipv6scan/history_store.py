@@ -20,8 +20,9 @@ import json
 import sqlite3
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from typing import Any, NoReturn, TypeVar
 
 from ipv6scan.messages import MESSAGES, identity
 from ipv6scan.model import CheckResult, json_loads
@@ -74,14 +75,20 @@ CREATE TABLE IF NOT EXISTS tier_scores (
 """
 
 
+_blake2b, _from_bytes = hashlib.blake2b, int.from_bytes  # a lookup less: 400,000 calls a run
+
+
 def text_key(text: str) -> int:
     """A signed 64-bit key of `text` (SQLite's INTEGER PRIMARY KEY; never 0)."""
-    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True) or 1
+    digest = _blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return _from_bytes(digest, "big", signed=True) or 1
 
 
-def pack(values: array[Any]) -> bytes:
-    return zlib.compress(values.tobytes(), 1)
+def pack(values: array[Any], level: int = 1) -> bytes:
+    """`level` 0: stored as it is, still zlib (unpack reads either), for keys of distinct
+    texts: random 64-bit numbers do not compress, and level 1 spends 20 ms a million on
+    finding that out."""
+    return zlib.compress(values.tobytes(), level)
 
 
 def unpack(blob: bytes, typecode: str) -> array[Any]:
@@ -103,12 +110,29 @@ def add_later_columns(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE verdicts ADD COLUMN detail_data TEXT")
 
 
+def _refuse(value: object) -> NoReturn:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _compact_encoder() -> Callable[[Any], str]:
+    """`json.dumps(value, ensure_ascii=False, separators=(",", ":"))`, the same text, with
+    its C encoder built once and not once a call: a third of the cost, paid by each new
+    verdict (model.json_encoder does the same for the spaced form)."""
+    if c_make_encoder is None:  # no C accelerator (not CPython): the plain path
+        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    encode = c_make_encoder(None, _refuse, encode_basestring, None, ":", ",", False, False, True)
+    return lambda value: "".join(encode(value, 0))
+
+
+_compact = _compact_encoder()
+
+
 def _detail_data(detail: str) -> str | None:
     key = getattr(detail, "key", None)
     if key is None:
         return None
     params = getattr(detail, "params", {})
-    return json.dumps([key, params], ensure_ascii=False, separators=(",", ":"))
+    return _compact([key, params])
 
 
 def _keyed(text: str, data: str | None, own: list[Any] | None) -> dict[str, Any]:
@@ -137,20 +161,23 @@ def _compared(detail: str) -> str | None:
     if key is None:
         return None
     known = MESSAGES.get(key)
-    params = getattr(detail, "params", {})
-    if (known is None or not known.measured) and not any(
-        isinstance(v, dict) or (isinstance(v, list) and any(isinstance(x, dict) for x in v))
-        for v in params.values()
-    ):
-        return None  # no measured figure in it, nor a nested detail that may hold one
+    if known is None or not known.measured:
+        for value in getattr(detail, "params", {}).values():
+            # (a loop, not any() over a generator: this runs for every result)
+            if isinstance(value, dict) or (
+                isinstance(value, list) and any(isinstance(x, dict) for x in value)
+            ):
+                break
+        else:
+            return None  # no measured figure in it, nor a nested detail that may hold one
     return identity(detail)
 
 
 Verdict = tuple[int, str, str, str, str, str, str, str, str | None, str | None]
 
 
-def _verdict(r: CheckResult) -> tuple[Verdict, bool]:
-    """The verdict's row (its key first), and whether its detail was compared by identity."""
+def _verdict_key(r: CheckResult) -> tuple[int, bool]:
+    """The verdict's key, and whether its detail was compared by identity."""
     t, sector, tier, subject, check, detail = (
         r.target, r.sector, r.tier, r.subject, r.check, r.detail)  # fmt: skip
     status = str(r.status)
@@ -163,9 +190,21 @@ def _verdict(r: CheckResult) -> tuple[Verdict, bool]:
             f"{len(check)}:{check}{len(status)}:{status}{said}")  # fmt: skip
     if r.vantage is not None:
         text += f"v{len(r.vantage)}:{r.vantage}"
-    row = (text_key(text), t, sector, tier, subject, check, status, detail, r.vantage,
-           _detail_data(detail))  # fmt: skip
-    return row, compared is not None
+    return text_key(text), compared is not None
+
+
+Pending = tuple[int, str, str, str, str, str, str, str, str | None]  # a Verdict but its data
+
+
+def _pending(key: int, r: CheckResult) -> Pending:
+    """The verdict's row but its detail's data (JSON): made only for a verdict the
+    database may not hold yet (_verdict); r itself is not kept (its evidence, its size)."""
+    return (key, r.target, r.sector, r.tier, r.subject, r.check, str(r.status), r.detail,
+            r.vantage)  # fmt: skip
+
+
+def _verdict(pending: Pending) -> Verdict:
+    return (*pending, _detail_data(pending[7]))
 
 
 # A run's texts go in under random 64-bit keys: inserted one by one into the tables' trees
@@ -177,6 +216,7 @@ _STAGES = {  # table -> its columns
     "evidence": 2,
     "target_rows": 6,
 }
+_Keyed = TypeVar("_Keyed", bound=tuple[Any, ...])  # a batch's entry: its text's key first
 MERGE = 1 << 22  # texts staged before a merge: a million-name run merges once (temp file)
 
 
@@ -192,6 +232,8 @@ class _Stage:
             conn.execute(f"DELETE FROM temp.stage_{table}")
 
     def add(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
         marks = ", ".join("?" * _STAGES[table])
         self.conn.executemany(f"INSERT INTO temp.stage_{table} VALUES ({marks})", rows)
         self.staged += len(rows)
@@ -208,35 +250,44 @@ class _Stage:
 
 
 class RunWriter:
-    """One run's records as they come (finish.RunSink), inside the caller's transaction."""
+    """One run's records as they come (finish.RunSink), inside the caller's transaction.
 
-    def __init__(self, conn: sqlite3.Connection, run_id: int) -> None:
+    `look_up`: whether most texts are likely stored already (a re-run of a history): each
+    batch's keys are then looked up first, and only the texts not found are made and
+    staged. A lookup costs a fifth of staging and merging a verdict that is there; a
+    first run (nothing to find) skips it. Either way the database ends the same."""
+
+    def __init__(self, conn: sqlite3.Connection, run_id: int, *, look_up: bool = False) -> None:
         self.conn = conn
         self.run_id = run_id
+        self.look_up = look_up
         self.verdicts: array[int] = array("q")
         self.evidence: array[int] = array("q")
         self.durations: array[float] = array("d")
         self.rows: array[int] = array("q")
         # [index, text, params] of the details compared by identity: this run's figures
         self.details: list[list[Any]] = []
-        self._verdict_batch: list[tuple[Any, ...]] = []
+        self._verdict_batch: list[Pending] = []
         self._evidence_batch: list[tuple[Any, ...]] = []
         self._row_batch: list[tuple[Any, ...]] = []
         self._stage = _Stage(conn)
 
     def result(self, r: CheckResult, evidence: str | None = None) -> None:
         """`evidence`: r's evidence as evidence_text writes it (keys sorted), when known."""
-        verdict, by_identity = _verdict(r)
+        key, by_identity = _verdict_key(r)
         if by_identity:  # the stored verdict may hold other figures: this run's own text
             self.details.append(
                 [len(self.verdicts), str(r.detail), getattr(r.detail, "params", {})]
             )
-        self.verdicts.append(verdict[0])
-        self._verdict_batch.append(verdict)
+        self.verdicts.append(key)
+        self._verdict_batch.append(_pending(key, r))
         text = evidence_text(r.evidence) if evidence is None else evidence
-        key = text_key(text)
-        self.evidence.append(key)
-        self._evidence_batch.append((key, text))  # a repeat is ignored by the insert
+        # Not remembered across batches, though a run repeats a few texts many times: a
+        # memory of texts seen kept pymalloc's arenas alive (+13 MB at 100,000 names, for
+        # a tenth of a second saved).
+        evidence_key = text_key(text)
+        self.evidence.append(evidence_key)
+        self._evidence_batch.append((evidence_key, text))  # a repeat: ignored by the insert
         self.durations.append(r.duration_ms)
         if len(self._verdict_batch) >= BATCH:
             self._flush_results()
@@ -257,14 +308,29 @@ class RunWriter:
 
     def _flush_results(self) -> None:
         if self._verdict_batch:
-            self._stage.add("verdicts", self._verdict_batch)
-            self._stage.add("evidence", self._evidence_batch)
+            verdicts = self._unstored("verdicts", self._verdict_batch)
+            self._stage.add("verdicts", [_verdict(pending) for pending in verdicts])
+            self._stage.add("evidence", self._unstored("evidence", self._evidence_batch))
             self._verdict_batch, self._evidence_batch = [], []
 
     def _flush_rows(self) -> None:
         if self._row_batch:
-            self._stage.add("target_rows", self._row_batch)
+            self._stage.add("target_rows", self._unstored("target_rows", self._row_batch))
             self._row_batch = []
+
+    def _unstored(self, table: str, batch: list[_Keyed]) -> list[_Keyed]:
+        """The entries of `batch` (key first) whose key `table` does not hold yet; all of
+        them without look_up (a text staged twice is ignored by the merge)."""
+        if not self.look_up:
+            return batch
+        keys = sorted({entry[0] for entry in batch})  # in key order: see in_key_order
+        stored: set[int] = set()
+        for start in range(0, len(keys), LOOKUP):
+            chunk = keys[start : start + LOOKUP]
+            marks = ",".join("?" * len(chunk))
+            found = self.conn.execute(f"SELECT key FROM main.{table} WHERE key IN ({marks})", chunk)
+            stored.update(key for (key,) in found)
+        return [entry for entry in batch if entry[0] not in stored] if stored else batch
 
     def close(self) -> None:
         """Store the run's texts and arrays."""
@@ -273,12 +339,12 @@ class RunWriter:
         self._stage.merge()
         self.conn.execute(
             "INSERT OR REPLACE INTO run_results VALUES (?, ?, ?, ?, ?)",
-            (self.run_id, len(self.verdicts), pack(self.verdicts), pack(self.evidence),
+            (self.run_id, len(self.verdicts), pack(self.verdicts, 0), pack(self.evidence),
              pack(self.durations)),
         )  # fmt: skip
         self.conn.execute(
             "INSERT OR REPLACE INTO run_targets VALUES (?, ?, ?)",
-            (self.run_id, len(self.rows), pack(self.rows)),
+            (self.run_id, len(self.rows), pack(self.rows, 0)),
         )
         if self.details:
             text = json.dumps(self.details, ensure_ascii=False, separators=(",", ":"))
@@ -317,7 +383,7 @@ def run_keys(conn: sqlite3.Connection, run_id: int) -> tuple[array[int], array[i
 def any_intermittent(conn: sqlite3.Connection, evidence: Iterable[int]) -> bool:
     """Whether any of these evidence texts marks an intermittent result (checks/
     intermittent.py: `"intermittent": true`, as evidence_text writes it)."""
-    keys = list(set(evidence))
+    keys = sorted(set(evidence))  # in key order: see in_key_order
     for start in range(0, len(keys), LOOKUP):
         chunk = keys[start : start + LOOKUP]
         marks = ",".join("?" * len(chunk))
@@ -418,15 +484,29 @@ def named_rows(conn: sqlite3.Connection, run_id: int, names: Iterable[str]) -> l
     return rows
 
 
-def row_scores(conn: sqlite3.Connection, run_id: int) -> Iterator[tuple[str, float | None]]:
-    """(target, score) of the run's rows, in summary.json's order (diff_stored)."""
-    keys = row_keys(conn, run_id)
-    for start in range(0, len(keys), LOOKUP):
-        chunk = keys[start : start + LOOKUP]
-        found = _lookup(conn, "SELECT key, target, score FROM target_rows", chunk)
-        for key in chunk:
-            if key in found:
-                yield str(found[key][0]), found[key][1]
+def in_key_order(
+    conn: sqlite3.Connection, select: str, keys: Iterable[int]
+) -> Iterator[tuple[Any, ...]]:
+    """The rows `select` finds (key first) for these keys, each once, in key order: keys
+    looked up in order read each page of a table once, where the same keys in a run's
+    order (random) read a page for each; a third of the cost."""
+    wanted = sorted(set(keys))
+    for start in range(0, len(wanted), LOOKUP):
+        chunk = wanted[start : start + LOOKUP]
+        marks = ",".join("?" * len(chunk))
+        yield from conn.execute(f"{select} WHERE key IN ({marks})", chunk)
+
+
+def row_scores(conn: sqlite3.Connection, keys: Iterable[int]) -> dict[int, tuple[str, Any]]:
+    """key -> (target, score) of these target rows (diff_stored)."""
+    found = in_key_order(conn, "SELECT key, target, score FROM target_rows", keys)
+    return {key: (str(target), score) for key, target, score in found}
+
+
+def target_names(conn: sqlite3.Connection, run_id: int) -> Iterator[str]:
+    """The target of each of the run's rows, in no particular order (a row twice: once)."""
+    found = in_key_order(conn, "SELECT key, target FROM target_rows", row_keys(conn, run_id))
+    return (str(target) for _key, target in found)
 
 
 def target_scores(
@@ -468,7 +548,7 @@ def migrate_results(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
     run_ids = [run_id for (run_id,) in conn.execute("SELECT id FROM runs ORDER BY id")]
     for run_id in run_ids:
-        writer = RunWriter(conn, run_id)
+        writer = RunWriter(conn, run_id, look_up=run_id != run_ids[0])  # runs repeat runs
         cur = conn.execute(
             "SELECT target, sector, tier, subject, check_id, status, detail, evidence,"
             " duration_ms FROM results WHERE run_id = ? ORDER BY rowid",

@@ -152,9 +152,9 @@ def test_an_old_database_is_migrated_in_place(
     tables = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "results" not in tables and "target_scores" not in tables
     rows = list(summarize(results)["targets"])
-    for run in (1, 2):
-        assert list(history.load_results(conn, run)) == results
-        assert list(history.all_target_rows(conn, run)) == rows
+    for run_id in (1, 2):
+        assert list(history.load_results(conn, run_id)) == results
+        assert list(history.all_target_rows(conn, run_id)) == rows
     # and the runs still serve trends and milestones
     run = history.get_run(conn, 2)
     trends = history.trends(conn, run)
