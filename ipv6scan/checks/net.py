@@ -125,13 +125,24 @@ def median(values: tuple[float, ...]) -> float:
     return (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def _ping_evidence(r: PingResult) -> dict[str, Any]:
+def rtt_figure(ms: float) -> float:
+    """A round-trip time as the evidence keeps it."""
+    return round(ms, 3)
+
+
+def ms_text(ms: float) -> str:
+    """A median round-trip time as a detail says it."""
+    return f"{ms:.1f}"
+
+
+def _ping_evidence(r: PingResult, middle: float | None) -> dict[str, Any]:
+    """`middle`: median(r.rtts_ms), None when there is none."""
     row: dict[str, Any] = {
         "address": r.address,
         "sent": r.sent,
         "received": r.received,
-        "rtt_ms": [round(x, 3) for x in r.rtts_ms],
-        "median_ms": round(median(r.rtts_ms), 3) if r.rtts_ms else None,
+        "rtt_ms": [rtt_figure(x) for x in r.rtts_ms],
+        "median_ms": None if middle is None else rtt_figure(middle),
     }
     if r.errors:
         row["errors"] = list(r.errors)
@@ -145,17 +156,27 @@ def judge_ping(obs: PingObservation, options: CheckOptions = DEFAULT_OPTIONS) ->
     when every series of an address went unanswered; a pass where an address answered
     only in a later series is intermittent."""
     verdict = _ping(obs)
-    if all(r.attempts == 1 for r in obs.results):  # the common case: nothing to add
+    for r in obs.results:
+        if r.attempts != 1:
+            break
+    else:  # the common case, every address decided by its first series: nothing to add
         return verdict
     answered = [tries_of(r.address, r) for r in obs.results if r.received]
     return with_tries(verdict, [tries_of(r.address, r) for r in obs.results], answered)
 
 
 def _ping(obs: PingObservation) -> Verdict:
-    evidence = {"pings": [_ping_evidence(r) for r in obs.results], **_target_evidence(obs.target)}
+    middles = [median(r.rtts_ms) if r.rtts_ms else None for r in obs.results]
+    rows = [_ping_evidence(r, middle) for r, middle in zip(obs.results, middles, strict=True)]
+    evidence = {"pings": rows, **_target_evidence(obs.target)}
     undecided = _undecided_target(obs.target, obs.scanner_ipv6, obs.raw_denied, evidence)
     if undecided is not None:
         return undecided
+    if len(obs.results) == 1:  # one address, the bulk scan's case: no lists to make
+        one, middle = obs.results[0], middles[0]
+        if one.received and middle is not None and not one.scanner_error:
+            detail = ANSWERED_BY(address=one.address, ms=ms_text(middle))
+            return Verdict(Status.PASS, detail, evidence)
     untested = [r for r in obs.results if r.scanner_error]
     silent = [r for r in obs.results if not r.scanner_error and not r.received]
     answered = [r for r in obs.results if r.received]
@@ -179,12 +200,8 @@ def _ping(obs: PingObservation) -> Verdict:
             ),
             evidence,
         )
-    if len(answered) == 1 and answered[0].rtts_ms:
-        one = answered[0]
-        detail = ANSWERED_BY(address=one.address, ms=f"{median(one.rtts_ms):.1f}")
-        return Verdict(Status.PASS, detail, evidence)
     medians = [
-        MEDIAN(address=r.address, ms=f"{median(r.rtts_ms):.1f}") for r in answered if r.rtts_ms
+        MEDIAN(address=r.address, ms=ms_text(median(r.rtts_ms))) for r in answered if r.rtts_ms
     ]
     if len(answered) == 1:
         return Verdict(Status.PASS, ANSWERED_ONE(medians=medians), evidence)

@@ -36,7 +36,7 @@ from ipv6scan.dnsclient.fast import RCVBUF, open_udp
 from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.dnsclient.transport import DnsServer
 from ipv6scan.engine.scheduler import result_of, www_exists, www_settled
-from ipv6scan.model import Status, Subject, Target, Verdict, json_text
+from ipv6scan.model import Status, Subject, Target, Verdict, duration_figure, json_text
 from ipv6scan.observations.dns import Addresses
 from ipv6scan.probes.dns import classify
 from ipv6scan.report.jsonl_batch import encode_lines
@@ -174,7 +174,7 @@ def line_of(subject: Subject, verdict: Verdict) -> bytes:
 
 def segments(line: bytes) -> Segments:
     """A compiled line cut at its holes."""
-    sentinel = repr(round(_DURATION_SENTINEL, 3)).encode()
+    sentinel = repr(duration_figure(_DURATION_SENTINEL)).encode()
     if line.count(sentinel) != 1:
         raise ValueError("the duration is not in the line once")
     line = line.replace(sentinel, _MARK.encode() + b"D")

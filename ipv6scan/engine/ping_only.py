@@ -37,6 +37,7 @@ from ipv6scan.checks.options import CheckOptions
 from ipv6scan.context import ScanContext
 from ipv6scan.engine.bulk_window import WindowedScan
 from ipv6scan.engine.deadlines import Deadline, Deadlines
+from ipv6scan.engine.ping_lines import ShapeCache
 from ipv6scan.engine.scheduler import (
     ScanStats,
     Sink,
@@ -49,7 +50,14 @@ from ipv6scan.engine.window import HARD_FACTOR
 from ipv6scan.model import Subject, Target, Verdict
 from ipv6scan.observations.net import EchoOutcome, NetTarget, PingObservation
 from ipv6scan.probes.icmp_socket import IcmpProber
-from ipv6scan.probes.net import address_target, ping_result, start_ping, tried_result, unanswered
+from ipv6scan.probes.net import (
+    address_target,
+    answered,
+    ping_result,
+    start_ping,
+    tried_result,
+    unanswered,
+)
 from ipv6scan.probes.tries import TryRun
 
 CHECK = "net.ping"
@@ -89,12 +97,16 @@ class PingOnlyScan(WindowedScan):
         run_whole: Callable[[Target], Coroutine[object, object, None]],
         on_progress: Callable[[ScanStats], None] | None = None,
         window: int | None = None,
+        write_line: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(stats, run_whole, on_progress)
         assert isinstance(ctx.icmp, IcmpProber)  # ping_bulk_capable() made sure
         self.ctx = ctx
         self.prober: IcmpProber = ctx.icmp
         self.sink = sink
+        # given: an answered address's line is filled in from its shape (ping_lines.py)
+        self.write_line = write_line
+        self.shapes = ShapeCache(ctx.options)
         self.check_deadline = check_deadline
         self.deadlines = Deadlines(check_deadline)  # the engine's: one FIFO, one timer
         self.wanted = wanted  # does net.ping apply to this subject (the entry's own checks)
@@ -179,7 +191,7 @@ class PingOnlyScan(WindowedScan):
         future: asyncio.Future[Any]
         try:
             if self.retries:
-                future = TryRun(series, unanswered, self.ctx.options.attempts)
+                future = TryRun(series, unanswered, self.ctx.options.attempts, loop=self._loop)
             else:
                 future = series.start_try()
         except Exception as exc:  # a bug is a result, as in the engine
@@ -200,6 +212,30 @@ class PingOnlyScan(WindowedScan):
         state.left -= 1
         if state.left == 0:
             self._target_done()
+
+    def _write_shaped(self, series: _Series, address: str, got: Any) -> bool:
+        """`got` (a series' outcomes, or their Tried) as judge_ping's passing line, filled
+        in from its shape: True when written so, False when judge_ping is to decide."""
+        if self.write_line is None:
+            return False
+        if self.retries:  # a later series' answer is intermittent: judge_ping's to write
+            got = got.outcome if got.attempts == 1 else None
+        rtts = answered(got) if got is not None else None
+        shape = self.shapes.get(len(rtts)) if rtts is not None else None
+        if rtts is None or shape is None:
+            return False
+        duration_ms = (time.monotonic() - series.started) * 1000
+        try:
+            self.write_line(shape.line(series.subject, address, rtts, duration_ms))
+        except Exception as exc:  # the sink failed (disk full): the scan cannot go on
+            self.fail(exc)
+            return True
+        self.stats.results += 1
+        state = series.state
+        state.left -= 1
+        if state.left == 0:
+            self._target_done()
+        return True
 
     def _series_done(self, aside: bool) -> None:
         self._busy -= 1
@@ -268,6 +304,9 @@ class _Series:
                 verdict = deadline_verdict(scan.check_deadline)
             else:
                 address = str(self.target.addresses[0])
+                if scan._write_shaped(self, address, future.result()):
+                    scan._series_done(self.aside)
+                    return
                 if scan.retries:
                     result = tried_result(address, future.result())
                 else:

@@ -103,6 +103,7 @@ async def _ping_bulk(
         wanted=lambda subject: bool(engine.checks_for(subject)),
         run_whole=engine.run_target,  # a target with domains, host names or URLs
         on_progress=engine.on_progress,
+        write_line=writer.write_line,
     )
     return await bulk.run(targets)
 
