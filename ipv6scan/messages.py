@@ -77,7 +77,10 @@ class Message:
     def __call__(self, **params: Param) -> Detail:
         # the common case, every parameter a plain text: stored and English as given
         # (the keyword dict is this call's own, so the Detail may keep it)
-        if all(type(value) is str for value in params.values()):
+        for value in params.values():  # a loop, not all(): a generator costs a third more
+            if type(value) is not str:
+                break
+        else:
             return Detail._made(self.template % params, self.key, params)  # type: ignore[arg-type]
         stored: dict[str, Stored] = {}
         english: dict[str, str] = {}

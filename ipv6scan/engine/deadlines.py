@@ -44,7 +44,7 @@ class Deadlines:
         task = asyncio.current_task() if future is None else future
         if task is None:
             raise RuntimeError("a check's deadline needs a task")
-        loop = asyncio.get_running_loop()
+        loop = task.get_loop()  # not get_running_loop(): a getpid() call each (3.11)
         deadline = Deadline(loop.time() + self.seconds, task)
         self._queue.append(deadline)
         if self._timer is None:

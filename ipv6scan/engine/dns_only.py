@@ -32,7 +32,7 @@ from ipv6scan.engine.bulk_window import WindowedScan
 from ipv6scan.engine.lane import FastLane, Taken, target_fields
 from ipv6scan.engine.lookups import BulkLookups
 from ipv6scan.engine.scheduler import ScanStats, Sink, emit, internal_error, www_exists, www_settled
-from ipv6scan.model import Status, Subject, Target
+from ipv6scan.model import Subject, Target
 from ipv6scan.names import www_name
 from ipv6scan.probes.dns import classify
 
@@ -146,12 +146,7 @@ class DnsOnlyScan(WindowedScan):
         except Exception as exc:  # the sink failed (disk full): the scan cannot go on
             self.fail(exc)
             return
-        stats = self.stats
-        by_status = stats.by_status
-        for key, count in zip(_STATUS_KEYS, counts, strict=True):
-            if count:
-                stats.results += count
-                by_status[key] = by_status.get(key, 0) + count
+        self.stats.results += sum(counts)  # the lane counts its lines by status (ST_*)
         for token in done:
             self._domain_done(token[0], refill=False)
         for token, parts, started in punted:
@@ -167,10 +162,6 @@ class DnsOnlyScan(WindowedScan):
         except Exception as exc:  # a bug is a result, as in the engine
             verdict = internal_error(exc)
         emit(self.sink, self.stats, subject, CHECK, verdict, started)
-
-
-# the lane's counts, in its order (ST_PASS... in _lane.c)
-_STATUS_KEYS = tuple(str(s) for s in (Status.PASS, Status.WARN, Status.FAIL, Status.ERROR))
 
 
 class _TargetState:

@@ -33,7 +33,6 @@ WWW_BATCH = 128
 class ScanStats:
     targets_done: int = 0
     results: int = 0
-    by_status: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
 
 
@@ -237,5 +236,3 @@ def emit(
     """One finished check: its line out, the counts up."""
     sink(result_of(subject, check_id, verdict, (time.monotonic() - started) * 1000))
     stats.results += 1
-    key = str(verdict.status)
-    stats.by_status[key] = stats.by_status.get(key, 0) + 1

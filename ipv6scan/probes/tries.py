@@ -162,8 +162,11 @@ class TryRun(asyncio.Future[Tried[T]]):
         retryable: Callable[[T], bool],
         attempts: int,
         pause: Callable[[], float] | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
-        loop = asyncio.get_running_loop()
+        # `loop`: the running one, given by a caller that starts thousands a second
+        # (get_running_loop() makes a getpid() call each, in Python 3.11)
+        loop = loop or asyncio.get_running_loop()
         super().__init__(loop=loop)
         self._ticks = _ticks(loop)
         self._prober = prober

@@ -253,9 +253,12 @@ def assert_same(with_lane: Run, python: Run) -> None:
         for line in sorted(python_only.elements()):
             report.append(f"  Python path only:          {line}")
         pytest.fail("\n".join(report), pytrace=False)
-    assert with_lane.stats.by_status == python.stats.by_status
     assert with_lane.stats.results == python.stats.results == len(python.lines)
     assert with_lane.stats.targets_done == python.stats.targets_done
+
+
+def statuses(run: Run) -> Counter[str]:
+    return Counter(json.loads(line)["status"] for line in run.lines)
 
 
 async def compare(
@@ -673,7 +676,7 @@ async def test_the_lane_answers_clean_domains_itself(
     assert lane.busy == 0
     # every line from the lane, none from the Python path
     assert len(with_lane.from_lane) == with_lane.stats.results == 2 * count
-    assert with_lane.stats.by_status == {"pass": 2 * count}
+    assert statuses(with_lane) == {"pass": 2 * count}
     assert sum(n for key, n in zone.asked.items() if key[1] == "AAAA") == 4 * count  # both runs
 
 
@@ -690,7 +693,7 @@ async def test_a_silent_first_resolver_closes_the_lane(monkeypatch: pytest.Monke
         with_lane = await scan_once([silent, good], targets, policy, lane=True, env=monkeypatch)
         python = await scan_once([silent, good], targets, policy, lane=False, env=monkeypatch)
     assert_same(with_lane, python)
-    assert with_lane.stats.by_status == {"pass": count}  # www.D is NXDOMAIN: one line each
+    assert statuses(with_lane) == {"pass": count}  # www.D is NXDOMAIN: one line each
     assert not with_lane.scan.lane_open
     assert with_lane.scan.lane is not None
     lane = with_lane.scan.lane.lane
