@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from ipv6scan.checks import web_evidence as ev
 from ipv6scan.checks.options import DEFAULT_OPTIONS, CheckOptions
-from ipv6scan.checks.web_tries import with_chain_tries
+from ipv6scan.checks.web_tries import with_page_tries
 from ipv6scan.checks.web_words import failure, outcome
 from ipv6scan.checks.web_words import reason as said
 from ipv6scan.messages import Detail, Param, message
@@ -137,10 +137,8 @@ def link_state(result: LinkResult) -> tuple[str, str]:
 def judge_links(obs: LinksObservation, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     if (early := ev.preconditions(obs.site)) is not None:
         return early
-    chains = [obs.home, *(r.chain for r in obs.results)]
-    # a pass rests on the home page and on the links that worked
-    worked = [obs.home, *(r.chain for r in obs.results if link_state(r)[0] == "ok")]
-    return with_chain_tries(_links(obs, options.links_threshold), chains, worked)
+    followed = [(r.chain, link_state(r)[0] == "ok") for r in obs.results]
+    return with_page_tries(_links(obs, options.links_threshold), obs.home, followed)
 
 
 def _links(obs: LinksObservation, threshold: float) -> Verdict:

@@ -19,7 +19,7 @@ from ipv6scan.checks.options import DEFAULT_OPTIONS, CheckOptions
 # the one rule of "does this URL work over IPv6", the tries of a chain and the examples
 # of failing URLs, shared with web.links
 from ipv6scan.checks.web_links import examples, link_state, tally
-from ipv6scan.checks.web_tries import with_chain_tries
+from ipv6scan.checks.web_tries import with_page_tries
 from ipv6scan.checks.web_words import plural
 from ipv6scan.messages import Detail, Param, message
 from ipv6scan.model import Status, Verdict
@@ -101,10 +101,8 @@ def _outcome(share: float, threshold: float) -> Status:
 def judge_resources(obs: ResourcesObservation, options: CheckOptions = DEFAULT_OPTIONS) -> Verdict:
     if (early := ev.preconditions(obs.site)) is not None:
         return early
-    chains = [obs.home, *(r.chain for r in obs.results)]
-    # a pass rests on the home page and on the resources that loaded
-    worked = [obs.home, *(r.chain for r in obs.results if _state(r)[0] == "ok")]
-    return with_chain_tries(_resources(obs, options.resources_threshold), chains, worked)
+    followed = [(r.chain, _state(r)[0] == "ok") for r in obs.results]
+    return with_page_tries(_resources(obs, options.resources_threshold), obs.home, followed)
 
 
 def _hosts(states: list[tuple[ResourceResult, str, str]]) -> list[dict[str, Any]]:

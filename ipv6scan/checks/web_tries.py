@@ -36,3 +36,15 @@ def with_chain_tries(
     return with_tries(
         verdict, fetch_tries(_chain_fetches(chains)), fetch_tries(_relied_on(relied_on))
     )
+
+
+def with_page_tries(
+    verdict: Verdict, home: Chain | None, followed: Iterable[tuple[Chain | None, bool]]
+) -> Verdict:
+    """`verdict` on a home page and the fetches it led to (its links, its resources), each
+    with whether it worked: every fetch's tries as evidence, and a pass resting on the
+    home page and on the followed fetches that worked."""
+    pairs = list(followed)
+    chains = [home, *(chain for chain, _ in pairs)]
+    worked = [home, *(chain for chain, ok in pairs if ok)]
+    return with_chain_tries(verdict, chains, worked)
