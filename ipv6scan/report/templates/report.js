@@ -85,15 +85,23 @@
     this.render();
   };
 
+  // A table's filter controls: the [key, value] pairs chosen, and the search text.
+  function readFilters(controls) {
+    var filters = { wanted: [], query: "" };
+    if (!controls) return filters;
+    Array.prototype.forEach.call(controls.querySelectorAll("[data-key]"), function (el) {
+      var key = el.getAttribute("data-key");
+      if (key === "text") filters.query = el.value.trim().toLowerCase();
+      else if (el.value) filters.wanted.push([key, el.value]);
+    });
+    return filters;
+  }
+
   DataTable.prototype.matches = function () {
     if (!this.controls) return this.rows;
-    var wanted = [];
-    var query = "";
-    Array.prototype.forEach.call(this.controls.querySelectorAll("[data-key]"), function (el) {
-      var key = el.getAttribute("data-key");
-      if (key === "text") query = el.value.trim().toLowerCase();
-      else if (el.value) wanted.push([key, el.value]);
-    });
+    var filters = readFilters(this.controls);
+    var wanted = filters.wanted;
+    var query = filters.query;
     return this.rows.filter(function (row) {
       for (var i = 0; i < wanted.length; i++) {
         if (row.getAttribute("data-" + wanted[i][0]) !== wanted[i][1]) return false;
@@ -471,15 +479,9 @@
 
   PackedTable.prototype.matches = function () {
     var self = this;
-    var wanted = [];
-    var query = "";
-    if (this.controls) {
-      Array.prototype.forEach.call(this.controls.querySelectorAll("[data-key]"), function (el) {
-        var key = el.getAttribute("data-key");
-        if (key === "text") query = el.value.trim().toLowerCase();
-        else if (el.value) wanted.push([key, el.value]);
-      });
-    }
+    var filters = readFilters(this.controls);
+    var wanted = filters.wanted;
+    var query = filters.query;
     return this.rows.filter(function (row) {
       for (var k = 0; k < wanted.length; k++) {
         if (self.spec.value(row, wanted[k][0]) !== wanted[k][1]) return false;
