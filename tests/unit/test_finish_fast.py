@@ -164,19 +164,15 @@ def _ping_results(path: Path, count: int, ms: float) -> Path:
 
 
 def test_a_rerun_that_only_measured_other_times_adds_at_most_a_tenth(tmp_path: Path) -> None:
-    from tests.unit.test_history_compact import STARTS, db_bytes, scan_into
+    from tests.unit.test_history_compact import two_runs_growth
 
     # Given an empty history, and two runs of 3,000 pings that differ only in the times
     db = tmp_path / "h.db"
     history.open_db(db).close()
-    empty = db_bytes(db)
     first_run = _ping_results(tmp_path / "a.jsonl", 3000, ms=12.0)
     second_run = _ping_results(tmp_path / "b.jsonl", 3000, ms=47.0)
     # When both are recorded
-    scan_into(db, tmp_path / "a", first_run, STARTS[0])
-    first = db_bytes(db) - empty
-    scan_into(db, tmp_path / "b", second_run, STARTS[1])
-    second = db_bytes(db) - empty - first
+    first, second = two_runs_growth(db, tmp_path, first_run, second_run)
     # Then the second added at most a tenth of the first: its verdicts were repeats
     assert second <= first / 10, (first, second)
     # and each run reads back with its own times, as its results.jsonl has them

@@ -64,17 +64,22 @@ def scan_into(db: Path, out: Path, results: Path, start: str) -> audit.Finished:
         conn.close()
 
 
+def two_runs_growth(db: Path, tmp_path: Path, first: Path, second: Path) -> tuple[int, int]:
+    """What recording `first`, then `second`, each added to the history `db` (bytes in use)."""
+    before = db_bytes(db)
+    scan_into(db, tmp_path / "a", first, STARTS[0])
+    added = db_bytes(db) - before
+    scan_into(db, tmp_path / "b", second, STARTS[1])
+    return added, db_bytes(db) - before - added
+
+
 def test_an_unchanged_rerun_adds_at_most_a_tenth_of_the_first(tmp_path: Path) -> None:
     # Given an empty history and a DNS-only run of 3,000 names
     db = tmp_path / "h.db"
     history.open_db(db).close()
-    empty = db_bytes(db)
     results = dns_results(tmp_path / "r.jsonl", 3000, failing=300)
     # When it is recorded twice, nothing changed but the durations
-    scan_into(db, tmp_path / "a", results, STARTS[0])
-    first = db_bytes(db) - empty
-    scan_into(db, tmp_path / "b", results, STARTS[1])
-    second = db_bytes(db) - empty - first
+    first, second = two_runs_growth(db, tmp_path, results, results)
     # Then the second run added at most a tenth of what the first did
     assert second <= first / 10, (first, second)
     # and both runs read back whole, in file order
