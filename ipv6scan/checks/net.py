@@ -135,14 +135,13 @@ def ms_text(ms: float) -> str:
     return f"{ms:.1f}"
 
 
-def _ping_evidence(r: PingResult, middle: float | None) -> dict[str, Any]:
-    """`middle`: median(r.rtts_ms), None when there is none."""
+def _ping_evidence(r: PingResult) -> dict[str, Any]:
     row: dict[str, Any] = {
         "address": r.address,
         "sent": r.sent,
         "received": r.received,
         "rtt_ms": [rtt_figure(x) for x in r.rtts_ms],
-        "median_ms": None if middle is None else rtt_figure(middle),
+        "median_ms": rtt_figure(median(r.rtts_ms)) if r.rtts_ms else None,
     }
     if r.errors:
         row["errors"] = list(r.errors)
@@ -156,27 +155,17 @@ def judge_ping(obs: PingObservation, options: CheckOptions = DEFAULT_OPTIONS) ->
     when every series of an address went unanswered; a pass where an address answered
     only in a later series is intermittent."""
     verdict = _ping(obs)
-    for r in obs.results:
-        if r.attempts != 1:
-            break
-    else:  # the common case, every address decided by its first series: nothing to add
+    if all(r.attempts == 1 for r in obs.results):  # the common case: nothing to add
         return verdict
     answered = [tries_of(r.address, r) for r in obs.results if r.received]
     return with_tries(verdict, [tries_of(r.address, r) for r in obs.results], answered)
 
 
 def _ping(obs: PingObservation) -> Verdict:
-    middles = [median(r.rtts_ms) if r.rtts_ms else None for r in obs.results]
-    rows = [_ping_evidence(r, middle) for r, middle in zip(obs.results, middles, strict=True)]
-    evidence = {"pings": rows, **_target_evidence(obs.target)}
+    evidence = {"pings": [_ping_evidence(r) for r in obs.results], **_target_evidence(obs.target)}
     undecided = _undecided_target(obs.target, obs.scanner_ipv6, obs.raw_denied, evidence)
     if undecided is not None:
         return undecided
-    if len(obs.results) == 1:  # one address, the bulk scan's case: no lists to make
-        one, middle = obs.results[0], middles[0]
-        if one.received and middle is not None and not one.scanner_error:
-            detail = ANSWERED_BY(address=one.address, ms=ms_text(middle))
-            return Verdict(Status.PASS, detail, evidence)
     untested = [r for r in obs.results if r.scanner_error]
     silent = [r for r in obs.results if not r.scanner_error and not r.received]
     answered = [r for r in obs.results if r.received]
@@ -200,6 +189,10 @@ def _ping(obs: PingObservation) -> Verdict:
             ),
             evidence,
         )
+    if len(answered) == 1 and answered[0].rtts_ms:
+        one = answered[0]
+        detail = ANSWERED_BY(address=one.address, ms=ms_text(median(one.rtts_ms)))
+        return Verdict(Status.PASS, detail, evidence)
     medians = [
         MEDIAN(address=r.address, ms=ms_text(median(r.rtts_ms))) for r in answered if r.rtts_ms
     ]
