@@ -8,6 +8,8 @@ import json
 import pytest
 
 from ipv6scan.addresses import AddressPolicy
+from ipv6scan.checks import registry
+from ipv6scan.checks.options import DEFAULT_OPTIONS
 from ipv6scan.checks.web import (
     judge_http,
     judge_latency,
@@ -363,6 +365,13 @@ def test_latency_measures_short_paths_against_a_25_ms_floor() -> None:
     # a real 30 ms penalty on a short path still fails
     v = judge_latency(latency(30.1, 50.0, tcp4=0.1))
     assert v.evidence["tcp_ratio"] == 1.2 and v.status is Status.FAIL
+
+
+def test_the_registry_judges_through_the_family_it_imports_later() -> None:
+    # web.latency's judge is imported on its first call (checks/registry.py): the same verdict
+    obs = latency(30.0, 90.0)
+    assert registry.BY_ID["web.latency"].judge(obs, DEFAULT_OPTIONS) == judge_latency(obs)
+    assert registry.BY_ID["web.latency"].functions()[1] is judge_latency
 
 
 def test_latency_skip_and_error() -> None:
