@@ -108,7 +108,9 @@ def run_key(target_files: Sequence[str], shard: tuple[int, int] | None) -> str:
 def open_db(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) a history database; HistoryError if it cannot be used."""
     try:
-        conn = sqlite3.connect(path, timeout=60)  # shards on one host may write at once
+        # shards on one host may write at once (timeout); the recorder stages a run's texts
+        # in a thread beside the finish (history_stage): SQLite's serialized mode allows it
+        conn = sqlite3.connect(path, timeout=60, check_same_thread=False)
         conn.execute("PRAGMA foreign_keys = ON")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
@@ -187,7 +189,7 @@ class Recorder:
         self.history_key = history_key
         if conn.in_transaction:
             conn.commit()
-        # texts go in under random keys: a page cache of 32 MB saves a quarter of the cost
+        # texts go in under random keys: a page cache of their own (store.CACHE_KIB)
         conn.execute(f"PRAGMA cache_size = -{store.CACHE_KIB}")
         conn.execute("BEGIN IMMEDIATE")  # the write lock now, not halfway through
         try:
@@ -209,7 +211,7 @@ class Recorder:
             conn.rollback()
             raise
         self.run_id = int(cur.lastrowid or 0)
-        self._writer = store.RunWriter(conn, self.run_id, look_up=rerun is not None)
+        self._writer = store.RunWriter(conn, self.run_id, look_up=rerun is not None, beside=True)
         self.error: sqlite3.Error | None = None  # the first failure; the rest is skipped
 
     def result(self, r: CheckResult, evidence: str | None = None) -> None:
@@ -259,6 +261,7 @@ class Recorder:
         return self.run_id
 
     def abort(self) -> None:
+        self._writer.stop()  # before the rollback: nothing may write under it
         if self.conn.in_transaction:
             self.conn.rollback()
 

@@ -24,12 +24,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, NoReturn, TypeVar
 
+from ipv6scan.history_stage import Stage
 from ipv6scan.messages import MESSAGES, identity
 from ipv6scan.model import CheckResult, json_loads
 from ipv6scan.report.tables import evidence_text
 
 BATCH = 4096  # texts staged at once
-CACHE_KIB = 32 * 1024  # SQLite's page cache while a run is recorded
+# SQLite's page cache while a run is recorded: merges run beside the pass (history_stage),
+# where a larger cache saves the pass nothing and costs memory (32 MB: +20 MB peak)
+CACHE_KIB = 8 * 1024
 LOOKUP = 500  # keys a query looks up at once (SQLite allows 999 parameters at least)
 NO_EVIDENCE = 0  # an evidence key dropped by retention (see prune_evidence)
 
@@ -207,46 +210,7 @@ def _verdict(pending: Pending) -> Verdict:
     return (*pending, _detail_data(pending[7]))
 
 
-# A run's texts go in under random 64-bit keys: inserted one by one into the tables' trees
-# that is a page touched for each, some five times the cost of appending. So they are
-# appended to scratch tables first and merged a large part at a time, in key order, each
-# part by one statement that SQLite runs on its own (no Python per row).
-_STAGES = {  # table -> its columns
-    "verdicts": 10,
-    "evidence": 2,
-    "target_rows": 6,
-}
 _Keyed = TypeVar("_Keyed", bound=tuple[Any, ...])  # a batch's entry: its text's key first
-MERGE = 1 << 22  # texts staged before a merge: a million-name run merges once (temp file)
-
-
-class _Stage:
-    """The scratch tables of one run being written (temp: gone with the connection)."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.staged = 0
-        for table in _STAGES:  # the table's columns, no key, no constraint
-            conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS stage_{table}"
-                         f" AS SELECT * FROM main.{table} WHERE 0")  # fmt: skip
-            conn.execute(f"DELETE FROM temp.stage_{table}")
-
-    def add(self, table: str, rows: list[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
-        marks = ", ".join("?" * _STAGES[table])
-        self.conn.executemany(f"INSERT INTO temp.stage_{table} VALUES ({marks})", rows)
-        self.staged += len(rows)
-        if self.staged >= MERGE:
-            self.merge()
-
-    def merge(self) -> None:
-        for table in _STAGES:
-            self.conn.execute(
-                f"INSERT OR IGNORE INTO main.{table} SELECT * FROM temp.stage_{table} ORDER BY key"
-            )
-            self.conn.execute(f"DELETE FROM temp.stage_{table}")
-        self.staged = 0
 
 
 class RunWriter:
@@ -257,7 +221,9 @@ class RunWriter:
     staged. A lookup costs a fifth of staging and merging a verdict that is there; a
     first run (nothing to find) skips it. Either way the database ends the same."""
 
-    def __init__(self, conn: sqlite3.Connection, run_id: int, *, look_up: bool = False) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, run_id: int, *, look_up: bool = False, beside: bool = False
+    ) -> None:
         self.conn = conn
         self.run_id = run_id
         self.look_up = look_up
@@ -270,7 +236,7 @@ class RunWriter:
         self._verdict_batch: list[Pending] = []
         self._evidence_batch: list[tuple[Any, ...]] = []
         self._row_batch: list[tuple[Any, ...]] = []
-        self._stage = _Stage(conn)
+        self._stage = Stage(conn, beside=beside)  # beside: SQLite's part in a thread
 
     def result(self, r: CheckResult, evidence: str | None = None) -> None:
         """`evidence`: r's evidence as evidence_text writes it (keys sorted), when known."""
@@ -306,6 +272,11 @@ class RunWriter:
         self._flush_rows()
         self.rows = array("q")
 
+    def stop(self) -> None:
+        """Give up: the thread staging texts (if any) stops, what it had not done undone
+        with the caller's transaction."""
+        self._stage.stop()
+
     def _flush_results(self) -> None:
         if self._verdict_batch:
             verdicts = self._unstored("verdicts", self._verdict_batch)
@@ -337,6 +308,8 @@ class RunWriter:
         self._flush_results()
         self._flush_rows()
         self._stage.merge()
+        self._stage.settle()
+        self._stage.stop()
         self.conn.execute(
             "INSERT OR REPLACE INTO run_results VALUES (?, ?, ?, ?, ?)",
             (self.run_id, len(self.verdicts), pack(self.verdicts, 0), pack(self.evidence),

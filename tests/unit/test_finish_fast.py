@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ipv6scan import history
+from ipv6scan import history, history_stage
 from ipv6scan.model import CheckResult, Status, json_loads
 from ipv6scan.report.jsonl import read_results
 from ipv6scan.report.tables import CsvWriter, JunitWriter
@@ -110,13 +110,14 @@ def test_sums_by_shape_are_sums_by_row(monkeypatch: pytest.MonkeyPatch, pending:
     assert json.dumps(got, ensure_ascii=False) == json.dumps(want, ensure_ascii=False)
 
 
-@pytest.mark.parametrize("merge", [history.store.MERGE, 150])
+@pytest.mark.parametrize("merge", [history_stage.MERGE, 150])
 def test_texts_staged_and_merged_in_key_order_read_back_as_given(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge: int
 ) -> None:
-    # many small batches, merged into the tables at once or many times over
+    # many small batches, merged into the tables at once or many times over (beside the
+    # pass: history.open_db's connection allows the staging thread)
     monkeypatch.setattr(history.store, "BATCH", 97)
-    monkeypatch.setattr(history.store, "MERGE", merge)
+    monkeypatch.setattr(history_stage, "MERGE_BESIDE", merge)
     results = _results()
     conn = history.open_db(tmp_path / "h.db")
     for run in (1, 2):  # the second run repeats every text: ignored, still read back

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ipv6scan import history, history_store
+from ipv6scan import history, history_stage, history_store
 from ipv6scan.checks.dns import GLOBAL_ONE, NO_AAAA
 from ipv6scan.messages import Detail, word
 from ipv6scan.model import CheckResult, Status
@@ -62,13 +62,13 @@ def test_an_unchanged_rerun_stages_no_text(tmp_path: Path, monkeypatch: pytest.M
     results = dns_results(tmp_path / "r.jsonl", 60, failing=10)
     scan_into(db, tmp_path / "a", results, STARTS[0])
     staged: dict[str, int] = dict.fromkeys(TEXT_TABLES, 0)
-    add = history_store._Stage.add
+    add = history_stage.Stage.add
 
-    def counting(self: history_store._Stage, table: str, rows: list[tuple[Any, ...]]) -> None:
+    def counting(self: history_stage.Stage, table: str, rows: list[tuple[Any, ...]]) -> None:
         staged[table] += len(rows)
         add(self, table, rows)
 
-    monkeypatch.setattr(history_store._Stage, "add", counting)
+    monkeypatch.setattr(history_stage.Stage, "add", counting)
     # When the same results are recorded again
     scan_into(db, tmp_path / "b", results, STARTS[1])
     # Then no verdict, evidence or target row was staged again: each was found stored

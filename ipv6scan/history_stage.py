@@ -1,0 +1,183 @@
+"""Where a run's new texts wait before they join the history's tables (history_store).
+
+A run's texts go in under random 64-bit keys: inserted one by one into the tables' trees
+that is a page touched for each, some five times the cost of appending. So they are
+appended to scratch tables first and merged a large part at a time, in key order, each
+part by one statement that SQLite runs on its own (no Python per row).
+
+That SQLite work, about a fifth of a finish's CPU, can run beside the pass: `Stage` then
+hands each batch to a thread of its own as one JSON text, which one statement spreads into
+the scratch table (json_each), so that the thread holds the interpreter's lock only
+between statements. executemany would take the lock back for every row, and wait for it
+each time. The connection must allow other threads (history.open_db's does); one that
+does not, or a batch that JSON cannot carry (a lone surrogate) or ->> cannot give back (a
+NUL character), is staged in the caller's thread as before. Either way the database ends the same.
+"""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Any
+
+try:  # a regular dependency (issue 17); without it every batch is staged in the caller
+    from orjson import dumps as _dumps
+except ImportError:  # pragma: no cover
+    _dumps = None  # type: ignore[assignment]
+
+STAGES = {  # table -> its columns
+    "verdicts": 10,
+    "evidence": 2,
+    "target_rows": 6,
+}
+MERGE = 1 << 22  # texts staged before a merge: a million-name run merges once (temp file)
+# Beside the pass a merge costs the pass nothing, and the one left for the end is what the
+# caller waits for: smaller parts, merged as they fill.
+MERGE_BESIDE = 1 << 16
+WAITING = 4  # batches queued for the thread at most (a few MB)
+
+Job = Callable[[], None]
+
+
+class Stage:
+    """The scratch tables of one run being written (temp: gone with the connection);
+    `beside`: stage and merge in a thread of its own while the caller goes on."""
+
+    def __init__(self, conn: sqlite3.Connection, *, beside: bool = False) -> None:
+        self.conn = conn
+        self.staged = 0
+        self._merged = 0
+        for table in STAGES:  # the table's columns, no key, no constraint
+            conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS stage_{table}"
+                         f" AS SELECT * FROM main.{table} WHERE 0")  # fmt: skip
+            conn.execute(f"DELETE FROM temp.stage_{table}")
+        self._thread = _Thread.start(conn) if beside and _dumps is not None else None
+        self._merge_at = MERGE if self._thread is None else MERGE_BESIDE
+
+    def add(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        payload = self._payload(rows)
+        if payload is not None:
+            self._run(lambda: self._spread(table, payload))
+        else:  # here: in the thread, executemany would wait for the lock at every row
+            self.settle()  # and not between a merge's insert and its delete
+            self._insert(table, rows)
+        self.staged += len(rows)
+        if self.staged >= max(self._merge_at, self._merged // 2):
+            self.merge()
+
+    def merge(self) -> None:
+        self._run(self._merge)
+        self._merged += self.staged
+        self.staged = 0
+
+    def settle(self) -> None:
+        """Wait for what was handed to the thread; its first failure is raised here."""
+        if self._thread is not None:
+            self._thread.settle()
+
+    def stop(self) -> None:
+        """Settle and end the thread, failures dropped (the run is being given up)."""
+        if self._thread is not None:
+            self._thread.stop()
+            self._thread = None
+
+    def _run(self, job: Job) -> None:
+        if self._thread is None:
+            job()
+        else:
+            self._thread.put(job)
+
+    def _payload(self, rows: list[tuple[Any, ...]]) -> bytes | None:
+        if self._thread is None:
+            return None
+        try:
+            payload = _dumps(rows)
+        except TypeError:  # orjson.JSONEncodeError: a lone surrogate; bound as it is instead
+            return None
+        # SQLite's ->> ends a text at a NUL character: such a batch is bound as it is
+        return None if b"\\u0000" in payload else payload
+
+    def _insert(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        marks = ", ".join("?" * STAGES[table])
+        self.conn.executemany(f"INSERT INTO temp.stage_{table} VALUES ({marks})", rows)
+
+    def _spread(self, table: str, payload: bytes) -> None:
+        # `value ->> i`: the i-th field as SQL text, integer (64-bit, exact), real or NULL
+        columns = ", ".join(f"value ->> {i}" for i in range(STAGES[table]))
+        self.conn.execute(  # CAST: the bytes read as the UTF-8 text they are, not decoded
+            f"INSERT INTO temp.stage_{table} SELECT {columns} FROM json_each(CAST(? AS TEXT))",
+            (payload,),
+        )
+
+    def _merge(self) -> None:
+        for table in STAGES:
+            self.conn.execute(
+                f"INSERT OR IGNORE INTO main.{table} SELECT * FROM temp.stage_{table} ORDER BY key"
+            )
+            self.conn.execute(f"DELETE FROM temp.stage_{table}")
+
+
+class _Thread:
+    """Runs the jobs it is given in order, on the caller's connection, one at a time."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[Job | None] = queue.Queue(WAITING)
+        self._error: BaseException | None = None
+        self._worker: threading.Thread | None = None
+
+    @classmethod
+    def start(cls, conn: sqlite3.Connection) -> _Thread | None:
+        """The thread, or None when `conn` may not be used from another thread."""
+        self = cls()
+        usable = threading.Event()
+
+        def probe() -> None:
+            try:
+                conn.execute("SELECT 1").fetchall()
+            except sqlite3.ProgrammingError:  # check_same_thread: staged in the caller
+                return
+            usable.set()
+
+        self._jobs.put(probe)
+        self._worker = threading.Thread(target=self._loop, name="history-stage", daemon=True)
+        self._worker.start()
+        self._jobs.join()
+        if not usable.is_set():
+            self.stop()
+            return None
+        return self
+
+    def put(self, job: Job) -> None:
+        self._raise()
+        self._jobs.put(job)
+
+    def settle(self) -> None:
+        self._jobs.join()
+        self._raise()
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._jobs.put(None)
+            self._worker.join()
+            self._worker = None
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                if job is None:
+                    return
+                if self._error is None:  # after a failure the rest is skipped
+                    job()
+            except BaseException as exc:  # handed to the caller (settle, put)
+                self._error = exc
+            finally:
+                self._jobs.task_done()

@@ -1,0 +1,129 @@
+"""The history's texts staged in a thread beside the finish (history_stage) end in the
+database exactly as staged in the caller: the same rows, hostile texts and all; a failure
+in the thread reaches the caller; a connection that forbids threads is staged in place."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ipv6scan import history, history_stage
+from ipv6scan.history_stage import Stage
+
+HOSTILE = ["plain", "", "引号\"'\\", "\x00nul", "\u2028line", "😀", "a" * 5000]
+
+
+def _rows(n: int) -> dict[str, list[tuple[Any, ...]]]:
+    keys = [(-1) ** i * (2**63 - 1 - i * 7919) for i in range(n)]
+    texts = [HOSTILE[i % len(HOSTILE)] + str(i) for i in range(n)]
+    scores = [None, 0.0, 66.7, 1 / 3, 2.5e-300, 100.0, 12.345678901234567]
+    return {
+        "verdicts": [
+            (k, t, "s", "t", t, "dns.aaaa", "pass", t, None if i % 2 else t, None)
+            for i, (k, t) in enumerate(zip(keys, texts, strict=True))
+        ],
+        "evidence": [(k, t) for k, t in zip(keys, texts, strict=True)],
+        "target_rows": [
+            (k, t, "s", scores[i % len(scores)], "stage", t)
+            for i, (k, t) in enumerate(zip(keys, texts, strict=True))
+        ],
+    }
+
+
+def _stored(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        table: [
+            tuple(conn.execute(f"SELECT * FROM main.{table} WHERE key = ?", (row[0],)).fetchone())
+            for row in rows
+        ]
+        for table, rows in _rows(300).items()
+    }
+
+
+def _stage_into(path: Path, beside: bool, **connect: Any) -> dict[str, list[tuple[Any, ...]]]:
+    conn = history.open_db(path)
+    conn.close()
+    conn = sqlite3.connect(path, **connect)
+    stage = Stage(conn, beside=beside)
+    for table, rows in _rows(300).items():
+        for start in range(0, len(rows), 64):
+            stage.add(table, rows[start : start + 64])
+    stage.merge()
+    stage.settle()
+    stage.stop()
+    conn.commit()
+    stored = _stored(conn)
+    conn.close()
+    return stored
+
+
+def test_texts_staged_beside_are_stored_as_staged_in_place(tmp_path: Path) -> None:
+    # Given the same rows, hostile texts, 64-bit keys and scores among them
+    in_place = _stage_into(tmp_path / "a.db", beside=False)
+    # When they are staged by the thread
+    beside = _stage_into(tmp_path / "b.db", beside=True, check_same_thread=False)
+    # Then the database holds the same values, of the same types, bit for bit
+    assert beside == in_place
+    assert [row[3] for row in beside["target_rows"]] == [
+        row[3] for row in _rows(300)["target_rows"]
+    ]
+    assert repr(beside) == repr(in_place)
+
+
+def test_the_thread_is_used_when_the_connection_allows_it(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "h.db", check_same_thread=False)
+    conn.execute("CREATE TABLE evidence (key INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+    conn.execute("CREATE TABLE verdicts (key INTEGER, a, b, c, d, e, f, g, h, i)")
+    conn.execute("CREATE TABLE target_rows (key INTEGER, a, b, c, d, e)")
+    seen: list[str] = []
+    stage = Stage(conn, beside=True)
+    stage.add("evidence", [(1, "x")])
+    stage._run(lambda: seen.append(threading.current_thread().name))
+    stage.settle()
+    assert seen == ["history-stage"]
+    stage.stop()
+    conn.close()
+
+
+def test_a_connection_that_forbids_threads_is_staged_in_place(tmp_path: Path) -> None:
+    # sqlite3.connect's default, check_same_thread=True: the thread cannot use it
+    assert _stage_into(tmp_path / "a.db", beside=True) == _stage_into(
+        tmp_path / "b.db", beside=False
+    )
+
+
+def test_a_failure_in_the_thread_reaches_the_caller(tmp_path: Path) -> None:
+    conn = history.open_db(tmp_path / "h.db")
+    stage = Stage(conn, beside=True)
+    conn.execute("DROP TABLE temp.stage_evidence")  # the thread's insert will fail
+    stage.add("evidence", [(1, "x")])
+    with pytest.raises(sqlite3.OperationalError, match="stage_evidence"):
+        stage.settle()
+    with pytest.raises(sqlite3.OperationalError):  # and stays failed: nothing more is staged
+        stage.add("evidence", [(2, "y")])
+    stage.stop()
+    conn.close()
+
+
+def test_a_recorder_given_up_mid_run_leaves_no_trace(tmp_path: Path) -> None:
+    # Given a run recorded beside the pass, merged part by part
+    conn = history.open_db(tmp_path / "h.db")
+    old = history_stage.MERGE_BESIDE
+    history_stage.MERGE_BESIDE = 10
+    try:
+        recorder = history.Recorder(conn, started="2026-01-01T00:00:00+00:00", out_dir=tmp_path,
+                                    target_files=("a.txt",), key="k", complete=True)  # fmt: skip
+        for table, rows in _rows(50).items():
+            recorder._writer._stage.add(table, rows)
+        # When it is given up (an interrupt, a failed pass)
+        recorder.abort()
+    finally:
+        history_stage.MERGE_BESIDE = old
+    # Then nothing it staged or merged is in the database
+    for table in ("verdicts", "evidence", "target_rows", "runs"):
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+    conn.close()
