@@ -34,6 +34,8 @@ COMPILED = [
     "ipv6scan/engine/dns_only.py",
     # the net.ping-only bulk path: each address's start and its echoes' verdict
     "ipv6scan/engine/ping_only.py",
+    # each answered address's line, filled in from judge_ping's shape
+    "ipv6scan/engine/ping_lines.py",
     # net.ping's echoes: packing, sending, matching and pacing, tens of thousands a second
     "ipv6scan/probes/icmp.py",
     "ipv6scan/probes/icmp_socket.py",
