@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, NoReturn, TypeVar
 
+from ipv6scan.history_columns import Column
 from ipv6scan.history_stage import Stage
 from ipv6scan.messages import MESSAGES, identity
 from ipv6scan.model import CheckResult, json_loads
@@ -85,13 +86,6 @@ def text_key(text: str) -> int:
     """A signed 64-bit key of `text` (SQLite's INTEGER PRIMARY KEY; never 0)."""
     digest = _blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return _from_bytes(digest, "big", signed=True) or 1
-
-
-def pack(values: array[Any], level: int = 1) -> bytes:
-    """`level` 0: stored as it is, still zlib (unpack reads either), for keys of distinct
-    texts: random 64-bit numbers do not compress, and level 1 spends 20 ms a million on
-    finding that out."""
-    return zlib.compress(values.tobytes(), level)
 
 
 def unpack(blob: bytes, typecode: str) -> array[Any]:
@@ -227,10 +221,10 @@ class RunWriter:
         self.conn = conn
         self.run_id = run_id
         self.look_up = look_up
-        self.verdicts: array[int] = array("q")
-        self.evidence: array[int] = array("q")
-        self.durations: array[float] = array("d")
-        self.rows: array[int] = array("q")
+        # the run's arrays, in results.jsonl's and summary.json's order (spilled to scratch
+        # files a part at a time: history_columns)
+        self.verdicts, self.evidence = Column("q"), Column("q")
+        self.durations, self.rows = Column("d"), Column("q")
         # [index, text, params] of the details compared by identity: this run's figures
         self.details: list[list[Any]] = []
         self._verdict_batch: list[Pending] = []
@@ -245,22 +239,22 @@ class RunWriter:
             self.details.append(
                 [len(self.verdicts), str(r.detail), getattr(r.detail, "params", {})]
             )
-        self.verdicts.append(key)
+        self.verdicts.values.append(key)
         self._verdict_batch.append(_pending(key, r))
         text = evidence_text(r.evidence) if evidence is None else evidence
         # Not remembered across batches, though a run repeats a few texts many times: a
         # memory of texts seen kept pymalloc's arenas alive (+13 MB at 100,000 names, for
         # a tenth of a second saved).
         evidence_key = text_key(text)
-        self.evidence.append(evidence_key)
+        self.evidence.values.append(evidence_key)
         self._evidence_batch.append((evidence_key, text))  # a repeat: ignored by the insert
-        self.durations.append(r.duration_ms)
+        self.durations.values.append(r.duration_ms)
         if len(self._verdict_batch) >= BATCH:
             self._flush_results()
 
     def row(self, row: Mapping[str, Any], text: str) -> None:
         key = text_key(text)
-        self.rows.append(key)
+        self.rows.values.append(key)
         self._row_batch.append(
             (key, row["name"], row["sector"], row.get("score"), row["stage"], text)
         )
@@ -270,12 +264,18 @@ class RunWriter:
     def drop_rows(self) -> None:
         """Forget the rows given so far (the finish stage scores the run again)."""
         self._flush_rows()
-        self.rows = array("q")
+        self.rows.close()
+        self.rows = Column("q")
 
     def stop(self) -> None:
         """Give up: the thread staging texts (if any) stops, what it had not done undone
         with the caller's transaction."""
         self._stage.stop()
+        for column in self._columns():
+            column.close()
+
+    def _columns(self) -> tuple[Column, ...]:
+        return self.verdicts, self.evidence, self.durations, self.rows
 
     def _flush_results(self) -> None:
         if self._verdict_batch:
@@ -283,11 +283,14 @@ class RunWriter:
             self._stage.add("verdicts", [_verdict(pending) for pending in verdicts])
             self._stage.add("evidence", self._unstored("evidence", self._evidence_batch))
             self._verdict_batch, self._evidence_batch = [], []
+            for column in (self.verdicts, self.evidence, self.durations):
+                column.spill()
 
     def _flush_rows(self) -> None:
         if self._row_batch:
             self._stage.add("target_rows", self._unstored("target_rows", self._row_batch))
             self._row_batch = []
+            self.rows.spill()
 
     def _unstored(self, table: str, batch: list[_Keyed]) -> list[_Keyed]:
         """The entries of `batch` (key first) whose key `table` does not hold yet; all of
@@ -312,13 +315,18 @@ class RunWriter:
         self._stage.stop()
         self.conn.execute(
             "INSERT OR REPLACE INTO run_results VALUES (?, ?, ?, ?, ?)",
-            (self.run_id, len(self.verdicts), pack(self.verdicts, 0), pack(self.evidence),
-             pack(self.durations)),
+            # level 0 (stored, still zlib: unpack reads either) for the keys of distinct
+            # texts: random 64-bit numbers do not compress, and level 1 spends 20 ms a
+            # million on finding that out; a run repeats some evidence, and durations
+            (self.run_id, len(self.verdicts), self.verdicts.packed(0),
+             self.evidence.packed(1), self.durations.packed(1)),
         )  # fmt: skip
         self.conn.execute(
             "INSERT OR REPLACE INTO run_targets VALUES (?, ?, ?)",
-            (self.run_id, len(self.rows), pack(self.rows, 0)),
+            (self.run_id, len(self.rows), self.rows.packed(0)),
         )
+        for column in self._columns():
+            column.close()
         if self.details:
             text = json.dumps(self.details, ensure_ascii=False, separators=(",", ":"))
             self.conn.execute(

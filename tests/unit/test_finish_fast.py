@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ipv6scan import history, history_stage
+from ipv6scan import history, history_columns, history_stage
 from ipv6scan.model import CheckResult, Status, json_loads
 from ipv6scan.report.jsonl import read_results
 from ipv6scan.report.tables import CsvWriter, JunitWriter
@@ -118,6 +118,7 @@ def test_texts_staged_and_merged_in_key_order_read_back_as_given(
     # pass: history.open_db's connection allows the staging thread)
     monkeypatch.setattr(history.store, "BATCH", 97)
     monkeypatch.setattr(history_stage, "MERGE_BESIDE", merge)
+    monkeypatch.setattr(history_columns, "SPILL", 150)  # the run's arrays spilled too
     results = _results()
     conn = history.open_db(tmp_path / "h.db")
     for run in (1, 2):  # the second run repeats every text: ignored, still read back
