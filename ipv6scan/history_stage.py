@@ -20,7 +20,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 try:  # a regular dependency (issue 17); without it every batch is staged in the caller
     from orjson import dumps as _dumps
@@ -39,6 +39,23 @@ MERGE_BESIDE = 1 << 16
 WAITING = 4  # batches queued for the thread at most (a few MB)
 
 Job = Callable[[], None]
+_Keyed = TypeVar("_Keyed", bound=tuple[Any, ...])  # a batch's entry: its text's key first
+
+
+def unstored(conn: sqlite3.Connection, table: str, batch: list[_Keyed]) -> list[_Keyed]:
+    """The entries of `batch` (key first) whose key `table` does not hold yet. One
+    statement, the keys in as one text and the found ones out as one: a row at a time,
+    the thread would wait for the interpreter's lock at each (see above)."""
+    keys = ",".join([str(entry[0]) for entry in batch])
+    found = conn.execute(
+        f"SELECT group_concat(key) FROM main.{table}"
+        " WHERE key IN (SELECT value FROM json_each('[' || ? || ']'))",
+        (keys,),
+    ).fetchone()[0]
+    if not found:
+        return batch
+    stored = set(map(int, found.split(",")))
+    return [entry for entry in batch if entry[0] not in stored]
 
 
 class Stage:
@@ -60,19 +77,29 @@ class Stage:
         if not rows:
             return
         payload = self._payload(rows)
-        if payload is not None:
-            self._run(lambda: self._spread(table, payload))
-        else:  # here: in the thread, executemany would wait for the lock at every row
+        if payload is None and self._thread is not None:
+            # here: in the thread, executemany would wait for the lock at every row
             self.settle()  # and not between a merge's insert and its delete
-            self._insert(table, rows)
-        self.staged += len(rows)
-        if self.staged >= max(self._merge_at, self._merged // 2):
-            self.merge()
+            self._put(table, rows, None)
+        else:
+            self._run(lambda: self._put(table, rows, payload))
+
+    def add_unstored(
+        self, table: str, batch: list[_Keyed], make: Callable[[_Keyed], tuple[Any, ...]]
+    ) -> None:
+        """Stage, each as make(entry) gives its row, the entries of `batch` (its key first)
+        whose key `table` does not hold yet: a re-run's look-ups run beside the pass too."""
+
+        def job() -> None:
+            rows = [make(entry) for entry in unstored(self.conn, table, batch)]
+            if rows:
+                self._put(table, rows, self._payload(rows))
+
+        if batch:
+            self._run(job)
 
     def merge(self) -> None:
         self._run(self._merge)
-        self._merged += self.staged
-        self.staged = 0
 
     def settle(self) -> None:
         """Wait for what was handed to the thread; its first failure is raised here."""
@@ -113,7 +140,19 @@ class Stage:
             (payload,),
         )
 
+    def _put(self, table: str, rows: list[tuple[Any, ...]], payload: bytes | None) -> None:
+        """In the thread (or in place): the rows staged, and merged when enough wait."""
+        if payload is not None:
+            self._spread(table, payload)
+        else:  # a lone surrogate or a NUL; in the thread only among a re-run's few new texts
+            self._insert(table, rows)
+        self.staged += len(rows)
+        if self.staged >= max(self._merge_at, self._merged // 2):
+            self._merge()
+
     def _merge(self) -> None:
+        self._merged += self.staged
+        self.staged = 0
         for table in STAGES:
             self.conn.execute(
                 f"INSERT OR IGNORE INTO main.{table} SELECT * FROM temp.stage_{table} ORDER BY key"

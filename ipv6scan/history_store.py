@@ -22,7 +22,7 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 from ipv6scan.history_columns import Column
 from ipv6scan.history_stage import Stage
@@ -31,10 +31,10 @@ from ipv6scan.model import CheckResult, json_loads
 from ipv6scan.report.tables import evidence_text
 
 BATCH = 4096  # texts staged at once
+LOOKUP = 500  # keys a query looks up at once (SQLite allows 999 parameters at least)
 # SQLite's page cache while a run is recorded: merges run beside the pass (history_stage),
 # where a larger cache saves the pass nothing and costs memory (32 MB: +20 MB peak)
 CACHE_KIB = 8 * 1024
-LOOKUP = 500  # keys a query looks up at once (SQLite allows 999 parameters at least)
 NO_EVIDENCE = 0  # an evidence key dropped by retention (see prune_evidence)
 
 TABLES = """
@@ -204,16 +204,18 @@ def _verdict(pending: Pending) -> Verdict:
     return (*pending, _detail_data(pending[7]))
 
 
-_Keyed = TypeVar("_Keyed", bound=tuple[Any, ...])  # a batch's entry: its text's key first
+def _same(entry: tuple[Any, ...]) -> tuple[Any, ...]:
+    return entry
 
 
 class RunWriter:
     """One run's records as they come (finish.RunSink), inside the caller's transaction.
 
     `look_up`: whether most texts are likely stored already (a re-run of a history): each
-    batch's keys are then looked up first, and only the texts not found are made and
-    staged. A lookup costs a fifth of staging and merging a verdict that is there; a
-    first run (nothing to find) skips it. Either way the database ends the same."""
+    batch's keys are then looked up first (with the staging, beside the pass when it can
+    be: history_stage), and only the texts not found are made and staged. A lookup costs
+    a fifth of staging and merging a verdict that is there; a first run (nothing to find)
+    skips it. Either way the database ends the same."""
 
     def __init__(
         self, conn: sqlite3.Connection, run_id: int, *, look_up: bool = False, beside: bool = False
@@ -279,32 +281,24 @@ class RunWriter:
 
     def _flush_results(self) -> None:
         if self._verdict_batch:
-            verdicts = self._unstored("verdicts", self._verdict_batch)
-            self._stage.add("verdicts", [_verdict(pending) for pending in verdicts])
-            self._stage.add("evidence", self._unstored("evidence", self._evidence_batch))
+            if self.look_up:  # most are stored: looked up first, beside the pass
+                self._stage.add_unstored("verdicts", self._verdict_batch, _verdict)
+                self._stage.add_unstored("evidence", self._evidence_batch, _same)
+            else:
+                self._stage.add("verdicts", [_verdict(pending) for pending in self._verdict_batch])
+                self._stage.add("evidence", self._evidence_batch)
             self._verdict_batch, self._evidence_batch = [], []
             for column in (self.verdicts, self.evidence, self.durations):
                 column.spill()
 
     def _flush_rows(self) -> None:
         if self._row_batch:
-            self._stage.add("target_rows", self._unstored("target_rows", self._row_batch))
+            if self.look_up:
+                self._stage.add_unstored("target_rows", self._row_batch, _same)
+            else:
+                self._stage.add("target_rows", self._row_batch)
             self._row_batch = []
             self.rows.spill()
-
-    def _unstored(self, table: str, batch: list[_Keyed]) -> list[_Keyed]:
-        """The entries of `batch` (key first) whose key `table` does not hold yet; all of
-        them without look_up (a text staged twice is ignored by the merge)."""
-        if not self.look_up:
-            return batch
-        keys = sorted({entry[0] for entry in batch})  # in key order: see in_key_order
-        stored: set[int] = set()
-        for start in range(0, len(keys), LOOKUP):
-            chunk = keys[start : start + LOOKUP]
-            marks = ",".join("?" * len(chunk))
-            found = self.conn.execute(f"SELECT key FROM main.{table} WHERE key IN ({marks})", chunk)
-            stored.update(key for (key,) in found)
-        return [entry for entry in batch if entry[0] not in stored] if stored else batch
 
     def close(self) -> None:
         """Store the run's texts and arrays."""

@@ -46,7 +46,7 @@ def test_looking_up_stores_what_storing_everything_stores(
     # Given three runs recorded with lookups (the default for a re-run)
     runs = _three_runs(tmp_path / "a", tmp_path / "a.db")
     # and the same three recorded storing every text (merge's INSERT OR IGNORE alone)
-    monkeypatch.setattr(history_store.RunWriter, "_unstored", lambda self, table, batch: batch)
+    monkeypatch.setattr(history_stage, "unstored", lambda conn, table, batch: batch)
     _three_runs(tmp_path / "b", tmp_path / "b.db")
     # Then both databases hold the same texts and runs
     assert _contents(tmp_path / "a.db") == _contents(tmp_path / "b.db")
@@ -62,13 +62,13 @@ def test_an_unchanged_rerun_stages_no_text(tmp_path: Path, monkeypatch: pytest.M
     results = dns_results(tmp_path / "r.jsonl", 60, failing=10)
     scan_into(db, tmp_path / "a", results, STARTS[0])
     staged: dict[str, int] = dict.fromkeys(TEXT_TABLES, 0)
-    add = history_stage.Stage.add
+    put = history_stage.Stage._put
 
-    def counting(self: history_stage.Stage, table: str, rows: list[tuple[Any, ...]]) -> None:
-        staged[table] += len(rows)
-        add(self, table, rows)
+    def counting(self: history_stage.Stage, table: str, rows: list[Any], payload: Any) -> None:
+        staged[table] += len(rows)  # what reaches the scratch tables, in the thread or not
+        put(self, table, rows, payload)
 
-    monkeypatch.setattr(history_stage.Stage, "add", counting)
+    monkeypatch.setattr(history_stage.Stage, "_put", counting)
     # When the same results are recorded again
     scan_into(db, tmp_path / "b", results, STARTS[1])
     # Then no verdict, evidence or target row was staged again: each was found stored
