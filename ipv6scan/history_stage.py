@@ -22,10 +22,11 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+dumps: Callable[[Any], bytes] | None
 try:  # a regular dependency (issue 17); without it every batch is staged in the caller
-    from orjson import dumps as _dumps
+    from orjson import dumps
 except ImportError:  # pragma: no cover
-    _dumps = None  # type: ignore[assignment]
+    dumps = None
 
 STAGES = {  # table -> its columns
     "verdicts": 10,
@@ -70,7 +71,7 @@ class Stage:
             conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS stage_{table}"
                          f" AS SELECT * FROM main.{table} WHERE 0")  # fmt: skip
             conn.execute(f"DELETE FROM temp.stage_{table}")
-        self._thread = _Thread.start(conn) if beside and _dumps is not None else None
+        self._thread = _Thread.start(conn) if beside and dumps is not None else None
         self._merge_at = MERGE if self._thread is None else MERGE_BESIDE
 
     def add(self, table: str, rows: list[tuple[Any, ...]]) -> None:
@@ -119,10 +120,10 @@ class Stage:
             self._thread.put(job)
 
     def _payload(self, rows: list[tuple[Any, ...]]) -> bytes | None:
-        if self._thread is None:
+        if self._thread is None or dumps is None:
             return None
         try:
-            payload = _dumps(rows)
+            payload = dumps(rows)
         except TypeError:  # orjson.JSONEncodeError: a lone surrogate; bound as it is instead
             return None
         # SQLite's ->> ends a text at a NUL character: such a batch is bound as it is
