@@ -107,9 +107,14 @@ class Stage:
         if self._thread is not None:
             self._thread.settle()
 
-    def stop(self) -> None:
-        """Settle and end the thread, failures dropped (the run is being given up)."""
+    def stop(self, *, abandon: bool = False) -> None:
+        """End the thread once it has done what it was given; `abandon`: the run is
+        being given up (an interrupt, a failure): what waits is skipped and a statement
+        under way interrupted, so the rollback comes in moments, not after a merge."""
         if self._thread is not None:
+            if abandon:
+                self._thread.abandon()
+                self.conn.interrupt()  # thread-safe; nothing when no statement runs
             self._thread.stop()
             self._thread = None
 
@@ -167,6 +172,7 @@ class _Thread:
     def __init__(self) -> None:
         self._jobs: queue.Queue[Job | None] = queue.Queue(WAITING)
         self._error: BaseException | None = None
+        self._abandoned = False  # the rest is skipped, failures dropped
         self._worker: threading.Thread | None = None
 
     @classmethod
@@ -199,6 +205,9 @@ class _Thread:
         self._jobs.join()
         self._raise()
 
+    def abandon(self) -> None:
+        self._abandoned = True
+
     def stop(self) -> None:
         if self._worker is not None:
             self._jobs.put(None)
@@ -215,7 +224,7 @@ class _Thread:
             try:
                 if job is None:
                     return
-                if self._error is None:  # after a failure the rest is skipped
+                if self._error is None and not self._abandoned:  # else skipped
                     job()
             except BaseException as exc:  # handed to the caller (settle, put)
                 self._error = exc

@@ -285,7 +285,7 @@ class RunWriter:
     def stop(self) -> None:
         """Give up: the thread staging texts (if any) stops, what it had not done undone
         with the caller's transaction."""
-        self._stage.stop()
+        self._stage.stop(abandon=True)
         for column in self._columns():
             column.close()
 

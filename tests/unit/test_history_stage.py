@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -126,4 +127,25 @@ def test_a_recorder_given_up_mid_run_leaves_no_trace(tmp_path: Path) -> None:
     # Then nothing it staged or merged is in the database
     for table in ("verdicts", "evidence", "target_rows", "runs"):
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+    conn.close()
+
+
+def test_an_abandoned_stage_skips_what_waits(tmp_path: Path) -> None:
+    # Given a thread busy with one job and more waiting behind it
+    conn = history.open_db(tmp_path / "h.db")
+    stage = Stage(conn, beside=True)
+    busy, ran = threading.Event(), []
+    stage._run(busy.wait)
+    for i in range(3):
+        stage._run(lambda i=i: ran.append(i))
+    # When the run is given up while the first still runs
+    worker = stage._thread
+    stopper = threading.Thread(target=stage.stop, kwargs={"abandon": True})
+    stopper.start()
+    while worker is not None and not worker._abandoned:  # abandoned before it goes on
+        time.sleep(0.001)
+    busy.set()
+    stopper.join(timeout=10)
+    # Then the thread ended without running what waited
+    assert not stopper.is_alive() and ran == []
     conn.close()
