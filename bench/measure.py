@@ -108,15 +108,20 @@ def scan(
     lines, offset, scan_done, packets = 0, 0, None, 0
     scan_rss: float | None = None
     tree_peaks: dict[int, float] = {}  # pid -> VmHWM: the bulk path's workers are processes
+    # after the scan phase, the finish's own child (finish/tables_beside.py): pid -> VmHWM
+    finish_peaks: dict[int, float] = {}
     status, rusage = 0, None
     try:
         while True:
             pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-            if scan_done is None and not pid:
+            if not pid:
+                peaks = tree_peaks if scan_done is None else finish_peaks
                 for member in _tree(proc.pid):
+                    if scan_done is not None and member in tree_peaks:
+                        continue  # the parent, and workers not gone yet: counted already
                     peak = _peak_rss_mb(member)
                     if peak is not None:
-                        tree_peaks[member] = max(peak, tree_peaks.get(member, 0.0))
+                        peaks[member] = max(peak, peaks.get(member, 0.0))
             if results.exists():
                 with results.open("rb") as fh:
                     fh.seek(offset)
@@ -153,8 +158,9 @@ def scan(
         scan_s=scan_done - started,
         lines=lines,
         # kilobytes on Linux; the workers are gone after the scan phase, so the command's
-        # peak is the larger of the scan's (summed) and the parent's own
-        peak_rss_mb=max(rusage.ru_maxrss / 1024, scan_rss or 0.0),
+        # peak is the larger of the scan's (summed) and the parent's own with the finish's
+        # child's added (both their peaks: never below the two's real peak together)
+        peak_rss_mb=max(rusage.ru_maxrss / 1024 + sum(finish_peaks.values()), scan_rss or 0.0),
         scan_rss_mb=scan_rss if scan_rss is not None else rusage.ru_maxrss / 1024,
         exit_code=code,
         dns_packets=packets,

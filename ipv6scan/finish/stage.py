@@ -16,17 +16,20 @@ again the slow way, from an index of the file: correct, and the only second read
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from ipv6scan.finish import groups as window
+from ipv6scan.finish import tables_beside
 from ipv6scan.finish.groups import Group, Span, WindowGroups
+from ipv6scan.finish.lines import parse_line, read_results
 from ipv6scan.finish.outputs import Outputs
 from ipv6scan.finish.summary_file import RowSpool, write_summary_file
-from ipv6scan.model import CheckResult, json_loads, json_text
+from ipv6scan.finish.tables_beside import TablesBeside
+from ipv6scan.model import CheckResult, json_text
 from ipv6scan.report import digest as bounds
 from ipv6scan.report import targets as ranks
 from ipv6scan.report.digest import Digest
@@ -39,8 +42,6 @@ from ipv6scan.scoring.profile import DEFAULT_PROFILE, Profile
 from ipv6scan.scoring.shapes import ShapeScorer
 from ipv6scan.scoring.summary import SummaryBuilder, with_scanner
 from ipv6scan.scoring.vantage import VantageTally, combine
-
-READ_BUFFER = 1 << 20
 
 try:  # a regular dependency since issue 17; json stays the fallback
     from orjson import dumps as _dumps
@@ -152,7 +153,7 @@ def finish(
     (milestones, run, trends) before summary.json and report.html are written."""
     with ExitStack() as stack:
         work = stack.enter_context(Workspace(out))
-        files = _Files(out, work, options, stack)
+        files = _Files(out, work, options, stack, results)
         done = _one_pass(results, options, files, sink)
         if done.regrouped:
             _regroup(results, work, files)
@@ -170,12 +171,17 @@ def finish(
 class _Files:
     """The writers the chosen outputs need, each fed by the pass."""
 
-    def __init__(self, out: Path, work: Workspace, options: FinishOptions, stack: ExitStack):
+    def __init__(
+        self, out: Path, work: Workspace, options: FinishOptions, stack: ExitStack, results: Path
+    ) -> None:
         self.out = out
         self.options = options
         self.builder = SummaryBuilder(options.profile)
         self.scorer = ShapeScorer(options.profile)
         chosen = options.outputs
+        # results.csv and junit.xml: a second process's for a large file (tables_beside)
+        self.beside = _beside(results, out, options, stack)
+        chosen = replace(chosen, csv=False, junit=False) if self.beside else chosen
         self.csv = stack.enter_context(CsvWriter(out / "results.csv")) if chosen.csv else None
         # XlsxWriter is imported only when results.xlsx is asked for
         self.xlsx = stack.enter_context(XlsxResults(out / "results.xlsx")) if chosen.xlsx else None
@@ -232,14 +238,18 @@ class _Files:
             _drill(census, self.digest, results)
             path = self.options.report_file or self.out / "report.html"
             write_html_from(census, self.digest, summary, self.options.lang, path)
+        beside, self.beside = self.beside, None
+        if beside is not None:
+            beside.finish()  # the last: its files were made while these were
 
 
 def _one_pass(results: Path, options: FinishOptions, files: _Files, sink: RunSink | None) -> Pass:
     files.sink = sink
     groups = WindowGroups(lambda g: files.group(g, g.spans), window.WINDOW)
     csv, digest, xlsx = files.csv, files.digest, files.xlsx
+    tee = files.beside.feed if files.beside is not None else None
     count = 0
-    for r, span in _read(results):
+    for r, span in read_results(results, tee):
         count += 1
         if csv is not None or sink is not None or xlsx is not None:
             evidence = evidence_text(r.evidence)  # once, for all
@@ -256,6 +266,26 @@ def _one_pass(results: Path, options: FinishOptions, files: _Files, sink: RunSin
     groups.close()
     done = Pass({}, files.watched, count, regrouped=groups.broken)
     return done
+
+
+def _beside(
+    results: Path, out: Path, options: FinishOptions, stack: ExitStack
+) -> TablesBeside | None:
+    """The second process for results.csv and junit.xml, when they are chosen and the
+    file is large enough to be worth a process (tables_beside.BESIDE_BYTES)."""
+    chosen = options.outputs
+    if not (chosen.csv or chosen.junit):
+        return None
+    try:
+        if results.stat().st_size < tables_beside.BESIDE_BYTES:
+            return None
+    except OSError:
+        return None
+    beside = TablesBeside(results, out / "results.csv" if chosen.csv else None,
+                          out / "junit.xml" if chosen.junit else None,
+                          options.profile.vantage_share)  # fmt: skip
+    stack.callback(beside.stop)  # a failed or interrupted pass: the process goes too
+    return beside
 
 
 def _regroup(results: Path, work: Workspace, files: _Files) -> None:
@@ -278,22 +308,6 @@ def _digest() -> Digest:
     return d
 
 
-def _read(path: Path) -> Iterator[tuple[CheckResult, Span]]:
-    """Each whole result with where its line lies; what read_results skips, skipped."""
-    pos = 0
-    with path.open("rb", buffering=READ_BUFFER) as fh:
-        for line in fh:
-            size = len(line)
-            if not line.isspace():  # blank lines skipped; isspace stops at the first byte
-                try:
-                    r = CheckResult.from_json(json_loads(line), owned=True)
-                except (ValueError, KeyError, TypeError, AttributeError):
-                    r = None  # torn or foreign, as read_results skips it
-                if r is not None:
-                    yield r, (pos, size)
-            pos += size
-
-
 def _drill(census: Census, digest: Digest, results: Path) -> None:
     """The drilled targets' results, kept for the report: their lines read by offset
     (known from the pass), or, after a regrouping, from a read of the whole file."""
@@ -308,14 +322,13 @@ def _drill(census: Census, digest: Digest, results: Path) -> None:
                 break
             spans.extend(extra)  # type: ignore[arg-type]
     if drilled and not spans:
-        for r, _span in _read(results):
+        for r, _span in read_results(results):
             digest.offer(r)
         return
     spans.sort()
     with results.open("rb") as fh:
         for pos, size in spans:
             fh.seek(pos)
-            try:
-                digest.offer(CheckResult.from_json(json_loads(fh.read(size)), owned=True))
-            except (ValueError, KeyError, TypeError, AttributeError):
-                continue
+            drilled_result = parse_line(fh.read(size))
+            if drilled_result is not None:
+                digest.offer(drilled_result)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ipv6scan.finish import FinishOptions, Outputs, finish
+from ipv6scan.finish import FinishOptions, Outputs, finish, tables_beside
 from ipv6scan.finish import groups as window
 from ipv6scan.report import html, view
 from ipv6scan.report.jsonl import read_results
@@ -66,12 +66,15 @@ def finished(results: Path, out: Path, outputs: Outputs | None = None) -> bool:
     return done.regrouped
 
 
+@pytest.mark.parametrize("beside", [False, True], ids=["in-pass", "tables-beside"])
 @pytest.mark.parametrize("open_targets", [window.WINDOW, 8])
 def test_the_one_pass_makes_the_files_the_earlier_code_made(
-    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, open_targets: int
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, open_targets: int, beside: bool
 ) -> None:
-    # Given the sample, and a grouping window that holds it (4096) or does not (8)
+    # Given the sample, and a grouping window that holds it (4096) or does not (8); and
+    # results.csv and junit.xml written in the pass or by a second process (tables_beside)
     monkeypatch.setattr(window, "WINDOW", open_targets)
+    monkeypatch.setattr(tables_beside, "BESIDE_BYTES", 0 if beside else 1 << 40)
     results = sample / "results.jsonl"
     # When the finish stage writes the files, and the in-memory reference does
     regrouped = finished(results, tmp_path / "new")
