@@ -7,6 +7,9 @@ grouping (finish.groups), whose target groups go to the sinks that need a target
 its score row (summary.json, the history, the report's ranking) and its junit.xml suite.
 What waits in memory is the open groups, the sector and overall sums, and the report's
 bounded ranking and table; the rest streams to scratch files in the output directory.
+For a large file, results.csv and junit.xml are written by a second process fed the
+blocks the pass reads (finish.tables_beside), and the history is recorded by a thread of
+its own (history_stage): both beside the pass, on the second core.
 
 The report drills into a few hundred targets chosen once every target is scored; their
 lines are read again by offset (a few hundred targets, not a pass). Should a target's
@@ -155,6 +158,8 @@ def finish(
         work = stack.enter_context(Workspace(out))
         files = _Files(out, work, options, stack, results)
         done = _one_pass(results, options, files, sink)
+        if files.beside is not None:
+            files.beside.end(done.regrouped)
         if done.regrouped:
             _regroup(results, work, files)
         summary = files.builder.summary([])

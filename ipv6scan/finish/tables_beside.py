@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
+import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 from ipv6scan.finish import groups as window
-from ipv6scan.finish.groups import Group, WindowGroups
 from ipv6scan.finish.lines import parse_line
+from ipv6scan.model import CheckResult
 from ipv6scan.report.tables import CsvWriter, JunitWriter, evidence_text
 from ipv6scan.report.workspace import Workspace
 from ipv6scan.scoring.vantage import combine
@@ -33,39 +33,63 @@ from ipv6scan.scoring.vantage import combine
 BESIDE_BYTES = 8 << 20  # results.jsonl's size from which the two files are written beside
 PIPE_BYTES = 1 << 20  # the pipe's buffer: a block the pass reads fits whole
 F_SETPIPE_SZ = 1031  # fcntl's, Linux only (elsewhere the default buffer)
+HELD, REGROUP = b"0", b"1"  # the pass's verdict on its grouping
 # not `-m` this module: the package imports it first, and runpy would warn of that
 CHILD = "import sys; from ipv6scan.finish.tables_beside import main; sys.exit(main())"
 
 
 class TablesBeside:
-    """The parent's side: the process, fed the blocks of results.jsonl as they are read."""
+    """The parent's side: the process, fed the blocks of results.jsonl as they are read,
+    then told whether the pass found a target's lines too far apart (its verdict)."""
 
     def __init__(
         self, results: Path, csv: Path | None, junit: Path | None, vantage_share: float
     ) -> None:
+        verdict_read, self._verdict = os.pipe()
         argv = [sys.executable, "-c", CHILD, "--results", str(results),
-                "--share", repr(vantage_share)]  # fmt: skip
+                "--share", repr(vantage_share), "--verdict-fd", str(verdict_read)]  # fmt: skip
         if csv is not None:
             argv += ["--csv", str(csv)]
         if junit is not None:
             argv += ["--junit", str(junit)]
         # its stderr, read when it ends (a pipe nobody reads could fill and stop it)
         self._errors: IO[bytes] = tempfile.TemporaryFile(prefix="ipv6scan-tables-")  # noqa: SIM115
-        self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                      stderr=self._errors)  # fmt: skip
+        try:
+            self._proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=self._errors,
+                pass_fds=(verdict_read,),
+            )
+        except BaseException:
+            os.close(self._verdict)
+            self._errors.close()
+            raise
+        finally:
+            os.close(verdict_read)  # the child's end
         assert self._proc.stdin is not None
         self._stdin = self._proc.stdin
-        with contextlib.suppress(OSError):  # not Linux, or a smaller pipe-max-size
+        with contextlib.suppress(OSError, ImportError):  # not Linux, a smaller pipe-max-size
+            import fcntl  # POSIX only
+
             fcntl.fcntl(self._stdin.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
 
     def feed(self, block: bytes) -> None:
         with contextlib.suppress(BrokenPipeError):  # it failed: finish() says why
             self._stdin.write(block)
 
-    def finish(self) -> None:
-        """Wait for the files; OSError naming the process's own error if it failed."""
+    def end(self, regrouped: bool) -> None:
+        """The last block was fed; `regrouped`: the pass's grouping did not hold (the
+        process then groups junit.xml's suites again from an index of the file)."""
         with contextlib.suppress(BrokenPipeError):
             self._stdin.close()
+        with contextlib.suppress(OSError):
+            os.write(self._verdict, REGROUP if regrouped else HELD)
+        self._close_verdict()
+
+    def finish(self) -> None:
+        """Wait for the files; OSError naming the process's own error if it failed."""
         code = self._proc.wait()
         self._errors.seek(0)
         said = self._errors.read()[-2000:].decode("utf-8", "replace").strip()
@@ -78,37 +102,72 @@ class TablesBeside:
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
+        self._close_verdict()
         self._errors.close()
+
+    def _close_verdict(self) -> None:
+        if self._verdict >= 0:
+            os.close(self._verdict)
+            self._verdict = -1
+
+
+class OpenGroups:
+    """The pass's grouping (finish.groups) without its memory of every target: the pass
+    tells this process at the end whether a target's lines lay too far apart (its ids
+    cost 32 MB at a million targets, a second time here). Groups keyed by name, closed
+    in order of first appearance once more than `window` are open: as the pass's, so long
+    as no target comes back after its group closed, which is what the pass checks."""
+
+    def __init__(self, on_group: Callable[[list[CheckResult]], None], window: int) -> None:
+        self._on_group = on_group
+        self._window = window
+        self._open: dict[str, list[CheckResult]] = {}  # in order of first appearance
+
+    def add(self, r: CheckResult) -> None:
+        group = self._open.get(r.target)
+        if group is not None:
+            group.append(r)
+            return
+        self._open[r.target] = [r]
+        if len(self._open) > self._window:
+            first = next(iter(self._open))
+            self._on_group(self._open.pop(first))
+
+    def close(self) -> None:
+        for group in self._open.values():
+            self._on_group(group)
+        self._open.clear()
 
 
 def write_tables(
-    lines: Iterable[bytes], results: Path, csv: CsvWriter | None, junit: JunitWriter | None,
-    share: float,
-) -> None:  # fmt: skip
+    lines: Iterable[bytes], csv: CsvWriter | None, junit: JunitWriter | None, share: float
+) -> None:
     """The child's work, as the pass does it: each result to results.csv in order, each
-    target's results, vantage points made one, to junit.xml in order of first appearance;
-    regrouped through an index of results.jsonl should a target's lines lie too far apart."""
+    target's results, vantage points made one, to junit.xml in order of first appearance."""
 
-    def suite(group: Group) -> None:
+    def suite(group: list[CheckResult]) -> None:
         if junit is not None:
-            junit.add(combine(group.results, share))
+            junit.add(combine(group, share))
 
-    groups = WindowGroups(suite, window.WINDOW)
+    groups = OpenGroups(suite, window.WINDOW)
     for line in lines:
         r = parse_line(line)
         if r is None:
             continue
         if csv is not None:
             csv.write(r, evidence_text(r.evidence))
-        groups.add(r, (0, 0))
+        groups.add(r)
     groups.close()
-    if groups.broken and junit is not None:
-        junit.discard()
-        junit = JunitWriter(junit.path)
-        with Workspace(results.parent) as work:
-            for group in work.index(results).groups():
-                junit.add(combine(list(group), share))
-        junit.close()
+
+
+def regroup_junit(results: Path, junit: JunitWriter, share: float) -> None:
+    """junit.xml's suites made again from an index of the file (as the pass's _regroup)."""
+    junit.discard()
+    again = JunitWriter(junit.path)
+    with Workspace(results.parent) as work:
+        for group in work.index(results).groups():
+            again.add(combine(list(group), share))
+    again.close()
 
 
 def _stdin_lines() -> Iterator[bytes]:
@@ -119,11 +178,18 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="ipv6scan.finish.tables_beside")
     p.add_argument("--results", type=Path, required=True)
     p.add_argument("--share", type=float, default=1.0)
+    p.add_argument("--verdict-fd", type=int, required=True)
     p.add_argument("--csv", type=Path)
     p.add_argument("--junit", type=Path)
     args = p.parse_args(argv)
     with contextlib.ExitStack() as stack:
         csv = stack.enter_context(CsvWriter(args.csv)) if args.csv else None
         junit = stack.enter_context(JunitWriter(args.junit)) if args.junit else None
-        write_tables(_stdin_lines(), args.results, csv, junit, args.share)
+        write_tables(_stdin_lines(), csv, junit, args.share)
+        with os.fdopen(args.verdict_fd, "rb") as verdict:
+            said = verdict.read(1)
+        if said not in (HELD, REGROUP):  # the pass ended without a word: it failed
+            raise SystemExit("the pass ended before its last block")
+        if said == REGROUP and junit is not None:
+            regroup_junit(args.results, junit, args.share)
     return 0
