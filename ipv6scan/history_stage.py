@@ -10,8 +10,9 @@ hands each batch to a thread of its own as one JSON text, which one statement sp
 the scratch table (json_each), so that the thread holds the interpreter's lock only
 between statements. executemany would take the lock back for every row, and wait for it
 each time. The connection must allow other threads (history.open_db's does); one that
-does not, or a batch that JSON cannot carry (a lone surrogate) or ->> cannot give back (a
-NUL character), is staged in the caller's thread as before. Either way the database ends the same.
+does not, or a batch that JSON cannot carry (a lone surrogate) or ->> cannot give back
+(a NUL character), is staged in the caller's thread as before. Either way the database
+ends the same.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ STAGES = {  # table -> its columns
 }
 MERGE = 1 << 22  # texts staged before a merge: a million-name run merges once (temp file)
 # Beside the pass a merge costs the pass nothing, and the one left for the end is what the
-# caller waits for: smaller parts, merged as they fill.
+# caller waits for: parts merged as they fill, each at least half of what is merged already
+# (a merge into a filled table splits pages: 118 MB at 100,000 names against 112 merged
+# once, 123 MB in parts of 65,536 alone; the finish 8.2 s against 10.2 s)
 MERGE_BESIDE = 1 << 16
 WAITING = 4  # batches queued for the thread at most (a few MB)
 
