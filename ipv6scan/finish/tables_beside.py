@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO
 
 from ipv6scan.finish import groups as window
-from ipv6scan.finish.lines import parse_line
+from ipv6scan.finish.lines import parse_line, read_lines
 from ipv6scan.model import CheckResult
 from ipv6scan.report.tables import CsvWriter, JunitWriter, evidence_text
 from ipv6scan.report.workspace import Workspace
@@ -70,6 +70,8 @@ class TablesBeside:
             os.close(verdict_read)  # the child's end
         assert self._proc.stdin is not None
         self._stdin = self._proc.stdin
+        self._paths = (results, csv, junit, vantage_share)
+        self._regrouped = False
         with contextlib.suppress(OSError, ImportError):  # not Linux, a smaller pipe-max-size
             import fcntl  # POSIX only
 
@@ -82,6 +84,7 @@ class TablesBeside:
     def end(self, regrouped: bool) -> None:
         """The last block was fed; `regrouped`: the pass's grouping did not hold (the
         process then groups junit.xml's suites again from an index of the file)."""
+        self._regrouped = regrouped
         with contextlib.suppress(BrokenPipeError):
             self._stdin.close()
         with contextlib.suppress(OSError):
@@ -89,13 +92,21 @@ class TablesBeside:
         self._close_verdict()
 
     def finish(self) -> None:
-        """Wait for the files; OSError naming the process's own error if it failed."""
+        """Wait for the files. Should the process have failed (a Python that cannot run
+        it, say), they are written here instead, from the file; an error doing that (a
+        full disk) is raised, with the process's own words."""
         code = self._proc.wait()
         self._errors.seek(0)
         said = self._errors.read()[-2000:].decode("utf-8", "replace").strip()
         self._errors.close()
-        if code != 0:
-            raise OSError(f"results.csv and junit.xml were not written (exit {code}): {said}")
+        if code == 0:
+            return
+        results, csv, junit, share = self._paths
+        try:
+            write_from_file(results, csv, junit, share, self._regrouped)
+        except OSError as exc:
+            raise OSError(f"results.csv and junit.xml were not written: {exc}"
+                          f" (the second process, exit {code}: {said})") from exc  # fmt: skip
 
     def stop(self) -> None:
         """The pass failed or was interrupted: the process goes too (by its PID)."""
@@ -168,6 +179,18 @@ def regroup_junit(results: Path, junit: JunitWriter, share: float) -> None:
         for group in work.index(results).groups():
             again.add(combine(list(group), share))
     again.close()
+
+
+def write_from_file(
+    results: Path, csv: Path | None, junit: Path | None, share: float, regrouped: bool
+) -> None:
+    """The two files written in this process, as the second would have (its fallback)."""
+    with contextlib.ExitStack() as stack:
+        csv_writer = stack.enter_context(CsvWriter(csv)) if csv else None
+        junit_writer = stack.enter_context(JunitWriter(junit)) if junit else None
+        write_tables(read_lines(results), csv_writer, junit_writer, share)
+        if regrouped and junit_writer is not None:
+            regroup_junit(results, junit_writer, share)
 
 
 def _stdin_lines() -> Iterator[bytes]:

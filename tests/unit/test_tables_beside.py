@@ -57,6 +57,25 @@ def test_when_the_second_process_fails_the_finish_fails(
         finish(results, out, FinishOptions(scanner=SCANNER, outputs=OUTPUTS))
 
 
+def test_when_the_second_process_cannot_run_the_pass_writes_the_files_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a far-apart target (so the fallback regroups too), written in the pass
+    lines = sample_lines(9000, seed=5)
+    results = tmp_path / "results.jsonl"
+    results.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(tables_beside, "BESIDE_BYTES", 1 << 40)
+    _finish(results, tmp_path / "in-pass")
+    # When the second process fails at once (a Python that cannot run it)
+    monkeypatch.setattr(tables_beside, "BESIDE_BYTES", 0)
+    monkeypatch.setattr(tables_beside, "CHILD", "import sys; sys.exit(3)")
+    _finish(results, tmp_path / "fallback")
+    # Then the files are the pass's own
+    for name in ("junit.xml", "results.csv"):
+        got, want = (tmp_path / d / name for d in ("fallback", "in-pass"))
+        assert got.read_bytes() == want.read_bytes(), name
+
+
 def test_an_interrupted_pass_stops_the_second_process(tmp_path: Path) -> None:
     results = tmp_path / "results.jsonl"
     results.write_text(sample_lines(50)[0] + "\n", encoding="utf-8")
