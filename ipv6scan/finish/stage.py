@@ -286,9 +286,12 @@ def _beside(
             return None
     except OSError:
         return None
-    beside = TablesBeside(results, out / "results.csv" if chosen.csv else None,
-                          out / "junit.xml" if chosen.junit else None,
-                          options.profile.vantage_share)  # fmt: skip
+    try:
+        beside = TablesBeside(results, out / "results.csv" if chosen.csv else None,
+                              out / "junit.xml" if chosen.junit else None,
+                              options.profile.vantage_share)  # fmt: skip
+    except (OSError, ValueError):  # no process to be had (pass_fds is POSIX's): in the pass
+        return None
     stack.callback(beside.stop)  # a failed or interrupted pass: the process goes too
     return beside
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ipv6scan.finish import FinishOptions, Outputs, finish, lines, tables_beside
+from ipv6scan.finish import stage as finish_stage
 from ipv6scan.finish.tables_beside import TablesBeside
 from tests.unit.sample_results import sample_lines
 
@@ -73,6 +74,24 @@ def test_when_the_second_process_cannot_run_the_pass_writes_the_files_itself(
     # Then the files are the pass's own
     for name in ("junit.xml", "results.csv"):
         got, want = (tmp_path / d / name for d in ("fallback", "in-pass"))
+        assert got.read_bytes() == want.read_bytes(), name
+
+
+def test_without_a_second_process_to_be_had_the_pass_writes_the_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    results = tmp_path / "results.jsonl"
+    results.write_text("\n".join(sample_lines(60)) + "\n", encoding="utf-8")
+    _finish(results, tmp_path / "in-pass")
+
+    def cannot(*_args: object) -> None:
+        raise OSError("no fork here")
+
+    monkeypatch.setattr(tables_beside, "BESIDE_BYTES", 0)
+    monkeypatch.setattr(finish_stage, "TablesBeside", cannot)
+    _finish(results, tmp_path / "no-process")
+    for name in ("junit.xml", "results.csv"):
+        got, want = (tmp_path / d / name for d in ("no-process", "in-pass"))
         assert got.read_bytes() == want.read_bytes(), name
 
 
