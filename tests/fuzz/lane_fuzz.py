@@ -53,6 +53,8 @@ WINDOW = 256  # questions in flight
 DOMAINS_IN_FLIGHT = 160
 ROUND_MAX = 200  # replies a round (one lane.read()) at most
 RING = 4 << 20  # the memory-mapped record of the round being read
+NAMES_KEPT = 50_000  # names whose replies are kept for the lines' check (a few MB)
+REPLIES_KEPT = 256  # replies kept a name: a short random name comes back often
 
 
 # --- the child: the loop ----------------------------------------------------------------------
@@ -184,8 +186,11 @@ class Fuzz:
         self.next_token = 0
         self.stats = {"replies": 0, "lines": 0, "done": 0, "punted": 0, "compared": 0, "added": 0}
         self.last_reply = b""
-        # (query, reply) of the last rounds: loopback may deliver a datagram a round late
-        self.recent: collections.deque[list[tuple[bytes, bytes]]] = collections.deque(maxlen=4)
+        # (query, reply) pairs by the name asked, the most recent names kept: a domain's
+        # line may come rounds after its reply (its other part waited for its deadline)
+        self.replies: collections.OrderedDict[str, list[tuple[bytes, bytes]]] = (
+            collections.OrderedDict()
+        )
 
     def add_domains(self) -> None:
         while len(self.outstanding) < DOMAINS_IN_FLIGHT:
@@ -217,7 +222,8 @@ class Fuzz:
                 self.last_reply = reply
                 pairs.append((query, reply))
         self.ring.record(pairs)
-        self.recent.append(pairs)
+        for query, reply in pairs:
+            self.remember(query, reply)
         for _, reply in pairs:
             with contextlib.suppress(BlockingIOError):  # full: that question times out
                 self.server.send(reply)
@@ -241,18 +247,29 @@ class Fuzz:
                 )
         self.stats["compared"] += 1
 
+    def remember(self, query: bytes, reply: bytes) -> None:
+        name = _qname(query)
+        kept = self.replies.get(name)
+        if kept is None:
+            kept = self.replies[name] = []
+            if len(self.replies) > NAMES_KEPT:
+                self.replies.popitem(last=False)  # the name answered longest ago
+        else:
+            self.replies.move_to_end(name)  # a name asked again: kept as the newest
+        kept.append((query, reply))
+        del kept[:-REPLIES_KEPT]
+
     def read_as_dnswire_does(self, record: dict[str, Any]) -> None:
-        """A line the lane wrote itself comes from a recent reply that dnswire reads
-        too: the same rcode, and every address in the line an AAAA record of the chain's
-        end in it. The lane must never accept a reply the Python path would refuse."""
+        """A line the lane wrote itself comes from a reply to one of its names that
+        dnswire reads too: the same rcode, and every address in the line an AAAA record
+        of the chain's end in it. The lane must never accept a reply the Python path would
+        refuse."""
         chain = record["evidence"].get("cname_chain", [])
         end = chain[-1] if chain else record["subject"]
         asked = {record["subject"], *chain}
         addresses = {a["address"] for a in record["evidence"]["addresses"]}
-        pairs = [pair for pairs in self.recent for pair in pairs]
-        for query, reply in pairs:
-            if _qname(query) not in asked:
-                continue
+        pairs = [pair for name in asked for pair in self.replies.get(name, ())]
+        for _query, reply in pairs:
             try:
                 got = self.dnswire.parse_reply(reply)
             except (self.dnswire.Malformed, self.dnswire.Truncated):
@@ -260,7 +277,7 @@ class Fuzz:
             found = {rr.data for rr in got.answers if rr.rdtype == "AAAA" and rr.name == end}
             if got.rcode == record["evidence"]["rcode"] and addresses <= found:
                 return
-        replies = [r.hex() for q, r in pairs if _qname(q) in asked]
+        replies = [r.hex() for _q, r in pairs]
         raise Finding(f"the lane wrote {record} from no reply dnswire reads so: {replies}")
 
     def take(self) -> None:
