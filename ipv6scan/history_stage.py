@@ -23,11 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-dumps: Callable[[Any], bytes] | None
-try:  # a regular dependency (issue 17); without it every batch is staged in the caller
-    from orjson import dumps
-except ImportError:  # pragma: no cover
-    dumps = None
+from ipv6scan.model import fast_dumps as dumps  # None: every batch staged in the caller
 
 STAGES = {  # table -> its columns
     "verdicts": 10,

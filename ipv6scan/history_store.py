@@ -26,9 +26,9 @@ from typing import Any, NoReturn
 
 from ipv6scan.history_columns import Column
 from ipv6scan.history_stage import Stage
-from ipv6scan.history_stage import dumps as _dumps
 from ipv6scan.messages import MESSAGES, identity
 from ipv6scan.model import CheckResult, json_loads
+from ipv6scan.model import fast_dumps as _dumps
 from ipv6scan.report.tables import evidence_text
 
 BATCH = 4096  # texts staged at once

@@ -32,7 +32,7 @@ from ipv6scan.finish.lines import parse_line, read_results
 from ipv6scan.finish.outputs import Outputs
 from ipv6scan.finish.summary_file import RowSpool, write_summary_file
 from ipv6scan.finish.tables_beside import TablesBeside
-from ipv6scan.model import CheckResult, json_text
+from ipv6scan.model import CheckResult, fast_dumps, json_text
 from ipv6scan.report import digest as bounds
 from ipv6scan.report import targets as ranks
 from ipv6scan.report.digest import Digest
@@ -45,11 +45,6 @@ from ipv6scan.scoring.profile import DEFAULT_PROFILE, Profile
 from ipv6scan.scoring.shapes import ShapeScorer
 from ipv6scan.scoring.summary import SummaryBuilder, with_scanner
 from ipv6scan.scoring.vantage import VantageTally, combine
-
-try:  # a regular dependency since issue 17; json stays the fallback
-    from orjson import dumps as _dumps
-except ImportError:  # pragma: no cover
-    _dumps = None  # type: ignore[assignment]
 
 
 class RunSink(Protocol):
@@ -95,9 +90,9 @@ class TargetRow:
 
 def row_text(row: Mapping[str, Any]) -> str:
     """A row as one line of compact JSON: orjson's (a tenth of json's cost), else json's."""
-    if _dumps is not None:
+    if fast_dumps is not None:
         try:
-            return _dumps(row).decode("utf-8")
+            return fast_dumps(row).decode("utf-8")
         except TypeError:  # orjson.JSONEncodeError: a lone surrogate, a key not a string
             pass
     return json_text(row)
