@@ -181,16 +181,34 @@ def regroup_junit(results: Path, junit: JunitWriter, share: float) -> None:
     again.close()
 
 
+def write_both(
+    lines: Iterable[bytes], results: Path, csv: Path | None, junit: Path | None, share: float,
+    regrouped: Callable[[], bool],
+) -> None:  # fmt: skip
+    """The two files from `lines`; `regrouped()`, asked once the lines are written, says
+    whether the pass's grouping did not hold (junit.xml's suites are then made again)."""
+    with contextlib.ExitStack() as stack:
+        csv_writer = stack.enter_context(CsvWriter(csv)) if csv else None
+        junit_writer = stack.enter_context(JunitWriter(junit)) if junit else None
+        write_tables(lines, csv_writer, junit_writer, share)
+        if regrouped() and junit_writer is not None:
+            regroup_junit(results, junit_writer, share)
+
+
 def write_from_file(
     results: Path, csv: Path | None, junit: Path | None, share: float, regrouped: bool
 ) -> None:
     """The two files written in this process, as the second would have (its fallback)."""
-    with contextlib.ExitStack() as stack:
-        csv_writer = stack.enter_context(CsvWriter(csv)) if csv else None
-        junit_writer = stack.enter_context(JunitWriter(junit)) if junit else None
-        write_tables(read_lines(results), csv_writer, junit_writer, share)
-        if regrouped and junit_writer is not None:
-            regroup_junit(results, junit_writer, share)
+    write_both(read_lines(results), results, csv, junit, share, lambda: regrouped)
+
+
+def _verdict(fd: int) -> bool:
+    """The pass's word on its grouping, read from `fd` once it has sent the last block."""
+    with os.fdopen(fd, "rb") as verdict:
+        said = verdict.read(1)
+    if said not in (HELD, REGROUP):  # the pass ended without a word: it failed
+        raise SystemExit("the pass ended before its last block")
+    return said == REGROUP
 
 
 def _stdin_lines() -> Iterator[bytes]:
@@ -205,14 +223,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--csv", type=Path)
     p.add_argument("--junit", type=Path)
     args = p.parse_args(argv)
-    with contextlib.ExitStack() as stack:
-        csv = stack.enter_context(CsvWriter(args.csv)) if args.csv else None
-        junit = stack.enter_context(JunitWriter(args.junit)) if args.junit else None
-        write_tables(_stdin_lines(), csv, junit, args.share)
-        with os.fdopen(args.verdict_fd, "rb") as verdict:
-            said = verdict.read(1)
-        if said not in (HELD, REGROUP):  # the pass ended without a word: it failed
-            raise SystemExit("the pass ended before its last block")
-        if said == REGROUP and junit is not None:
-            regroup_junit(args.results, junit, args.share)
+    write_both(_stdin_lines(), args.results, args.csv, args.junit, args.share,
+               lambda: _verdict(args.verdict_fd))  # fmt: skip
     return 0
