@@ -14,7 +14,7 @@ BUFFER = 1 << 20  # the file's buffer (as iterating it read it before)
 
 
 def parse_line(line: bytes) -> CheckResult | None:
-    """The line's result; None for a blank line and for what read_results skips (a torn
+    """The line's result; None for a blank line and for what report.jsonl.read_results skips (a torn
     or foreign line)."""
     if line.isspace() or not line:  # isspace stops at the first byte that is not
         return None
@@ -50,10 +50,11 @@ def read_lines(path: Path, tee: Callable[[bytes], None] | None = None) -> Iterat
         yield rest
 
 
-def read_results(
+def results_with_spans(
     path: Path, tee: Callable[[bytes], None] | None = None
 ) -> Iterator[tuple[CheckResult, Span]]:
-    """Each whole result with where its line lies; what read_results skips, skipped."""
+    """Each whole result with where its line lies; what report.jsonl.read_results skips,
+    skipped."""
     pos = 0
     for line in read_lines(path, tee):
         size = len(line)

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from ipv6scan.finish import groups as window
 from ipv6scan.finish import tables_beside
 from ipv6scan.finish.groups import Group, Span, WindowGroups
-from ipv6scan.finish.lines import parse_line, read_results
+from ipv6scan.finish.lines import parse_line, results_with_spans
 from ipv6scan.finish.outputs import Outputs
 from ipv6scan.finish.summary_file import RowSpool, write_summary_file
 from ipv6scan.finish.tables_beside import TablesBeside
@@ -249,7 +249,7 @@ def _one_pass(results: Path, options: FinishOptions, files: _Files, sink: RunSin
     csv, digest, xlsx = files.csv, files.digest, files.xlsx
     tee = files.beside.feed if files.beside is not None else None
     count = 0
-    for r, span in read_results(results, tee):
+    for r, span in results_with_spans(results, tee):
         count += 1
         if csv is not None or sink is not None or xlsx is not None:
             evidence = evidence_text(r.evidence)  # once, for all
@@ -325,7 +325,7 @@ def _drill(census: Census, digest: Digest, results: Path) -> None:
                 break
             spans.extend(extra)  # type: ignore[arg-type]
     if drilled and not spans:
-        for r, _span in read_results(results):
+        for r, _span in results_with_spans(results):
             digest.offer(r)
         return
     spans.sort()
