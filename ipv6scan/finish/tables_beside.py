@@ -28,7 +28,6 @@ from ipv6scan.finish import groups as window
 from ipv6scan.finish.lines import parse_line, read_lines
 from ipv6scan.model import CheckResult
 from ipv6scan.report.tables import CsvWriter, JunitWriter, evidence_text
-from ipv6scan.report.workspace import Workspace
 from ipv6scan.scoring.vantage import combine
 
 BESIDE_BYTES = 8 << 20  # results.jsonl's size from which the two files are written beside
@@ -178,6 +177,8 @@ def write_tables(
 
 def regroup_junit(results: Path, junit: JunitWriter, share: float) -> None:
     """junit.xml's suites made again from an index of the file (as the pass's _regroup)."""
+    from ipv6scan.report.workspace import Workspace  # here: it brings the scoring along
+
     junit.discard()
     again = JunitWriter(junit.path)
     with Workspace(results.parent) as work:

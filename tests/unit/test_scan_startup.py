@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ipv6scan.finish import tables_beside
 from ipv6scan.milestones import load_milestones
 from ipv6scan.targets import ListReader, TargetSource, iter_targets, validate_files
 from ipv6scan.targets import files as target_files
@@ -163,3 +164,15 @@ def test_the_first_fetch_loads_the_http_client() -> None:
     loaded = _modules_after(code)
     # Then the HTTP client came with it
     assert {"aiohttp", "ipv6scan.probes.http"} <= loaded
+
+
+def test_the_finishs_second_process_loads_its_writers_and_not_the_scoring() -> None:
+    # Given a fresh interpreter; When it imports what the process beside the finish runs
+    # (finish/tables_beside.py: results.csv and junit.xml)
+    loaded = _modules_after(tables_beside.CHILD.replace("sys.exit(main())", "main"))
+    # Then its writers are there, and not the pass, the profile or, through the profile's
+    # check weights, the check families and dnspython (32 MB against 18 for the process)
+    assert {"ipv6scan.report.tables", "ipv6scan.scoring.vantage"} <= loaded
+    heavy = {"ipv6scan.finish.stage", "ipv6scan.scoring.profile", "ipv6scan.checks.registry",
+             "ipv6scan.report.workspace", "dns"}  # fmt: skip
+    assert not loaded & heavy, loaded & heavy
