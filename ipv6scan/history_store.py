@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, NoReturn
 
-from ipv6scan.history_columns import Column
+from ipv6scan.history_columns import Column, store
 from ipv6scan.history_stage import Stage
 from ipv6scan.messages import MESSAGES, identity
 from ipv6scan.model import CheckResult, json_loads
@@ -320,18 +320,17 @@ class RunWriter:
         self._stage.merge()
         self._stage.settle()
         self._stage.stop()
-        self.conn.execute(
-            "INSERT OR REPLACE INTO run_results VALUES (?, ?, ?, ?, ?)",
-            # level 0 (stored, still zlib: unpack reads either) for the keys of distinct
-            # texts: random 64-bit numbers do not compress, and level 1 spends 20 ms a
-            # million on finding that out; a run repeats some evidence, and durations
-            (self.run_id, len(self.verdicts), self.verdicts.packed(0),
-             self.evidence.packed(1), self.durations.packed(1)),
-        )  # fmt: skip
-        self.conn.execute(
-            "INSERT OR REPLACE INTO run_targets VALUES (?, ?, ?)",
-            (self.run_id, len(self.rows), self.rows.packed(0)),
-        )
+        # level 0 (stored, still zlib: unpack reads either) for the keys of distinct texts:
+        # random 64-bit numbers do not compress, and level 1 spends 20 ms a million on
+        # finding that out; a run repeats some evidence, and durations
+        store(self.conn, "INSERT OR REPLACE INTO run_results"
+              " VALUES (?, ?, zeroblob(?), zeroblob(?), zeroblob(?))",
+              (self.run_id, len(self.verdicts)), "run_results",
+              {"verdicts": self.verdicts.packed(0), "evidence": self.evidence.packed(1),
+               "durations": self.durations.packed(1)})  # fmt: skip
+        store(self.conn, "INSERT OR REPLACE INTO run_targets VALUES (?, ?, zeroblob(?))",
+              (self.run_id, len(self.rows)), "run_targets",
+              {"rows": self.rows.packed(0)})  # fmt: skip
         for column in self._columns():
             column.close()
         if self.details:
