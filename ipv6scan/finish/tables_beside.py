@@ -8,7 +8,7 @@ own (CHILD, main() below), which parses the lines again and writes the two files
 the same writers, the same grouping and the same vantage rule, so the same bytes; the
 pass waits for it at the very end. The file is still read once; what is done twice, in
 parallel, is the parsing. A smaller file is written in the pass itself: a process's start
-(some 0.25 s and 33 MB) would cost more than it saves.
+(some 0.07 s and 18 MB: it imports its writers and no more) would cost more than it saves.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ class OpenGroups:
         self._window = window
         self._open: dict[str, list[CheckResult]] = {}
         # the open names in order of first appearance: next(iter(self._open)) would step
-        # over every slot popped since the dict last grew (a sixth of this process's time)
+        # over every slot popped since the dict last grew (2.2 s more at a million names)
         self._order: deque[str] = deque()
 
     def add(self, r: CheckResult) -> None:
