@@ -35,6 +35,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 
+from ipv6scan import stall_clock
 from ipv6scan.dnsclient import reasons
 from ipv6scan.dnsclient import wire as dnswire
 from ipv6scan.dnsclient.transport import (
@@ -67,6 +68,7 @@ MIN_WINDOW = 64  # however small the buffer granted (rmem_max caps it without CA
 MAX_CHANNELS = 64  # resolvers with their own socket; queries to others go to dnspython
 _READS_PER_WAKEUP = 512  # bounded: one busy socket must not starve the loop
 _SWEEP = 0.02  # deadline granularity (s): a query times out at most this much late
+_DRAIN_ROUNDS = MAX_IN_FLIGHT // _READS_PER_WAKEUP + 1  # a sweep reads a full window
 _TRANSIENT = frozenset({errno.EAGAIN, errno.ENOBUFS, errno.EINTR})
 
 # A pending query is settled with a decoded reply, _TC (ask again over TCP) or a
@@ -339,17 +341,19 @@ class FastUdpTransport:
             self._settle(channel, pending, why)
 
     # --- receiving --------------------------------------------------------------------------
-    def _readable(self, channel: _Channel) -> None:
+    def _readable(self, channel: _Channel) -> bool:
+        """Read what waits, up to _READS_PER_WAKEUP datagrams; True when more may wait."""
         recv, datagram = channel.sock.recv, self._datagram
         for _ in range(_READS_PER_WAKEUP):
             try:
                 data = recv(65535)
             except (BlockingIOError, InterruptedError):
-                return
+                return False
             except OSError as exc:  # a queued ICMP error: not tied to one query
                 self._fail_all(channel, _socket_error(exc))
                 continue
             datagram(channel, data)
+        return True
 
     def _datagram(self, channel: _Channel, data: bytes) -> None:
         waiting = channel.pending.get(data[0] << 8 | data[1]) if len(data) >= 12 else None
@@ -375,6 +379,13 @@ class FastUdpTransport:
             waiting.bad = reasons.NOT_THE_QUESTION
 
     def _sweep(self, channel: _Channel) -> None:
+        # answers already waiting count, however late the loop came round to them: after a
+        # stall of the scanner (stall_clock), uvloop runs this timer before the reader
+        for _ in range(_DRAIN_ROUNDS):
+            if channel.sock.fileno() < 0 or not self._readable(channel):
+                break
+        if channel.sock.fileno() < 0:
+            return  # dropped while reading (_drop): its queries are settled
         now = time.monotonic()
         left = False
         for fifo in channel.deadlines.values():
@@ -391,7 +402,9 @@ class FastUdpTransport:
     # --- truncated replies ------------------------------------------------------------------
     async def _tcp(self, pending: _Pending) -> DnsReply:
         q = make_query(pending.qname, pending.rdtype, pending.recursion)
-        exchange = tcp_exchange(q, pending.server, pending.timeout, pending.started)
+        # what is left of the timeout, from now on the watched clock (stall_clock)
+        due = stall_clock.now() + (pending.deadline - time.monotonic())
+        exchange = tcp_exchange(q, pending.server, due)
         return await reply_from(exchange, pending.server, pending.qname, pending.rdtype,
                                 pending.started)  # fmt: skip
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 
 import dns.asyncbackend
 import dns.asyncquery
@@ -19,6 +20,7 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
+from ipv6scan import stall_clock
 from ipv6scan.dnsclient import reasons
 
 # the records and outcomes, compiled (see dns_records.py); imported from here everywhere
@@ -66,14 +68,24 @@ def make_query(qname: str, rdtype: str, recursion: bool) -> dns.message.Message:
 
 
 async def tcp_exchange(
-    q: dns.message.Message, server: DnsServer, timeout: float, started: float
+    q: dns.message.Message, server: DnsServer, due: float
 ) -> tuple[dns.message.Message, bool]:
-    """The TCP retry after a truncated UDP answer, with what is left of the timeout."""
-    remaining = timeout - (time.monotonic() - started)
-    if remaining <= 0:
-        raise dns.exception.Timeout
-    response = await dns.asyncquery.tcp(q, server.address, timeout=remaining, port=server.port)
+    """The TCP retry after a truncated UDP answer, by `due` (on stall_clock's watched
+    clock): what is left of the query's timeout."""
+    async with _watched(due):
+        response = await dns.asyncquery.tcp(q, server.address, port=server.port)
     return response, True
+
+
+@asynccontextmanager
+async def _watched(due: float) -> AsyncIterator[None]:
+    """dnspython's timeout, on the watched clock (see stall_clock): dns.exception.Timeout
+    once it reaches `due`."""
+    try:
+        async with stall_clock.timeout_at(due):
+            yield
+    except TimeoutError:
+        raise dns.exception.Timeout from None
 
 
 async def reply_from(
@@ -136,31 +148,29 @@ class DnspythonTransport:
     """
 
     async def _exchange(
-        self, q: dns.message.Message, server: DnsServer, timeout: float, started: float
+        self, q: dns.message.Message, server: DnsServer, due: float
     ) -> tuple[dns.message.Message, bool]:
+        """UDP, then TCP on truncation, both by `due` (on stall_clock's watched clock)."""
         backend = dns.asyncbackend.get_default_backend()
         family = socket.AF_INET6 if server.family == 6 else socket.AF_INET
         destination = (server.address, server.port)
         sock = await backend.make_socket(family, socket.SOCK_DGRAM, 0, None, destination)
         async with sock:
             try:
-                response = await dns.asyncquery.udp(
-                    q,
-                    server.address,
-                    timeout=timeout,
-                    port=server.port,
-                    sock=sock,
-                    raise_on_truncation=True,
-                )
+                async with _watched(due):
+                    response = await dns.asyncquery.udp(
+                        q, server.address, port=server.port, sock=sock, raise_on_truncation=True
+                    )
                 return response, False
             except dns.message.Truncated:
                 pass
-        return await tcp_exchange(q, server, timeout, started)
+        return await tcp_exchange(q, server, due)
 
     async def query(
         self, server: DnsServer, qname: str, rdtype: str, *, recursion: bool, timeout: float
     ) -> DnsReply:
         started = time.monotonic()
         q = make_query(qname, rdtype, recursion)
-        return await reply_from(self._exchange(q, server, timeout, started), server, qname,
+        due = stall_clock.now() + timeout
+        return await reply_from(self._exchange(q, server, due), server, qname,
                                 rdtype, started)  # fmt: skip

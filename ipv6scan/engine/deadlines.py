@@ -1,11 +1,14 @@
 """The checks' deadlines (engine/scheduler.py, engine/ping_only.py): what an asyncio.timeout
-per check does, with one timer and one FIFO for a whole scan."""
+per check does, with one timer and one FIFO for a whole scan. They run on the watched
+clock (stall_clock): a check does not run out of time while the scanner itself stalls."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
 from typing import Any
+
+from ipv6scan import stall_clock
 
 _TIMER_SLACK = 0.001  # the loop's timers are millisecond ones: one may fire a little early
 
@@ -37,6 +40,7 @@ class Deadlines:
         self.seconds = seconds
         self._queue: deque[Deadline] = deque()
         self._timer: asyncio.TimerHandle | None = None
+        self._clock: stall_clock.StallClock | None = None  # the scan's loop's, on first use
 
     def start(self, future: asyncio.Future[Any] | None = None) -> Deadline:
         """The deadline of the check running in the current task; or, given `future` (a
@@ -44,11 +48,14 @@ class Deadlines:
         task = asyncio.current_task() if future is None else future
         if task is None:
             raise RuntimeError("a check's deadline needs a task")
-        loop = task.get_loop()  # not get_running_loop(): a getpid() call each (3.11)
-        deadline = Deadline(loop.time() + self.seconds, task)
+        watched = self._clock
+        if watched is None or watched.loop is not task.get_loop():
+            # task.get_loop(), not get_running_loop(): a getpid() call each (3.11)
+            watched = self._clock = stall_clock.clock(task.get_loop())
+        deadline = Deadline(watched.now() + self.seconds, task)
         self._queue.append(deadline)
         if self._timer is None:
-            self._timer = loop.call_at(deadline.at, self._expire)
+            self._timer = watched.loop.call_later(self.seconds, self._expire)
         return deadline
 
     @staticmethod
@@ -75,16 +82,17 @@ class Deadlines:
 
     def _expire(self) -> None:
         self._timer = None
-        loop = asyncio.get_running_loop()
-        now = loop.time() + _TIMER_SLACK
+        watched = self._clock
+        assert watched is not None
+        now = watched.now() + _TIMER_SLACK
         queue = self._queue
         while queue and (queue[0].done or queue[0].at <= now):
             deadline = queue.popleft()
             if not deadline.done:
                 deadline.expired = True
                 deadline.task.cancel()
-        if queue:
-            self._timer = loop.call_at(queue[0].at, self._expire)
+        if queue:  # what is left on the watched clock, whatever the loop's says
+            self._timer = watched.loop.call_later(queue[0].at - now + _TIMER_SLACK, self._expire)
 
     def cancel_all(self) -> None:
         """The scan is over (cancelled, failed): cancel every check still running, and

@@ -261,6 +261,9 @@ class FastLane:
         self.on_taken(self.lane.take())
 
     def _sweep(self) -> None:
+        # answers already waiting count, however late the loop came round to them (after
+        # a stall of the scanner, uvloop runs this timer before the reader: stall_clock)
+        self.lane.read()
         self.lane.expire()
         self._sweeper = self.loop.call_later(SWEEP, self._sweep)
         self.on_taken(self.lane.take())

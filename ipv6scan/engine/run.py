@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import sys
@@ -12,6 +13,7 @@ from typing import Any
 from ipv6scan.checks.net import NO_RAW_SOCKET
 from ipv6scan.collector import tuned_collector
 from ipv6scan.context import ScanContext
+from ipv6scan.engine import loop_faults
 
 # The settings, the sharding and the set-up live in modules of their own, which a bulk
 # worker imports without this one; their names are imported from here too.
@@ -42,6 +44,7 @@ from ipv6scan.targets import TargetSource
 async def scan(
     config: ScanConfig, targets: Iterable[Target], total: int | None
 ) -> tuple[ScanStats, Connectivity]:
+    loop_faults.install(asyncio.get_running_loop())
     with tuned_collector():
         return await _scan(config, targets, total)
 

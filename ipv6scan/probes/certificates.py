@@ -16,6 +16,7 @@ import ssl
 
 from cryptography import x509
 
+from ipv6scan import stall_clock
 from ipv6scan.observations.web import Certificate
 from ipv6scan.safetext import safe_text
 
@@ -58,7 +59,7 @@ async def verify(host: str, address: str, port: int, timeout: float) -> tuple[bo
     """Whether the server at `address` presents a chain valid for `host` (None: could
     not tell, the handshake failed for another reason), and why not."""
     try:
-        async with asyncio.timeout(timeout):
+        async with stall_clock.timeout(timeout):
             _, writer = await asyncio.open_connection(
                 address, port, ssl=_verifying_context(), server_hostname=host
             )

@@ -29,6 +29,7 @@ import dns.message
 import dns.rdatatype
 import dns.rrset
 
+from ipv6scan import stall_clock
 from ipv6scan.context import ScanContext
 from ipv6scan.dnsclient.resolution import Lookup
 from ipv6scan.dnsclient.transport import (
@@ -123,11 +124,12 @@ class ReferralAsker:
 
     async def ask(self, server: DnsServer, qname: str, timeout: float) -> NsReply:
         started = time.monotonic()
+        due = stall_clock.now() + timeout
         query = make_query(qname, "NS", recursion=False)
         seen: list[dns.message.Message] = []
 
         async def exchange() -> tuple[dns.message.Message, bool]:
-            message, used_tcp = await self._transport._exchange(query, server, timeout, started)
+            message, used_tcp = await self._transport._exchange(query, server, due)
             seen.append(message)
             return message, used_tcp
 

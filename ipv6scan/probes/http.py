@@ -21,6 +21,7 @@ from typing import NamedTuple
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from ipv6scan import stall_clock
 from ipv6scan.context import ScanContext
 from ipv6scan.nopath import NO_PATH_ERRNOS
 from ipv6scan.observations.reasons import (
@@ -132,7 +133,7 @@ async def _read_body(
     chunks: list[bytes] = []
     size = 0
     try:
-        async with asyncio.timeout_at(deadline):
+        async with stall_clock.timeout_at(deadline):
             while size <= limit:  # one byte past the limit tells "truncated" from "exact"
                 chunk = await response.content.read(min(_CHUNK, limit + 1 - size))
                 if not chunk:
@@ -181,12 +182,12 @@ async def fetch_pinned(
     `keep_resources` sub-resources are kept; with `style`, the body is a style sheet and
     its url(...) and @import targets are kept as resources."""
     started = time.perf_counter()
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = stall_clock.now() + timeout  # on the watched clock: see stall_clock
     capture = _CertificateCapture() if url.startswith("https:") else None
     session = _pinned_session(address)
     try:
         try:
-            async with asyncio.timeout_at(deadline):
+            async with stall_clock.timeout_at(deadline):
                 response = await session.get(
                     url, allow_redirects=False, ssl=capture if capture is not None else True
                 )

@@ -18,6 +18,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, replace
 
+from ipv6scan import stall_clock
 from ipv6scan.context import ScanContext
 from ipv6scan.model import Subject
 from ipv6scan.nopath import NO_PATH_ERRNOS
@@ -82,7 +83,7 @@ async def greet(
     got = _Reading(mx, address, time.monotonic())
     writer: asyncio.StreamWriter | None = None
     try:
-        async with asyncio.timeout(timeout):
+        async with stall_clock.timeout(timeout):
             reader, writer = await asyncio.open_connection(address, port)
             result = await _read_greeting(reader, got, max_bytes)
         if result.outcome in (SmtpOutcome.GREETING, SmtpOutcome.REJECTED):
@@ -170,7 +171,7 @@ async def _close(writer: asyncio.StreamWriter) -> None:
 async def _quit(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, wait: float) -> None:
     with contextlib.suppress(OSError, TimeoutError):
         writer.write(b"QUIT\r\n")
-        async with asyncio.timeout(wait):
+        async with stall_clock.timeout(wait):
             await writer.drain()
             await reader.read(512)  # the 221, or the close
 

@@ -20,6 +20,7 @@ import ssl
 import time
 from dataclasses import replace
 
+from ipv6scan import stall_clock
 from ipv6scan.context import ScanContext
 from ipv6scan.messages import Detail
 from ipv6scan.model import Subject
@@ -151,9 +152,8 @@ async def raw_get(url: str, address: str, *, mss: int | None, timeout: float) ->
     if request is None:
         return RawFetch(url, address, mss, NOT_SENT, error=NOT_SENDABLE)
     scheme, host, port, _ = split_url(url)
-    loop = asyncio.get_running_loop()
     started = time.perf_counter()
-    deadline = loop.time() + timeout
+    deadline = stall_clock.now() + timeout  # on the watched clock: see stall_clock
     reading = _Reading()
     v6 = ":" in address
     sock = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
@@ -174,7 +174,7 @@ async def raw_get(url: str, address: str, *, mss: int | None, timeout: float) ->
         if unconnected is not None:
             return ended(NO_CONNECTION, unconnected)
         try:
-            async with asyncio.timeout_at(deadline):
+            async with stall_clock.timeout_at(deadline):
                 tls = scheme == "https"
                 reader, writer = await asyncio.open_connection(
                     sock=sock,
@@ -220,7 +220,7 @@ async def _connect(sock: socket.socket, address: str, port: int, deadline: float
     """The TCP handshake by `deadline`; why it did not complete, or None."""
     where = (address, port, 0, 0) if ":" in address else (address, port)
     try:
-        async with asyncio.timeout_at(deadline):
+        async with stall_clock.timeout_at(deadline):
             await asyncio.get_running_loop().sock_connect(sock, where)
     except TimeoutError:
         return NO_CONNECT_ANSWER

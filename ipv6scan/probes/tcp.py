@@ -13,6 +13,7 @@ import asyncio
 import time
 from dataclasses import replace
 
+from ipv6scan import stall_clock
 from ipv6scan.context import ScanContext
 from ipv6scan.nopath import NO_PATH_ERRNOS
 from ipv6scan.observations.reasons import (
@@ -33,7 +34,7 @@ async def connect_once(address: str, port: int, timeout: float) -> TcpProbe:
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(timeout):
+        async with stall_clock.timeout(timeout):
             transport, _ = await loop.create_connection(asyncio.Protocol, address, port)
     except TimeoutError:
         waited = NO_ANSWER_WITHIN(seconds=seconds(timeout))

@@ -32,6 +32,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
+from ipv6scan import stall_clock
 from ipv6scan.engine.window import stepped_aside
 
 T = TypeVar("T")
@@ -60,12 +61,15 @@ class _Ticks:
     one timer: a timer per probe, set and nearly always cancelled (a reply comes long
     before a backoff), was a tenth of a net.ping bulk scan's CPU. A tick lists numbers,
     not runs: a run that ends (or sets another time) leaves `armed` at once, and nothing
-    it held waits for its tick (objects that live on cost the garbage collector)."""
+    it held waits for its tick (objects that live on cost the garbage collector).
+    A backoff runs on the watched clock (stall_clock): when the scanner stalled after a
+    tick was set, the tick moves on by the stall, so that a try whose answer waited in a
+    buffer through the stall is not raced by a further try."""
 
-    __slots__ = ("armed", "due", "loop", "serial")
+    __slots__ = ("armed", "clock", "due", "serial")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+        self.clock = stall_clock.clock(loop)  # which holds the loop weakly: see StallClock
         self.armed: dict[int, TryRun[Any]] = {}
         self.due: dict[int, list[int]] = {}
         self.serial = 0
@@ -75,17 +79,27 @@ class _Ticks:
         self.serial += 1
         key = self.serial
         self.armed[key] = run
-        tick = math.ceil((self.loop.time() + delay) / HEDGE_TICK)
+        self._at(math.ceil((self.clock.loop.time() + delay) / HEDGE_TICK)).append(key)
+        return key
+
+    def _at(self, tick: int) -> list[int]:
+        """The keys due at `tick`; its timer set when it is new."""
         keys = self.due.get(tick)
         if keys is None:
             keys = self.due[tick] = []
-            self.loop.call_at(tick * HEDGE_TICK, self._fire, tick)
-        keys.append(key)
-        return key
+            self.clock.loop.call_at(tick * HEDGE_TICK, self._fire, tick, self.clock.stalled())
+        return keys
 
-    def _fire(self, tick: int) -> None:
+    def _fire(self, tick: int, stalled_then: float) -> None:
+        keys = self.due.pop(tick, None)
+        if not keys:
+            return
+        late = self.clock.stalled() - stalled_then
+        if late > 0:  # the backoffs have not run out on the watched clock: move them on
+            self._at(math.ceil((self.clock.loop.time() + late) / HEDGE_TICK)).extend(keys)
+            return
         armed = self.armed
-        for key in self.due.pop(tick, ()):
+        for key in keys:
             run = armed.pop(key, None)
             if run is not None:
                 run._tick()

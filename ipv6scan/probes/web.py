@@ -8,9 +8,9 @@ open ports, also web.reachable's observation), shared by the five checks.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass, field, replace
 
+from ipv6scan import stall_clock
 from ipv6scan.context import ScanContext
 from ipv6scan.model import Subject
 from ipv6scan.observations.web import (
@@ -74,7 +74,8 @@ def _same_site(url: str, hosts: set[str]) -> bool:
 async def _check_links(
     ctx: ScanContext, urls: list[str], level: int, purpose: str, deadline: float
 ) -> list[LinkResult]:
-    """Follow each link over IPv6 until `deadline`; unfinished ones come back unchecked."""
+    """Follow each link over IPv6 until `deadline` (on the watched clock, stall_clock);
+    unfinished ones come back unchecked."""
     gate = asyncio.Semaphore(LINK_WORKERS)
 
     async def one(url: str) -> Chain:
@@ -83,7 +84,7 @@ async def _check_links(
 
     tasks = [asyncio.ensure_future(one(u)) for u in urls]
     if tasks:
-        await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
+        await stall_clock.wait(tasks, until=deadline)
     results = []
     for url, task in zip(urls, tasks, strict=True):
         if task.done():
@@ -95,7 +96,7 @@ async def _check_links(
 
 
 async def observe_links(ctx: ScanContext, subject: Subject) -> LinksObservation:
-    started = time.monotonic()
+    started = stall_clock.now()
     opts = ctx.options
     http = await observe_http(ctx, subject)
     home = http.served
@@ -185,9 +186,9 @@ async def observe_latency(ctx: ScanContext, subject: Subject) -> LatencyObservat
     base = replace(base, first=(first6, first4))
     if first6.hops[0].responded and first4.hops[0].responded:
         # within the engine's deadline even when the last round of samples runs to timeouts
-        deadline = time.monotonic() + ctx.timeout * 3
+        deadline = stall_clock.now() + ctx.timeout * 3
         for round_no in range(opts.latency_samples):
-            if time.monotonic() > deadline:
+            if stall_clock.now() > deadline:
                 break
             # alternate the families, so that a burst of load on either path hits both alike,
             # and which goes first, so that neither always follows the other's sample

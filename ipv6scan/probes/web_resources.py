@@ -12,8 +12,7 @@ resources, all within the check's deadline.
 
 from __future__ import annotations
 
-import time
-
+from ipv6scan import stall_clock
 from ipv6scan.context import ScanContext
 from ipv6scan.model import Subject
 from ipv6scan.observations.web import ResourceResult, ResourcesObservation
@@ -27,7 +26,7 @@ from ipv6scan.probes.web import _check_links, _same_site, observe_http
 
 
 async def observe_resources(ctx: ScanContext, subject: Subject) -> ResourcesObservation:
-    started = time.monotonic()
+    started = stall_clock.now()  # _check_links' deadlines are on the watched clock
     opts = ctx.options
     http = await observe_http(ctx, subject)
     home = http.served
