@@ -54,6 +54,7 @@ def deadline_extra(attempts: int, timeout: float) -> float:
 
 
 HEDGE_TICK = 0.05  # s: further tries start on these ticks (rounded up: the floor holds)
+_NOT_YET = 0.01  # s left on the watched clock that moves a tick on (not a timer's jitter)
 
 
 class _Ticks:
@@ -62,9 +63,10 @@ class _Ticks:
     before a backoff), was a tenth of a net.ping bulk scan's CPU. A tick lists numbers,
     not runs: a run that ends (or sets another time) leaves `armed` at once, and nothing
     it held waits for its tick (objects that live on cost the garbage collector).
-    A backoff runs on the watched clock (stall_clock): when the scanner stalled after a
-    tick was set, the tick moves on by the stall, so that a try whose answer waited in a
-    buffer through the stall is not raced by a further try."""
+    A backoff runs on the watched clock (stall_clock): a tick whose time has not come on
+    that clock when its timer fires (the scanner stalled meanwhile) moves on by what is
+    left, so that a try whose answer waited in a buffer through the stall is not raced
+    by a further try."""
 
     __slots__ = ("armed", "clock", "due", "serial")
 
@@ -87,16 +89,19 @@ class _Ticks:
         keys = self.due.get(tick)
         if keys is None:
             keys = self.due[tick] = []
-            self.clock.loop.call_at(tick * HEDGE_TICK, self._fire, tick, self.clock.stalled())
+            clock, at = self.clock, tick * HEDGE_TICK
+            loop = clock.loop
+            watched_at = clock.now() + (at - loop.time())  # the tick's time, watched
+            loop.call_at(at, self._fire, tick, watched_at)
         return keys
 
-    def _fire(self, tick: int, stalled_then: float) -> None:
+    def _fire(self, tick: int, watched_at: float) -> None:
         keys = self.due.pop(tick, None)
         if not keys:
             return
-        late = self.clock.stalled() - stalled_then
-        if late > 0:  # the backoffs have not run out on the watched clock: move them on
-            self._at(math.ceil((self.clock.loop.time() + late) / HEDGE_TICK)).extend(keys)
+        left = watched_at - self.clock.now()
+        if left > _NOT_YET:  # the scanner stalled: the backoffs have not run out, watched
+            self._at(math.ceil((self.clock.loop.time() + left) / HEDGE_TICK)).extend(keys)
             return
         armed = self.armed
         for key in keys:

@@ -33,7 +33,7 @@ from ipv6scan.probes.tries import run_tries
 T = TypeVar("T")
 STALL = 0.6  # s the loop is blocked: twice the timeouts below
 TIMEOUT_S = 0.3
-ANSWER_AFTER = 0.1  # s a DNS answer takes: it comes during the stall
+ANSWER_AFTER = 0.1  # s the servers take to answer: the answers come during the stall
 
 
 def _loops() -> list[str]:
@@ -73,31 +73,67 @@ def stall_soon(delay: float) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def tcp_server(answer: bytes | None) -> Iterator[int]:
-    """A TCP server in a thread: it sends `answer` as soon as a client connects (None:
-    it never answers). Yields its port."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
+def stalls_over_and_over(running: float, stalled: float) -> Iterator[None]:
+    """Stall the loop for `stalled` s after every `running` s of running, while the block
+    runs (as test_stalled_scan.py's SIGSTOP does to a whole scan)."""
+    previous = signal.signal(signal.SIGUSR1, lambda *_: time.sleep(stalled))
     stop = threading.Event()
-    held: list[socket.socket] = []
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            held.append(conn)
-            if answer is not None:
-                conn.sendall(answer)
+    def stalls() -> None:
+        while not stop.wait(running + stalled):
+            os.kill(os.getpid(), signal.SIGUSR1)
 
-    thread = threading.Thread(target=serve, daemon=True)
+    thread = threading.Thread(target=stalls, daemon=True)
     thread.start()
     try:
-        yield listener.getsockname()[1]
+        yield
     finally:
         stop.set()
         thread.join(5)
+        signal.signal(signal.SIGUSR1, previous)
+
+
+@contextlib.contextmanager
+def in_thread(step: Callable[[], None]) -> Iterator[None]:
+    """Run `step` again and again in a thread until the block ends (a step waits 0.2 s
+    at most)."""
+    stop = threading.Event()
+
+    def steps() -> None:
+        while not stop.is_set():
+            step()
+
+    thread = threading.Thread(target=steps, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+@contextlib.contextmanager
+def tcp_server(answer: bytes | None) -> Iterator[int]:
+    """A TCP server in a thread: it sends `answer` ANSWER_AFTER seconds after a client
+    connects (None: it never answers). Yields its port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        held.append(conn)
+        if answer is not None:
+            time.sleep(ANSWER_AFTER)
+            conn.sendall(answer)
+
+    try:
+        with in_thread(accept):
+            yield listener.getsockname()[1]
+    finally:
         for conn in held:
             conn.close()
         listener.close()
@@ -106,29 +142,24 @@ def tcp_server(answer: bytes | None) -> Iterator[int]:
 @contextlib.contextmanager
 def dns_server() -> Iterator[int]:
     """A UDP DNS server in a thread that answers every query (NOERROR, empty) ANSWER_AFTER
-    seconds after it came: during a stall that begins just after the query went out."""
+    seconds after it came."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     sock.settimeout(0.2)
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                data, peer = sock.recvfrom(4096)
-            except OSError:
-                continue
-            reply = dns.message.make_response(dns.message.from_wire(data))
-            time.sleep(ANSWER_AFTER)
-            sock.sendto(reply.to_wire(), peer)
+    def answer() -> None:
+        try:
+            data, peer = sock.recvfrom(4096)
+        except OSError:
+            return
+        reply = dns.message.make_response(dns.message.from_wire(data))
+        time.sleep(ANSWER_AFTER)
+        sock.sendto(reply.to_wire(), peer)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
     try:
-        yield sock.getsockname()[1]
+        with in_thread(answer):
+            yield sock.getsockname()[1]
     finally:
-        stop.set()
-        thread.join(5)
         sock.close()
 
 
@@ -137,8 +168,8 @@ async def _read_line(port: int, watched: bool) -> bytes:
     async with guard:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
-            time.sleep(STALL)  # the scanner stalls; the server's line arrives meanwhile
-            return await reader.readline()
+            with stall_soon(0.02):  # the scanner stalls; the server's line arrives meanwhile
+                return await reader.readline()
         finally:
             writer.close()
 
@@ -296,3 +327,29 @@ def test_a_stall_does_not_start_a_further_try(kind: str, stalled: bool) -> None:
         return len(starts), tried.attempts, tried.failed_attempts
 
     assert run(kind, main) == ((1, 1, 0) if stalled else (3, 1, 0))
+
+
+@pytest.mark.parametrize("kind", LOOPS)
+def test_under_stall_after_stall_silence_still_times_out_and_tries_go_on(kind: str) -> None:
+    # Stalls longer than the runs between them, and longer than the backoffs: the
+    # watched clock creeps on (0.1 s in every 0.4 s), and what is due on it comes.
+    async def main() -> tuple[tuple[int, int], float]:
+        async def silent_try() -> str:
+            try:
+                async with stall_clock.timeout(0.15):
+                    await asyncio.Event().wait()  # no answer
+            except TimeoutError:
+                return "timeout"
+            return "answer"
+
+        started = time.monotonic()
+        tried = await asyncio.wait_for(
+            run_tries(silent_try, lambda got: got == "timeout", 3, pause=lambda: 0.2), 20
+        )
+        return (tried.attempts, tried.failed_attempts), time.monotonic() - started
+
+    with stalls_over_and_over(running=0.1, stalled=0.3):
+        counts, waited = run(kind, main)
+    # three tries, all silent; about 0.55 s watched, four times that in wall time
+    assert counts == (3, 3)
+    assert waited < 10
