@@ -77,31 +77,27 @@ def stalls_over_and_over(running: float, stalled: float) -> Iterator[None]:
     """Stall the loop for `stalled` s after every `running` s of running, while the block
     runs (as test_stalled_scan.py's SIGSTOP does to a whole scan)."""
     previous = signal.signal(signal.SIGUSR1, lambda *_: time.sleep(stalled))
-    stop = threading.Event()
 
-    def stalls() -> None:
-        while not stop.wait(running + stalled):
+    def stall(stop: threading.Event) -> None:
+        if not stop.wait(running + stalled):  # never once the block has ended
             os.kill(os.getpid(), signal.SIGUSR1)
 
-    thread = threading.Thread(target=stalls, daemon=True)
-    thread.start()
     try:
-        yield
+        with in_thread(stall):
+            yield
     finally:
-        stop.set()
-        thread.join(5)
         signal.signal(signal.SIGUSR1, previous)
 
 
 @contextlib.contextmanager
-def in_thread(step: Callable[[], None]) -> Iterator[None]:
-    """Run `step` again and again in a thread until the block ends (a step waits 0.2 s
-    at most)."""
+def in_thread(step: Callable[[threading.Event], None]) -> Iterator[None]:
+    """Run `step` again and again in a thread until the block ends; a step is given the
+    event that says so, and waits 0.5 s at most."""
     stop = threading.Event()
 
     def steps() -> None:
         while not stop.is_set():
-            step()
+            step(stop)
 
     thread = threading.Thread(target=steps, daemon=True)
     thread.start()
@@ -120,7 +116,7 @@ def tcp_server(answer: bytes | None) -> Iterator[int]:
     listener.settimeout(0.2)
     held: list[socket.socket] = []
 
-    def accept() -> None:
+    def accept(_: threading.Event) -> None:
         try:
             conn, _ = listener.accept()
         except OSError:
@@ -147,7 +143,7 @@ def dns_server() -> Iterator[int]:
     sock.bind(("127.0.0.1", 0))
     sock.settimeout(0.2)
 
-    def answer() -> None:
+    def answer(_: threading.Event) -> None:
         try:
             data, peer = sock.recvfrom(4096)
         except OSError:
@@ -317,16 +313,16 @@ def test_a_stall_does_not_start_a_further_try(kind: str, stalled: bool) -> None:
         async def one_try() -> str:
             answer: asyncio.Future[str] = loop.create_future()
             starts.append(answer)
-            if len(starts) == 1:  # the first try's answer comes after 0.3 s
-                timer = threading.Timer(0.3, loop.call_soon_threadsafe, (answer.set_result, "1"))
+            if len(starts) == 1:  # the first try's answer comes after 0.5 s
+                timer = threading.Timer(0.5, loop.call_soon_threadsafe, (answer.set_result, "1"))
                 timer.start()
             return await answer
 
         with stall_soon(0.05) if stalled else contextlib.nullcontext():
-            tried = await run_tries(one_try, lambda _: False, 3, pause=lambda: 0.1)
+            tried = await run_tries(one_try, lambda _: False, 3, pause=lambda: 0.3)
         return len(starts), tried.attempts, tried.failed_attempts
 
-    assert run(kind, main) == ((1, 1, 0) if stalled else (3, 1, 0))
+    assert run(kind, main) == ((1, 1, 0) if stalled else (2, 1, 0))
 
 
 @pytest.mark.parametrize("kind", LOOPS)
