@@ -349,3 +349,26 @@ def test_under_stall_after_stall_silence_still_times_out_and_tries_go_on(kind: s
     # three tries, all silent; about 0.55 s watched, four times that in wall time
     assert counts == (3, 3)
     assert waited < 10
+
+
+@pytest.mark.parametrize("kind", LOOPS)
+def test_someone_elses_cancellation_is_not_a_timeout(kind: str) -> None:
+    # Ctrl-C or SIGTERM cancels the scan inside a watched timeout: CancelledError, as with
+    # asyncio.timeout, and the timeout's timer is gone with the block
+    async def main() -> str:
+        async def waiting() -> None:
+            async with stall_clock.timeout(60):
+                await asyncio.Event().wait()
+
+        task = asyncio.create_task(waiting())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            return "cancelled"
+        except TimeoutError:
+            return "timeout"
+        return "finished"
+
+    assert run(kind, main) == "cancelled"
