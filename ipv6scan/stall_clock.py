@@ -16,11 +16,11 @@ with 2 s of running between the stops, 13 of 597 verdicts changed.
 How it works: a heartbeat runs on the loop every BEAT seconds. When a beat comes more
 than LATE seconds late, the extra time is a stall. The watched clock is time.monotonic()
 less all stalls so far, and less the stall still going on (a beat that is already late).
-So it is continuous and never goes back. Every deadline on it (`timeout`, `timeout_at`,
-`wait`, engine/deadlines.py) is checked again when its timer fires. If stalls pushed the
-deadline back, the timer is set again for what is left. The backoff before a further
-try (probes/tries.py) moves on by the stall too, so that no further try races an answer
-that waited in a buffer.
+So it is continuous and never goes back. One kind of timer serves every deadline on it
+(`call_at`: `timeout`, `timeout_at`, engine/deadlines.py, the backoff before a further
+try in probes/tries.py): when the loop's timer fires, the watched clock is read again,
+and if stalls pushed the deadline back, the timer is set again for what is left. So no
+further try races an answer that waited in a buffer. `wait` reads it the same way.
 
 Datagram paths need less than this. There, a query is sent at once, and its answer
 needs nothing more from the scanner. Their sweepers read what has arrived before they
@@ -35,13 +35,13 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
 BEAT = 0.05  # s between heartbeats
 LATE = 0.05  # s a beat may come late before the delay counts as a stall (ordinary jitter)
-_TIMER_SLACK = 0.001  # the loop's timers are millisecond ones: one may fire a little early
+TIMER_SLACK = 0.001  # the loop's timers are millisecond ones: one may fire a little early
 
 T = TypeVar("T")
 
@@ -88,6 +88,44 @@ class StallClock:
         t = time.monotonic()
         return t - self._stalled - _excess(t - self._last)
 
+    def call_at(self, when: float, callback: Callable[..., object], *args: Any) -> WatchedTimer:
+        """`callback(*args)` once this clock reaches `when` (loop.call_at's, watched)."""
+        return WatchedTimer(self, when, callback, args)
+
+
+class WatchedTimer:
+    """A callback run once the watched clock reaches `when`. The loop's timer is set for
+    the time left, and when it fires and stalls have pushed `when` back, it is set again
+    for what is left then."""
+
+    __slots__ = ("_args", "_callback", "_clock", "_handle", "when")
+
+    def __init__(
+        self, clock: StallClock, when: float, callback: Callable[..., object], args: tuple[Any, ...]
+    ) -> None:
+        self._clock = clock
+        self.when = when
+        self._callback = callback
+        self._args = args
+        self._handle: asyncio.TimerHandle | None = None
+        self._arm(when - clock.now())
+
+    def _arm(self, left: float) -> None:
+        self._handle = self._clock.loop.call_later(max(0.0, left), self._fire)
+
+    def _fire(self) -> None:
+        left = self.when - self._clock.now()
+        if left > TIMER_SLACK:
+            self._arm(left)
+            return
+        self._handle = None
+        self._callback(*self._args)
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
 
 _CLOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, StallClock] = (
     weakref.WeakKeyDictionary()
@@ -114,19 +152,17 @@ class Timeout:
     own timer is never set, so that the cancellation is asyncio's and behaves as asyncio's
     does. This object's timer checks the watched clock."""
 
-    __slots__ = ("_clock", "_inner", "_timer", "when")
+    __slots__ = ("_inner", "_timer", "when")
 
     def __init__(self, when: float | None) -> None:
         self.when = when
         self._inner = asyncio.timeout(None)
-        self._timer: asyncio.TimerHandle | None = None
-        self._clock: StallClock | None = None
+        self._timer: WatchedTimer | None = None
 
     async def __aenter__(self) -> Timeout:
         await self._inner.__aenter__()
         if self.when is not None:
-            self._clock = clock()
-            self._check()
+            self._timer = clock().call_at(self.when, self._due)
         return self
 
     async def __aexit__(
@@ -140,15 +176,10 @@ class Timeout:
             self._timer = None
         await self._inner.__aexit__(exc_type, exc, tb)  # raises TimeoutError when it fired
 
-    def _check(self) -> None:
+    def _due(self) -> None:
         self._timer = None
-        watched = self._clock
-        assert watched is not None and self.when is not None
-        left = self.when - watched.now()
-        if left > _TIMER_SLACK:
-            self._timer = watched.loop.call_later(left, self._check)
-        else:  # due: asyncio's own timeout fires now, in this turn of the loop
-            self._inner.reschedule(watched.loop.time())
+        # asyncio's own timeout fires now, in this turn of the loop
+        self._inner.reschedule(asyncio.get_running_loop().time())
 
     def expired(self) -> bool:
         return self._inner.expired()

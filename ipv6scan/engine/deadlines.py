@@ -9,8 +9,7 @@ from collections import deque
 from typing import Any
 
 from ipv6scan import stall_clock
-
-_TIMER_SLACK = 0.001  # the loop's timers are millisecond ones: one may fire a little early
+from ipv6scan.stall_clock import TIMER_SLACK
 
 
 class Deadline:
@@ -39,7 +38,7 @@ class Deadlines:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._queue: deque[Deadline] = deque()
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: stall_clock.WatchedTimer | None = None
         self._clock: stall_clock.StallClock | None = None  # the scan's loop's, on first use
 
     def start(self, future: asyncio.Future[Any] | None = None) -> Deadline:
@@ -55,7 +54,7 @@ class Deadlines:
         deadline = Deadline(watched.now() + self.seconds, task)
         self._queue.append(deadline)
         if self._timer is None:
-            self._timer = watched.loop.call_later(self.seconds, self._expire)
+            self._timer = watched.call_at(deadline.at, self._expire)
         return deadline
 
     @staticmethod
@@ -84,15 +83,15 @@ class Deadlines:
         self._timer = None
         watched = self._clock
         assert watched is not None
-        now = watched.now() + _TIMER_SLACK
+        now = watched.now() + TIMER_SLACK
         queue = self._queue
         while queue and (queue[0].done or queue[0].at <= now):
             deadline = queue.popleft()
             if not deadline.done:
                 deadline.expired = True
                 deadline.task.cancel()
-        if queue:  # what is left on the watched clock, whatever the loop's says
-            self._timer = watched.loop.call_later(queue[0].at - now + _TIMER_SLACK, self._expire)
+        if queue:
+            self._timer = watched.call_at(queue[0].at, self._expire)
 
     def cancel_all(self) -> None:
         """The scan is over (cancelled, failed): cancel every check still running, and

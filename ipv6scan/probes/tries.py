@@ -54,7 +54,6 @@ def deadline_extra(attempts: int, timeout: float) -> float:
 
 
 HEDGE_TICK = 0.05  # s: further tries start on these ticks (rounded up: the floor holds)
-_NOT_YET = 0.01  # s left on the watched clock that moves a tick on (not a timer's jitter)
 
 
 class _Ticks:
@@ -63,10 +62,8 @@ class _Ticks:
     before a backoff), was a tenth of a net.ping bulk scan's CPU. A tick lists numbers,
     not runs: a run that ends (or sets another time) leaves `armed` at once, and nothing
     it held waits for its tick (objects that live on cost the garbage collector).
-    A backoff runs on the watched clock (stall_clock): a tick whose time has not come on
-    that clock when its timer fires (the scanner stalled meanwhile) moves on by what is
-    left, so that a try whose answer waited in a buffer through the stall is not raced
-    by a further try."""
+    A tick's timer runs on the watched clock (stall_clock.call_at): after a stall, a
+    try whose answer waited in a buffer is not raced by a further try."""
 
     __slots__ = ("armed", "clock", "due", "serial")
 
@@ -81,30 +78,20 @@ class _Ticks:
         self.serial += 1
         key = self.serial
         self.armed[key] = run
-        self._at(math.ceil((self.clock.loop.time() + delay) / HEDGE_TICK)).append(key)
-        return key
-
-    def _at(self, tick: int) -> list[int]:
-        """The keys due at `tick`; its timer set when it is new."""
+        clock = self.clock
+        loop_now = clock.loop.time()
+        tick = math.ceil((loop_now + delay) / HEDGE_TICK)
         keys = self.due.get(tick)
         if keys is None:
             keys = self.due[tick] = []
-            clock, at = self.clock, tick * HEDGE_TICK
-            loop = clock.loop
-            watched_at = clock.now() + (at - loop.time())  # the tick's time, watched
-            loop.call_at(at, self._fire, tick, watched_at)
-        return keys
+            # the tick's time on the watched clock
+            clock.call_at(clock.now() + tick * HEDGE_TICK - loop_now, self._fire, tick)
+        keys.append(key)
+        return key
 
-    def _fire(self, tick: int, watched_at: float) -> None:
-        keys = self.due.pop(tick, None)
-        if not keys:
-            return
-        left = watched_at - self.clock.now()
-        if left > _NOT_YET:  # the scanner stalled: the backoffs have not run out, watched
-            self._at(math.ceil((self.clock.loop.time() + left) / HEDGE_TICK)).extend(keys)
-            return
+    def _fire(self, tick: int) -> None:
         armed = self.armed
-        for key in keys:
+        for key in self.due.pop(tick, ()):
             run = armed.pop(key, None)
             if run is not None:
                 run._tick()
