@@ -29,6 +29,7 @@ import pytest
 
 import ipv6scan
 from ipv6scan.lab import Lab
+from ipv6scan.lab.process import descendants
 
 pytestmark = pytest.mark.lab
 
@@ -43,19 +44,7 @@ Key = tuple[str, str, str, str]
 
 def _tree(pid: int) -> list[int]:
     """`pid` and its descendants (the latency sampler's worker process, say)."""
-    found = [pid]
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return found
-    for tid in tasks:
-        try:
-            children = Path(f"/proc/{pid}/task/{tid}/children").read_text().split()
-        except OSError:
-            continue
-        for child in children:
-            found += _tree(int(child))
-    return found
+    return [pid, *(child for child, _ in descendants(pid))]
 
 
 def _signal(pids: list[int], sig: signal.Signals) -> None:
