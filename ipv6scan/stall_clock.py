@@ -181,9 +181,6 @@ class Timeout:
         # asyncio's own timeout fires now, in this turn of the loop
         self._inner.reschedule(asyncio.get_running_loop().time())
 
-    def expired(self) -> bool:
-        return self._inner.expired()
-
 
 def timeout(seconds: float | None) -> Timeout:
     """Like asyncio.timeout(seconds), on the watched clock. Must be called in a task."""
