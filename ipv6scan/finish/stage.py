@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from ipv6scan.collector import paused
 from ipv6scan.finish import groups as window
 from ipv6scan.finish import tables_beside
 from ipv6scan.finish.groups import Group, Span, WindowGroups
@@ -249,21 +250,22 @@ def _one_pass(results: Path, options: FinishOptions, files: _Files, sink: RunSin
     csv, digest, xlsx = files.csv, files.digest, files.xlsx
     tee = files.beside.feed if files.beside is not None else None
     count = 0
-    for r, span in results_with_spans(results, tee):
-        count += 1
-        if csv is not None or sink is not None or xlsx is not None:
-            evidence = evidence_text(r.evidence)  # once, for all
-            if csv is not None:
-                csv.write(r, evidence)
-            if xlsx is not None:
-                xlsx.write(r, evidence)
-            if sink is not None:
-                sink.result(r, evidence)
-        if digest is not None:
-            digest.count(r)
-        files.vantages.count(r)
-        groups.add(r, span)
-    groups.close()
+    with paused():  # the pass makes no reference cycles (collector.py)
+        for r, span in results_with_spans(results, tee):
+            count += 1
+            if csv is not None or sink is not None or xlsx is not None:
+                evidence = evidence_text(r.evidence)  # once, for all
+                if csv is not None:
+                    csv.write(r, evidence)
+                if xlsx is not None:
+                    xlsx.write(r, evidence)
+                if sink is not None:
+                    sink.result(r, evidence)
+            if digest is not None:
+                digest.count(r)
+            files.vantages.count(r)
+            groups.add(r, span)
+        groups.close()
     done = Pass({}, files.watched, count, regrouped=groups.broken)
     return done
 

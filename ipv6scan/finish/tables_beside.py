@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
+from ipv6scan.collector import paused
 from ipv6scan.finish import groups as window
 from ipv6scan.finish.lines import parse_line, read_lines
 from ipv6scan.model import CheckResult
@@ -165,14 +166,15 @@ def write_tables(
             junit.add(combine(group, share))
 
     groups = OpenGroups(suite, window.WINDOW)
-    for line in lines:
-        r = parse_line(line)
-        if r is None:
-            continue
-        if csv is not None:
-            csv.write(r, evidence_text(r.evidence))
-        groups.add(r)
-    groups.close()
+    with paused():  # as the pass's (collector.py)
+        for line in lines:
+            r = parse_line(line)
+            if r is None:
+                continue
+            if csv is not None:
+                csv.write(r, evidence_text(r.evidence))
+            groups.add(r)
+        groups.close()
 
 
 def regroup_junit(results: Path, junit: JunitWriter, share: float) -> None:

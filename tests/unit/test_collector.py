@@ -1,4 +1,5 @@
-"""The garbage collector's tuning (ipv6scan/collector.py): on for the long phases, undone after."""
+"""The garbage collector's tuning (ipv6scan/collector.py): on for the long phases, undone after;
+off for the finish's passes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from ipv6scan import audit, history
-from ipv6scan.collector import YOUNG_COLLECTION, tuned_collector
+from ipv6scan.collector import YOUNG_COLLECTION, paused, tuned_collector
+from ipv6scan.finish import FinishOptions, finish
+from ipv6scan.finish.tables_beside import OpenGroups, write_from_file
+from ipv6scan.model import CheckResult
+from ipv6scan.report.digest import Digest
+from tests.unit.sample_results import write_sample
 
 
 def test_the_settings_are_undone_after_a_phase() -> None:
@@ -39,3 +45,54 @@ def test_the_work_after_a_scan_runs_tuned(tmp_path: Path, monkeypatch: pytest.Mo
     conn.close()
     assert seen and seen[0] >= YOUNG_COLLECTION
     assert gc.get_threshold()[0] < YOUNG_COLLECTION  # undone on the way out
+
+
+def test_paused_turns_the_collector_off_inside_and_back_on_after() -> None:
+    assert gc.isenabled()
+    with paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(_Scored), paused():
+        raise _Scored
+    assert gc.isenabled()  # on again when the block fails too
+
+
+def test_paused_leaves_a_collector_that_was_off_off() -> None:
+    gc.disable()
+    try:
+        with paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_finish_pass_and_its_second_process_run_with_the_collector_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both passes over results.jsonl (finish.stage and finish.tables_beside) make no cycles;
+    the young collections they would run only walk the open groups (collector.py)."""
+    write_sample(tmp_path / "results.jsonl", targets=20)
+    during: list[bool] = []
+    count = Digest.count
+
+    def counting(self: Digest, r: CheckResult) -> None:
+        during.append(gc.isenabled())
+        count(self, r)
+
+    monkeypatch.setattr(Digest, "count", counting)
+    finish(tmp_path / "results.jsonl", tmp_path, FinishOptions())
+    assert during and not any(during)
+    assert gc.isenabled()
+
+    during.clear()
+    add = OpenGroups.add
+
+    def grouping(self: OpenGroups, r: CheckResult) -> None:
+        during.append(gc.isenabled())
+        add(self, r)
+
+    monkeypatch.setattr(OpenGroups, "add", grouping)
+    write_from_file(tmp_path / "results.jsonl", tmp_path / "c.csv", None, 1.0, False)
+    assert during and not any(during)
+    assert gc.isenabled()
