@@ -128,8 +128,8 @@ _compact = _compact_encoder()
 def _detail_data(detail: str) -> str | None:
     """[key, params] as _compact writes it, through orjson (a fifth of the cost, paid by
     every new verdict) where the two write the same: not where orjson writes null (for
-    NaN and the infinities too, which json writes NaN, Infinity) or an exponent (1e-7
-    for json's 1e-07)."""
+    NaN and the infinities too, which json writes NaN, Infinity), an exponent (1e-7 for
+    json's 1e-07) or a number under 1e-4 without one (0.00001 for json's 1e-05)."""
     key = getattr(detail, "key", None)
     if key is None:
         return None
@@ -140,7 +140,12 @@ def _detail_data(detail: str) -> str | None:
         except TypeError:  # a lone surrogate, a key not a string, an int past 64 bits
             pass
         else:
-            if b"null" not in text and b"e-" not in text and b"e+" not in text:
+            if (
+                b"null" not in text
+                and b"e-" not in text
+                and b"e+" not in text
+                and b"0.0000" not in text
+            ):
                 return text.decode("utf-8")  # (a word holding them only costs the slow way)
     return _compact([key, params])
 

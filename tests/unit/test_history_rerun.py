@@ -104,7 +104,8 @@ def test_a_details_data_is_the_json_it_always_was(detail: Detail) -> None:
     want = json.dumps([detail.key, detail.params], ensure_ascii=False, separators=(",", ":"))
     assert history_store._detail_data(detail) == want
     # numbers orjson writes otherwise, and what it cannot write: json's text still
-    for odd in (1e-7, 1e16, 2.5e-300, float("nan"), float("inf"), 10**20, "\ud800", {1: 2}):
+    odds = (1e-7, 1e-5, -1.5e-5, 1e16, 2.5e-300, float("nan"), float("inf"), 10**20, "\ud800")
+    for odd in (*odds, {1: 2}):
         params = {**detail.params, "odd": odd}
         want = json.dumps([detail.key, params], ensure_ascii=False, separators=(",", ":"))
         assert history_store._detail_data(Detail(detail, detail.key, params)) == want
