@@ -232,6 +232,28 @@ class Recorder:
         if self.error is None:
             self._writer.drop_rows()
 
+    # The evidence made by the finish's second process (finish.evidence_beside): see
+    # RunWriter. take_evidence runs in the thread that reads it, and fails there.
+    def evidence_beside(self, on: bool = True) -> bool:
+        return self._writer.evidence_beside(on) if self.error is None else False
+
+    def take_evidence(self, keys: bytes, payload: bytes, count: int) -> None:
+        self._writer.take_evidence(keys, payload, count)
+
+    def restart_evidence(self) -> None:
+        if self.error is None:
+            try:
+                self._writer.restart_evidence()
+            except sqlite3.Error as exc:
+                self.error = exc
+
+    def add_evidence(self, text: str) -> None:
+        if self.error is None:
+            try:
+                self._writer.add_evidence(text)
+            except sqlite3.Error as exc:
+                self.error = exc
+
     def finish(self, summary: Mapping[str, Any], finished: str) -> int:
         """Store the summary (without rows and trends) and commit; the run's id."""
         try:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ipv6scan.model import fast_dumps as dumps  # None: every batch staged in the caller
+from ipv6scan.model import json_loads
 
 STAGES = {  # table -> its columns
     "verdicts": 10,
@@ -71,6 +72,9 @@ class Stage:
                          f" AS SELECT * FROM main.{table} WHERE 0")  # fmt: skip
             conn.execute(f"DELETE FROM temp.stage_{table}")
         self._thread = _Thread.start(conn) if beside and dumps is not None else None
+        # whoever runs SQL on the connection: the thread, a job at a time, or the caller
+        # (add's slow way), while batches may come from two threads (add_json)
+        self._sql = threading.Lock()
         self._merge_at = MERGE if self._thread is None else MERGE_BESIDE
 
     def add(self, table: str, rows: list[tuple[Any, ...]]) -> None:
@@ -79,8 +83,9 @@ class Stage:
         payload = self._payload(rows)
         if payload is None and self._thread is not None:
             # here: in the thread, executemany would wait for the lock at every row
-            self.settle()  # and not between a merge's insert and its delete
-            self._put(table, rows, None)
+            self.settle()
+            with self._sql:  # not between a merge's insert and its delete (add_json's too)
+                self._put(table, rows, None)
         else:
             self._run(lambda: self._put(table, rows, payload))
 
@@ -97,6 +102,37 @@ class Stage:
 
         if batch:
             self._run(job)
+
+    @property
+    def threaded(self) -> bool:
+        """Whether the SQL runs in the thread: then batches may come from other threads."""
+        return self._thread is not None
+
+    def add_json(self, table: str, payload: bytes, count: int, *, look_up: bool = False) -> None:
+        """Stage `count` entries made elsewhere (finish.evidence_beside), as the JSON array
+        that _payload would make of them, from any thread: the work is the thread's (see
+        `threaded`). `look_up`: only those whose key `table` does not hold (add_unstored).
+        A NUL character, or a look-up, has the entries read back first."""
+        if not look_up and b"\\u0000" not in payload:
+            self._on_thread(lambda: self._put_json(table, payload, count))
+            return
+
+        def job() -> None:
+            entries = [tuple(entry) for entry in json_loads(payload)]
+            if look_up:
+                entries = unstored(self.conn, table, entries)
+            # only a text with a NUL of its own is bound as it is (a row at a time, waiting
+            # for the interpreter's lock each: a few rows); "\\u0000" written out, as JSON
+            # evidence holds it, is no NUL
+            nul = [entry for entry in entries if _has_nul(entry)]
+            plain = [entry for entry in entries if not _has_nul(entry)] if nul else entries
+            if plain:
+                assert dumps is not None  # the thread runs only with orjson (Stage)
+                self._put_json(table, dumps(plain), len(plain))
+            if nul:
+                self._put(table, nul, None)
+
+        self._on_thread(job)
 
     def merge(self) -> None:
         self._run(self._merge)
@@ -121,7 +157,16 @@ class Stage:
         if self._thread is None:
             job()
         else:
-            self._thread.put(job)
+            self._on_thread(job)
+
+    def _on_thread(self, job: Job) -> None:
+        assert self._thread is not None, "only with the staging thread"
+
+        def locked() -> None:
+            with self._sql:
+                job()
+
+        self._thread.put(locked)
 
     def _payload(self, rows: list[tuple[Any, ...]]) -> bytes | None:
         if self._thread is None or dumps is None:
@@ -148,10 +193,19 @@ class Stage:
     def _put(self, table: str, rows: list[tuple[Any, ...]], payload: bytes | None) -> None:
         """In the thread (or in place): the rows staged, and merged when enough wait."""
         if payload is not None:
-            self._spread(table, payload)
-        else:  # a lone surrogate or a NUL; in the thread only among a re-run's few new texts
-            self._insert(table, rows)
-        self.staged += len(rows)
+            self._put_json(table, payload, len(rows))
+            return
+        # a lone surrogate or a NUL; in the thread only among a re-run's few new texts, or
+        # a batch of another process's (add_json)
+        self._insert(table, rows)
+        self._staged(len(rows))
+
+    def _put_json(self, table: str, payload: bytes, count: int) -> None:
+        self._spread(table, payload)
+        self._staged(count)
+
+    def _staged(self, count: int) -> None:
+        self.staged += count
         if self.staged >= max(self._merge_at, self._merged // 2):
             self._merge()
 
@@ -163,6 +217,10 @@ class Stage:
                 f"INSERT OR IGNORE INTO main.{table} SELECT * FROM temp.stage_{table} ORDER BY key"
             )
             self.conn.execute(f"DELETE FROM temp.stage_{table}")
+
+
+def _has_nul(entry: tuple[Any, ...]) -> bool:
+    return any(isinstance(field, str) and "\x00" in field for field in entry)
 
 
 class _Thread:
@@ -198,6 +256,8 @@ class _Thread:
 
     def put(self, job: Job) -> None:
         self._raise()
+        if self._worker is None:  # stopped: nothing would take it (and a full queue, wait)
+            raise RuntimeError("the history's staging thread has stopped")
         self._jobs.put(job)
 
     def settle(self) -> None:

@@ -251,6 +251,7 @@ class RunWriter:
         self._evidence_batch: list[tuple[Any, ...]] = []
         self._row_batch: list[tuple[Any, ...]] = []
         self._stage = Stage(conn, beside=beside)  # beside: SQLite's part in a thread
+        self._evidence_beside = False  # the evidence comes by take_evidence, not result()
 
     def result(self, r: CheckResult, evidence: str | None = None) -> None:
         """`evidence`: r's evidence as evidence_text writes it (keys sorted), when known."""
@@ -261,16 +262,47 @@ class RunWriter:
             )
         self.verdicts.values.append(key)
         self._verdict_batch.append(_pending(key, r))
-        text = evidence_text(r.evidence) if evidence is None else evidence
-        # Not remembered across batches, though a run repeats a few texts many times: a
-        # memory of texts seen kept pymalloc's arenas alive (+13 MB at 100,000 names, for
-        # a tenth of a second saved).
-        evidence_key = text_key(text)
-        self.evidence.values.append(evidence_key)
-        self._evidence_batch.append((evidence_key, text))  # a repeat: ignored by the insert
+        if not self._evidence_beside:
+            self.add_evidence(evidence_text(r.evidence) if evidence is None else evidence)
         self.durations.values.append(r.duration_ms)
         if len(self._verdict_batch) >= BATCH:
             self._flush_results()
+
+    def add_evidence(self, text: str) -> None:
+        """The next result's evidence text (result() gives it, unless it comes beside)."""
+        # Not remembered across batches, though a run repeats a few texts many times: a
+        # memory of texts seen kept pymalloc's arenas alive (+13 MB at 100,000 names, for
+        # a tenth of a second saved).
+        key = text_key(text)
+        self.evidence.values.append(key)
+        self._evidence_batch.append((key, text))  # a repeat: ignored by the insert
+        if len(self._evidence_batch) >= BATCH:
+            self._flush_evidence()
+
+    def evidence_beside(self, on: bool = True) -> bool:
+        """Whether the evidence now comes by take_evidence, from another thread, rather than
+        with each result (finish.evidence_beside): only before the first result, and only
+        where the staging has a thread of its own, which does the SQL whoever calls."""
+        if on and (not self._stage.threaded or len(self.verdicts) or len(self.evidence)):
+            return False
+        self._evidence_beside = on
+        return True
+
+    def take_evidence(self, keys: bytes, payload: bytes, count: int) -> None:
+        """The next `count` results' evidence, from the thread that reads it (the only one
+        to touch the evidence column until the finish has joined it): their keys as int64,
+        and [[key, text], ...] as JSON."""
+        self.evidence.values.frombytes(keys)
+        self.evidence.spill()
+        self._stage.add_json("evidence", payload, count, look_up=self.look_up)
+
+    def restart_evidence(self) -> None:
+        """Forget the run's evidence keys (the texts staged stay: a repeat is ignored); the
+        finish gives every result's again with add_evidence."""
+        self._flush_evidence()
+        self.evidence.close()
+        self.evidence = Column("q")
+        self._evidence_beside = False
 
     def row(self, row: Mapping[str, Any], text: str) -> None:
         key = text_key(text)
@@ -298,16 +330,24 @@ class RunWriter:
         return self.verdicts, self.evidence, self.durations, self.rows
 
     def _flush_results(self) -> None:
+        self._flush_evidence()
         if self._verdict_batch:
             if self.look_up:  # most are stored: looked up first, beside the pass
                 self._stage.add_unstored("verdicts", self._verdict_batch, _verdict)
-                self._stage.add_unstored("evidence", self._evidence_batch, _same)
             else:
                 self._stage.add("verdicts", [_verdict(pending) for pending in self._verdict_batch])
+            self._verdict_batch = []
+            self.verdicts.spill()
+            self.durations.spill()
+
+    def _flush_evidence(self) -> None:
+        if self._evidence_batch:
+            if self.look_up:
+                self._stage.add_unstored("evidence", self._evidence_batch, _same)
+            else:
                 self._stage.add("evidence", self._evidence_batch)
-            self._verdict_batch, self._evidence_batch = [], []
-            for column in (self.verdicts, self.evidence, self.durations):
-                column.spill()
+            self._evidence_batch = []
+            self.evidence.spill()
 
     def _flush_rows(self) -> None:
         if self._row_batch:
@@ -322,6 +362,11 @@ class RunWriter:
         """Store the run's texts and arrays."""
         self._flush_results()
         self._flush_rows()
+        if len(self.evidence) != len(self.verdicts):  # never, unless a bug: not stored so
+            raise sqlite3.IntegrityError(
+                f"the run's evidence keys ({len(self.evidence)}) are not one a result"
+                f" ({len(self.verdicts)})"
+            )
         self._stage.merge()
         self._stage.settle()
         self._stage.stop()

@@ -8,8 +8,9 @@ its score row (summary.json, the history, the report's ranking) and its junit.xm
 What waits in memory is the open groups, the sector and overall sums, and the report's
 bounded ranking and table; the rest streams to scratch files in the output directory.
 For a large file, results.csv and junit.xml are written by a second process fed the
-blocks the pass reads (finish.tables_beside), and the history is recorded by a thread of
-its own (history_stage): both beside the pass, on the second core.
+blocks the pass reads (finish.tables_beside), which also makes the history's evidence
+texts (finish.evidence_beside), and the history is recorded by a thread of its own
+(history_stage): both beside the pass, on the second core.
 
 The report drills into a few hundred targets chosen once every target is scored; their
 lines are read again by offset (a few hundred targets, not a pass). Should a target's
@@ -19,15 +20,17 @@ again the slow way, from an index of the file: correct, and the only second read
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from ipv6scan.collector import paused
+from ipv6scan.finish import evidence_beside, tables_beside
 from ipv6scan.finish import groups as window
-from ipv6scan.finish import tables_beside
+from ipv6scan.finish.evidence_beside import EvidenceReader
 from ipv6scan.finish.groups import Group, Span, WindowGroups
 from ipv6scan.finish.lines import parse_line, results_with_spans
 from ipv6scan.finish.outputs import Outputs
@@ -51,10 +54,24 @@ from ipv6scan.scoring.vantage import VantageTally, combine
 class RunSink(Protocol):
     """Where the history takes a run's records as the pass makes them (history.Recorder)."""
 
-    def result(self, r: CheckResult, evidence: str) -> None:
-        """`evidence`: r's evidence as report.tables.evidence_text writes it."""
+    def result(self, r: CheckResult, evidence: str | None = None) -> None:
+        """`evidence`: r's evidence as report.tables.evidence_text writes it; None when the
+        sink takes it from the second process (finish.evidence_beside)."""
 
     def row(self, row: Mapping[str, Any], text: str) -> None: ...
+
+
+class EvidenceSink(RunSink, Protocol):
+    """A sink that can take the evidence from the second process (evidence_beside)."""
+
+    def evidence_beside(self, on: bool = True) -> bool:
+        """Whether it now takes the evidence by take_evidence (on), not with each result."""
+
+    def take_evidence(self, keys: bytes, payload: bytes, count: int) -> None: ...
+
+    def restart_evidence(self) -> None: ...
+
+    def add_evidence(self, text: str) -> None: ...
 
 
 @dataclass(frozen=True, init=False)
@@ -152,10 +169,11 @@ def finish(
     (milestones, run, trends) before summary.json and report.html are written."""
     with ExitStack() as stack:
         work = stack.enter_context(Workspace(out))
-        files = _Files(out, work, options, stack, results)
-        done = _one_pass(results, options, files, sink)
+        files = _Files(out, work, options, stack, results, sink)
+        done = _one_pass(results, files)
         if files.beside is not None:
             files.beside.end(done.regrouped)
+        files.settle_evidence(results, done.results)
         if done.regrouped:
             _regroup(results, work, files)
         summary = files.builder.summary([])
@@ -173,15 +191,36 @@ class _Files:
     """The writers the chosen outputs need, each fed by the pass."""
 
     def __init__(
-        self, out: Path, work: Workspace, options: FinishOptions, stack: ExitStack, results: Path
+        self,
+        out: Path,
+        work: Workspace,
+        options: FinishOptions,
+        stack: ExitStack,
+        results: Path,
+        sink: RunSink | None,
     ) -> None:
         self.out = out
         self.options = options
+        self.sink = sink
         self.builder = SummaryBuilder(options.profile)
         self.scorer = ShapeScorer(options.profile)
         chosen = options.outputs
-        # results.csv and junit.xml: a second process's for a large file (tables_beside)
-        self.beside = _beside(results, out, options, stack)
+        # results.csv and junit.xml: a second process's for a large file (tables_beside),
+        # and then the history's evidence texts too, which it makes for results.csv
+        # (evidence_beside; not when results.xlsx makes them here anyway)
+        taker = cast(EvidenceSink, sink) if hasattr(sink, "evidence_beside") else None
+        wants = (taker is not None and not chosen.xlsx and evidence_beside.available()
+                 and taker.evidence_beside())  # fmt: skip
+        self.evidence: EvidenceReader | None = None
+        self._taker = taker if wants else None
+        stack.callback(self._end_evidence)  # on the way out: after the process is stopped
+        self.beside, evidence_fd = _beside(results, out, options, stack, wants)
+        if self._taker is not None:
+            if evidence_fd is not None:
+                self.evidence = EvidenceReader(evidence_fd, self._taker.take_evidence)
+            else:  # no second process after all: the evidence comes with each result
+                self._taker.evidence_beside(False)
+                self._taker = None
         chosen = replace(chosen, csv=False, junit=False) if self.beside else chosen
         self.csv = stack.enter_context(CsvWriter(out / "results.csv")) if chosen.csv else None
         # XlsxWriter is imported only when results.xlsx is asked for
@@ -192,7 +231,25 @@ class _Files:
         self.surveyor = Surveyor(ranks.RANK_LIMIT) if chosen.report else None
         self.watched: list[dict[str, Any]] = []
         self.vantages = VantageTally()  # scans from several vantage points only
-        self.sink: RunSink | None = None
+
+    def settle_evidence(self, results: Path, count: int) -> None:
+        """The history's evidence whole, once the pass is over: the second process's, when
+        its pipe has ended with one text for each of the pass's `count` results, or else
+        every text made here again (its frames: evidence_beside)."""
+        reader, self.evidence = self.evidence, None
+        if reader is None or self._taker is None:
+            return
+        if reader.join() == count and reader.error is None:
+            return
+        self._taker.restart_evidence()
+        for r, _span in results_with_spans(results):
+            self._taker.add_evidence(evidence_text(r.evidence))
+
+    def _end_evidence(self) -> None:
+        """A pass given up: the reader ends with the second process's pipe (stopped first)."""
+        if self.evidence is not None:
+            self.evidence.join()
+            self.evidence = None
 
     def reset_groups(self) -> None:
         """Forget what the groups gave (a straggler): they are made again."""
@@ -244,16 +301,17 @@ class _Files:
             beside.finish()  # the last: its files were made while these were
 
 
-def _one_pass(results: Path, options: FinishOptions, files: _Files, sink: RunSink | None) -> Pass:
-    files.sink = sink
+def _one_pass(results: Path, files: _Files) -> Pass:
     groups = WindowGroups(lambda g: files.group(g, g.spans), window.WINDOW)
-    csv, digest, xlsx = files.csv, files.digest, files.xlsx
+    csv, digest, xlsx, sink = files.csv, files.digest, files.xlsx, files.sink
     tee = files.beside.feed if files.beside is not None else None
+    # the evidence's text, unless only the history wants it and takes it from beside
+    texts = files.evidence is None and (csv is not None or sink is not None or xlsx is not None)
     count = 0
     with paused():  # the pass makes no reference cycles (collector.py)
         for r, span in results_with_spans(results, tee):
             count += 1
-            if csv is not None or sink is not None or xlsx is not None:
+            if texts:
                 evidence = evidence_text(r.evidence)  # once, for all
                 if csv is not None:
                     csv.write(r, evidence)
@@ -261,6 +319,8 @@ def _one_pass(results: Path, options: FinishOptions, files: _Files, sink: RunSin
                     xlsx.write(r, evidence)
                 if sink is not None:
                     sink.result(r, evidence)
+            elif sink is not None:
+                sink.result(r)
             if digest is not None:
                 digest.count(r)
             files.vantages.count(r)
@@ -271,26 +331,30 @@ def _one_pass(results: Path, options: FinishOptions, files: _Files, sink: RunSin
 
 
 def _beside(
-    results: Path, out: Path, options: FinishOptions, stack: ExitStack
-) -> TablesBeside | None:
+    results: Path, out: Path, options: FinishOptions, stack: ExitStack, evidence: bool
+) -> tuple[TablesBeside | None, int | None]:
     """The second process for results.csv and junit.xml, when they are chosen and the
-    file is large enough to be worth a process (tables_beside.BESIDE_BYTES)."""
+    file is large enough to be worth a process (tables_beside.BESIDE_BYTES); with
+    `evidence`, the read end of the pipe it sends the history's evidence on."""
     chosen = options.outputs
     if not (chosen.csv or chosen.junit):
-        return None
+        return None, None
     try:
         if results.stat().st_size < tables_beside.BESIDE_BYTES:
-            return None
+            return None, None
     except OSError:
-        return None
+        return None, None
+    read_end, write_end = evidence_beside.pipe() if evidence else (None, None)
     try:
         beside = TablesBeside(results, out / "results.csv" if chosen.csv else None,
                               out / "junit.xml" if chosen.junit else None,
-                              options.profile.vantage_share)  # fmt: skip
+                              options.profile.vantage_share, write_end)  # fmt: skip
     except (OSError, ValueError):  # no process to be had (pass_fds is POSIX's): in the pass
-        return None
+        if read_end is not None:
+            os.close(read_end)
+        return None, None
     stack.callback(beside.stop)  # a failed or interrupted pass: the process goes too
-    return beside
+    return beside, read_end
 
 
 def _regroup(results: Path, work: Workspace, files: _Files) -> None:

@@ -9,6 +9,8 @@ the same writers, the same grouping and the same vantage rule, so the same bytes
 pass waits for it at the very end. The file is still read once; what is done twice, in
 parallel, is the parsing. A smaller file is written in the pass itself: a process's start
 (some 0.07 s and 18 MB: it imports its writers and no more) would cost more than it saves.
+The evidence texts it makes for results.csv also go back to the history, on a pipe of
+their own (finish.evidence_beside), so that the pass does not make them a second time.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import IO
 
 from ipv6scan.collector import paused
 from ipv6scan.finish import groups as window
+from ipv6scan.finish.evidence_beside import EvidenceFrames
 from ipv6scan.finish.lines import parse_line, read_lines
 from ipv6scan.model import CheckResult
 from ipv6scan.report.tables import CsvWriter, JunitWriter, evidence_text
@@ -44,15 +47,30 @@ class TablesBeside:
     then told whether the pass found a target's lines too far apart (its verdict)."""
 
     def __init__(
-        self, results: Path, csv: Path | None, junit: Path | None, vantage_share: float
+        self,
+        results: Path,
+        csv: Path | None,
+        junit: Path | None,
+        vantage_share: float,
+        evidence_fd: int | None = None,
     ) -> None:
-        verdict_read, self._verdict = os.pipe()
+        """`evidence_fd`: the write end of a pipe for the history's evidence texts
+        (finish.evidence_beside), the process's from now on (closed here)."""
+        fds = [evidence_fd] if evidence_fd is not None else []
+        try:
+            verdict_read, self._verdict = os.pipe()
+        except BaseException:
+            _close(fds)
+            raise
+        fds.append(verdict_read)
         argv = [sys.executable, "-c", CHILD, "--results", str(results),
                 "--share", repr(vantage_share), "--verdict-fd", str(verdict_read)]  # fmt: skip
         if csv is not None:
             argv += ["--csv", str(csv)]
         if junit is not None:
             argv += ["--junit", str(junit)]
+        if evidence_fd is not None:
+            argv += ["--evidence-fd", str(evidence_fd)]
         # its stderr, read when it ends (a pipe nobody reads could fill and stop it)
         self._errors: IO[bytes] = tempfile.TemporaryFile(prefix="ipv6scan-tables-")  # noqa: SIM115
         try:
@@ -61,14 +79,14 @@ class TablesBeside:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=self._errors,
-                pass_fds=(verdict_read,),
+                pass_fds=tuple(fds),
             )
         except BaseException:
             os.close(self._verdict)
             self._errors.close()
             raise
         finally:
-            os.close(verdict_read)  # the child's end
+            _close(fds)  # the child's ends
         assert self._proc.stdin is not None
         self._stdin = self._proc.stdin
         self._paths = (results, csv, junit, vantage_share)
@@ -123,6 +141,11 @@ class TablesBeside:
             self._verdict = -1
 
 
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
 class OpenGroups:
     """The pass's grouping (finish.groups) without its memory of every target: the pass
     tells this process at the end whether a target's lines lay too far apart (its ids
@@ -156,10 +179,15 @@ class OpenGroups:
 
 
 def write_tables(
-    lines: Iterable[bytes], csv: CsvWriter | None, junit: JunitWriter | None, share: float
+    lines: Iterable[bytes],
+    csv: CsvWriter | None,
+    junit: JunitWriter | None,
+    share: float,
+    evidence: EvidenceFrames | None = None,
 ) -> None:
     """The child's work, as the pass does it: each result to results.csv in order, each
-    target's results, vantage points made one, to junit.xml in order of first appearance."""
+    target's results, vantage points made one, to junit.xml in order of first appearance;
+    each result's evidence text to `evidence` (the history's: evidence_beside)."""
 
     def suite(group: list[CheckResult]) -> None:
         if junit is not None:
@@ -171,10 +199,16 @@ def write_tables(
             r = parse_line(line)
             if r is None:
                 continue
-            if csv is not None:
-                csv.write(r, evidence_text(r.evidence))
+            if csv is not None or evidence is not None:
+                text = evidence_text(r.evidence)
+                if csv is not None:
+                    csv.write(r, text)
+                if evidence is not None:
+                    evidence.add(text)
             groups.add(r)
         groups.close()
+    if evidence is not None:
+        evidence.close()  # before junit.xml is done: the pass's history waits for it
 
 
 def regroup_junit(results: Path, junit: JunitWriter, share: float) -> None:
@@ -191,14 +225,16 @@ def regroup_junit(results: Path, junit: JunitWriter, share: float) -> None:
 
 def write_both(
     lines: Iterable[bytes], results: Path, csv: Path | None, junit: Path | None, share: float,
-    regrouped: Callable[[], bool],
+    regrouped: Callable[[], bool], evidence: EvidenceFrames | None = None,
 ) -> None:  # fmt: skip
     """The two files from `lines`; `regrouped()`, asked once the lines are written, says
     whether the pass's grouping did not hold (junit.xml's suites are then made again)."""
     with contextlib.ExitStack() as stack:
         csv_writer = stack.enter_context(CsvWriter(csv)) if csv else None
         junit_writer = stack.enter_context(JunitWriter(junit)) if junit else None
-        write_tables(lines, csv_writer, junit_writer, share)
+        if evidence is not None:
+            stack.callback(evidence.close)  # whatever happens: the pass's reader ends
+        write_tables(lines, csv_writer, junit_writer, share, evidence)
         if regrouped() and junit_writer is not None:
             regroup_junit(results, junit_writer, share)
 
@@ -230,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--verdict-fd", type=int, required=True)
     p.add_argument("--csv", type=Path)
     p.add_argument("--junit", type=Path)
+    p.add_argument("--evidence-fd", type=int)
     args = p.parse_args(argv)
+    evidence = EvidenceFrames(args.evidence_fd) if args.evidence_fd is not None else None
     write_both(_stdin_lines(), args.results, args.csv, args.junit, args.share,
-               lambda: _verdict(args.verdict_fd))  # fmt: skip
+               lambda: _verdict(args.verdict_fd), evidence)  # fmt: skip
     return 0

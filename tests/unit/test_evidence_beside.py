@@ -1,0 +1,221 @@
+"""The history's evidence texts made by the finish's second process (finish.evidence_beside):
+the database ends as when the pass made them, on a first run and on a re-run; should the
+process fail or its frames stop short, the pass's process makes them all again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import zlib
+from array import array
+from pathlib import Path
+
+import pytest
+
+from ipv6scan import audit, history, history_store
+from ipv6scan.finish import evidence_beside, tables_beside
+from ipv6scan.finish.evidence_beside import EvidenceFrames, EvidenceReader
+from ipv6scan.history_stage import Stage
+from ipv6scan.history_store import text_key
+from tests.unit.sample_results import write_sample
+
+STARTED = "2026-12-07T00:00:00+00:00"
+
+
+def _record(results: Path, out: Path, db: Path, *, started: str = STARTED) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.jsonl").write_bytes(results.read_bytes())
+    conn = history.open_db(db)
+    try:
+        rec = audit.Recording(db=db, target_files=("names.txt",), history_key="k")
+        done = audit.finish_scan(conn, rec, out, "en", None, started)
+    finally:
+        conn.close()
+    assert not done.notes, done.notes
+
+
+def _stored(db: Path) -> dict[str, str]:
+    """Each table's rows, and each run's arrays, as digests."""
+    conn = sqlite3.connect(db)
+    found: dict[str, str] = {}
+    for table in ("verdicts", "evidence", "target_rows"):
+        rows = conn.execute(f"SELECT * FROM {table} ORDER BY key").fetchall()
+        found[table] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    for run_id, count, *blobs in conn.execute("SELECT * FROM run_results ORDER BY run_id"):
+        arrays = b"".join(zlib.decompress(blob) for blob in blobs)
+        found[f"run {run_id}"] = f"{count} {hashlib.sha256(arrays).hexdigest()}"
+    conn.close()
+    return found
+
+
+@pytest.fixture()
+def sample(tmp_path: Path) -> Path:
+    return write_sample(tmp_path / "sample.jsonl", targets=1200)
+
+
+@pytest.fixture()
+def spied(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """How the history got the evidence: "frame" for each batch from the second process,
+    "here" for each text made in the pass's process."""
+    seen: list[str] = []
+    take, add = history_store.RunWriter.take_evidence, history_store.RunWriter.add_evidence
+
+    def took(self: history_store.RunWriter, keys: bytes, payload: bytes, count: int) -> None:
+        seen.append("frame")
+        take(self, keys, payload, count)
+
+    def added(self: history_store.RunWriter, text: str) -> None:
+        seen.append("here")
+        add(self, text)
+
+    monkeypatch.setattr(history_store.RunWriter, "take_evidence", took)
+    monkeypatch.setattr(history_store.RunWriter, "add_evidence", added)
+    return seen
+
+
+def _in_pass(monkeypatch: pytest.MonkeyPatch, sample: Path, tmp_path: Path) -> dict[str, str]:
+    """The reference: the second process writes results.csv and junit.xml, the pass makes
+    the evidence; a first run and an unchanged re-run (its texts looked up)."""
+    with monkeypatch.context() as m:
+        m.setattr(tables_beside, "BESIDE_BYTES", 0)
+        m.setattr(evidence_beside, "available", lambda: False)
+        db = tmp_path / "in-pass.db"
+        _record(sample, tmp_path / "in-pass", db)
+        _record(sample, tmp_path / "in-pass-2", db, started="2026-12-08T00:00:00+00:00")
+    return _stored(db)
+
+
+def test_the_evidence_from_the_second_process_is_stored_as_the_pass_stores_it(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: list[str]
+) -> None:
+    want = _in_pass(monkeypatch, sample, tmp_path)
+    assert set(spied) == {"here"}
+    spied.clear()
+    monkeypatch.setattr(tables_beside, "BESIDE_BYTES", 0)
+    db = tmp_path / "beside.db"
+    _record(sample, tmp_path / "beside", db)
+    assert spied and set(spied) == {"frame"}  # every text from the second process
+    _record(sample, tmp_path / "beside-2", db, started="2026-12-08T00:00:00+00:00")
+    assert _stored(db) == want
+    for name in ("results.csv", "junit.xml"):
+        assert (tmp_path / "beside" / name).read_bytes() == (
+            tmp_path / "in-pass" / name
+        ).read_bytes()
+
+
+def test_when_the_second_process_fails_the_pass_makes_the_evidence_again(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: list[str]
+) -> None:
+    want = _in_pass(monkeypatch, sample, tmp_path)
+    spied.clear()
+    monkeypatch.setattr(tables_beside, "BESIDE_BYTES", 0)
+    # a process that reads nothing, writes nothing and fails: its files are written by
+    # the pass's process (tables_beside), and so is every evidence text
+    monkeypatch.setattr(tables_beside, "CHILD", "import sys; sys.exit(3)")
+    db = tmp_path / "failed.db"
+    _record(sample, tmp_path / "failed", db)
+    assert "frame" not in spied and spied.count("here") > 1000
+    _record(sample, tmp_path / "failed-2", db, started="2026-12-08T00:00:00+00:00")
+    assert _stored(db) == want
+
+
+def test_a_run_whose_frames_stop_short_has_all_its_evidence_made_again(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: list[str]
+) -> None:
+    want = _in_pass(monkeypatch, sample, tmp_path)
+    spied.clear()
+    monkeypatch.setattr(tables_beside, "BESIDE_BYTES", 0)
+    # the second process sends its first frame only, then gives up (as after EPIPE)
+    monkeypatch.setattr(
+        tables_beside,
+        "CHILD",
+        "import sys; from ipv6scan.finish import evidence_beside as e; e.BATCH = 256;"
+        " flush = e.EvidenceFrames._flush;"
+        " e.EvidenceFrames._flush = lambda self: (flush(self), self._give_up());"
+        " from ipv6scan.finish.tables_beside import main; sys.exit(main())",
+    )
+    db = tmp_path / "short.db"
+    _record(sample, tmp_path / "short", db)
+    assert spied.count("frame") == 1 and spied.count("here") > 1000
+    _record(sample, tmp_path / "short-2", db, started="2026-12-08T00:00:00+00:00")
+    assert _stored(db) == want
+
+
+def test_the_reader_takes_whole_frames_in_order_and_reads_to_the_end() -> None:
+    taken: list[tuple[list[int], list[list[object]], int]] = []
+
+    def take(keys: bytes, payload: bytes, count: int) -> None:
+        ints = array("q")
+        ints.frombytes(keys)
+        taken.append((list(ints), json.loads(payload), count))
+        if len(taken) == 2:
+            raise sqlite3.OperationalError("disk full")  # the history failed: read on
+
+    read_end, write_end = evidence_beside.pipe()
+    reader = EvidenceReader(read_end, take)
+    frames = EvidenceFrames(write_end)
+    texts = [f'{{"n": {i}, "nul": "\\u0000"}}' for i in range(5)]
+    for text in texts:
+        frames.add(text)
+        frames._flush()  # a frame a text
+    frames.close()
+    assert reader.join() == 1  # the second frame's take failed: not counted
+    assert isinstance(reader.error, sqlite3.OperationalError)
+    assert taken[0] == ([text_key(texts[0])], [[text_key(texts[0]), texts[0]]], 1)
+    assert len(taken) == 2  # no take after the failure, yet the pipe was read to its end
+
+    # a frame cut short: the whole frames before it only
+    read_end, write_end = os.pipe()
+    seen: list[int] = []
+    reader = EvidenceReader(read_end, lambda k, p, n: seen.append(n))
+    payload = json.dumps([[1, "x"]]).encode()
+    frame = evidence_beside.HEADER.pack(1, len(payload)) + array("q", [1]).tobytes() + payload
+    os.write(write_end, frame + frame[:-3])
+    os.close(write_end)
+    assert reader.join() == 1 and seen == [1]
+
+
+def test_a_nul_in_the_evidence_is_stored_as_the_pass_stores_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: list[str]
+) -> None:
+    sample = write_sample(tmp_path / "base.jsonl", targets=300)
+    lines = sample.read_text(encoding="utf-8").splitlines()[:-1]  # not the torn last line
+    records = [json.loads(line) for line in lines if line]
+    # a banner with a NUL: its JSON text holds the escape, which history_stage's batches
+    # send the slow way (SQLite's ->> would end a text at the NUL it decodes)
+    records[7]["evidence"] = {"banner": "220 mail\x00 ready"}
+    with_nul = tmp_path / "nul.jsonl"
+    with_nul.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    want = _in_pass(monkeypatch, with_nul, tmp_path)
+    spied.clear()
+    monkeypatch.setattr(tables_beside, "BESIDE_BYTES", 0)
+    db = tmp_path / "beside.db"
+    _record(with_nul, tmp_path / "beside", db)
+    assert set(spied) == {"frame"}
+    _record(with_nul, tmp_path / "beside-2", db, started="2026-12-08T00:00:00+00:00")
+    assert _stored(db) == want
+    conn = sqlite3.connect(db)
+    found = conn.execute("SELECT text FROM evidence WHERE instr(text, ?)", ("\\u0000",))
+    assert [row[0] for row in found] == ['{"banner": "220 mail\\u0000 ready"}']
+    conn.close()
+
+
+def test_a_text_with_a_nul_of_its_own_is_stored_whole(tmp_path: Path) -> None:
+    """SQLite's ->> ends a text at a NUL it decodes: such an entry of a batch made elsewhere
+    is bound as it is, the others spread as JSON (history_stage.Stage.add_json)."""
+    conn = history.open_db(tmp_path / "h.db")
+    conn.execute("BEGIN")
+    stage = Stage(conn, beside=True)
+    assert stage.threaded
+    entries = [[1, "a\x00b"], [2, "plain"], [3, "written out: \\u0000"]]
+    payload = json.dumps(entries).encode()
+    stage.add_json("evidence", payload, len(entries))
+    stage.merge()
+    stage.settle()
+    stage.stop()
+    stored = conn.execute("SELECT key, text FROM evidence ORDER BY key").fetchall()
+    conn.rollback()
+    conn.close()
+    assert stored == [tuple(entry) for entry in entries]
