@@ -332,31 +332,31 @@ class RunWriter:
     def _flush_results(self) -> None:
         self._flush_evidence()
         if self._verdict_batch:
-            if self.look_up:  # most are stored: looked up first, beside the pass
-                self._stage.add_unstored("verdicts", self._verdict_batch, _verdict)
-            else:
-                self._stage.add("verdicts", [_verdict(pending) for pending in self._verdict_batch])
+            self._stage_batch("verdicts", self._verdict_batch, _verdict)
             self._verdict_batch = []
             self.verdicts.spill()
             self.durations.spill()
 
     def _flush_evidence(self) -> None:
         if self._evidence_batch:
-            if self.look_up:
-                self._stage.add_unstored("evidence", self._evidence_batch, _same)
-            else:
-                self._stage.add("evidence", self._evidence_batch)
+            self._stage_batch("evidence", self._evidence_batch, _same)
             self._evidence_batch = []
             self.evidence.spill()
 
     def _flush_rows(self) -> None:
         if self._row_batch:
-            if self.look_up:
-                self._stage.add_unstored("target_rows", self._row_batch, _same)
-            else:
-                self._stage.add("target_rows", self._row_batch)
+            self._stage_batch("target_rows", self._row_batch, _same)
             self._row_batch = []
             self.rows.spill()
+
+    def _stage_batch(
+        self, table: str, batch: list[Any], make: Callable[[Any], tuple[Any, ...]]
+    ) -> None:
+        """Each entry's row as `make` gives it; on a re-run, only where the key is new."""
+        if self.look_up:  # most are stored: looked up first, beside the pass
+            self._stage.add_unstored(table, batch, make)
+        else:
+            self._stage.add(table, batch if make is _same else [make(entry) for entry in batch])
 
     def close(self) -> None:
         """Store the run's texts and arrays."""

@@ -87,6 +87,22 @@ def _in_pass(monkeypatch: pytest.MonkeyPatch, sample: Path, tmp_path: Path) -> d
     return _stored(db)
 
 
+def _reference(
+    monkeypatch: pytest.MonkeyPatch, sample: Path, tmp_path: Path, spied: list[str]
+) -> dict[str, str]:
+    """The reference stored, then the second process on for the test's own runs."""
+    want = _in_pass(monkeypatch, sample, tmp_path)
+    spied.clear()
+    monkeypatch.setattr(tables_beside, "BESIDE_BYTES", 0)
+    return want
+
+
+def _rerun(sample: Path, tmp_path: Path, db: Path) -> dict[str, str]:
+    """An unchanged re-run into `db` (its texts looked up), and what `db` then stores."""
+    _record(sample, tmp_path / f"{db.stem}-2", db, started="2026-12-08T00:00:00+00:00")
+    return _stored(db)
+
+
 def test_the_evidence_from_the_second_process_is_stored_as_the_pass_stores_it(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: list[str]
 ) -> None:
@@ -97,8 +113,7 @@ def test_the_evidence_from_the_second_process_is_stored_as_the_pass_stores_it(
     db = tmp_path / "beside.db"
     _record(sample, tmp_path / "beside", db)
     assert spied and set(spied) == {"frame"}  # every text from the second process
-    _record(sample, tmp_path / "beside-2", db, started="2026-12-08T00:00:00+00:00")
-    assert _stored(db) == want
+    assert _rerun(sample, tmp_path, db) == want
     for name in ("results.csv", "junit.xml"):
         assert (tmp_path / "beside" / name).read_bytes() == (
             tmp_path / "in-pass" / name
@@ -108,25 +123,20 @@ def test_the_evidence_from_the_second_process_is_stored_as_the_pass_stores_it(
 def test_when_the_second_process_fails_the_pass_makes_the_evidence_again(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: list[str]
 ) -> None:
-    want = _in_pass(monkeypatch, sample, tmp_path)
-    spied.clear()
-    monkeypatch.setattr(tables_beside, "BESIDE_BYTES", 0)
+    want = _reference(monkeypatch, sample, tmp_path, spied)
     # a process that reads nothing, writes nothing and fails: its files are written by
     # the pass's process (tables_beside), and so is every evidence text
     monkeypatch.setattr(tables_beside, "CHILD", "import sys; sys.exit(3)")
     db = tmp_path / "failed.db"
     _record(sample, tmp_path / "failed", db)
     assert "frame" not in spied and spied.count("here") > 1000
-    _record(sample, tmp_path / "failed-2", db, started="2026-12-08T00:00:00+00:00")
-    assert _stored(db) == want
+    assert _rerun(sample, tmp_path, db) == want
 
 
 def test_a_run_whose_frames_stop_short_has_all_its_evidence_made_again(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: list[str]
 ) -> None:
-    want = _in_pass(monkeypatch, sample, tmp_path)
-    spied.clear()
-    monkeypatch.setattr(tables_beside, "BESIDE_BYTES", 0)
+    want = _reference(monkeypatch, sample, tmp_path, spied)
     # the second process sends its first frame only, then gives up (as after EPIPE)
     monkeypatch.setattr(
         tables_beside,
@@ -139,8 +149,7 @@ def test_a_run_whose_frames_stop_short_has_all_its_evidence_made_again(
     db = tmp_path / "short.db"
     _record(sample, tmp_path / "short", db)
     assert spied.count("frame") == 1 and spied.count("here") > 1000
-    _record(sample, tmp_path / "short-2", db, started="2026-12-08T00:00:00+00:00")
-    assert _stored(db) == want
+    assert _rerun(sample, tmp_path, db) == want
 
 
 def test_the_reader_takes_whole_frames_in_order_and_reads_to_the_end() -> None:
@@ -188,14 +197,11 @@ def test_a_nul_in_the_evidence_is_stored_as_the_pass_stores_it(
     records[7]["evidence"] = {"banner": "220 mail\x00 ready"}
     with_nul = tmp_path / "nul.jsonl"
     with_nul.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    want = _in_pass(monkeypatch, with_nul, tmp_path)
-    spied.clear()
-    monkeypatch.setattr(tables_beside, "BESIDE_BYTES", 0)
+    want = _reference(monkeypatch, with_nul, tmp_path, spied)
     db = tmp_path / "beside.db"
     _record(with_nul, tmp_path / "beside", db)
     assert set(spied) == {"frame"}
-    _record(with_nul, tmp_path / "beside-2", db, started="2026-12-08T00:00:00+00:00")
-    assert _stored(db) == want
+    assert _rerun(with_nul, tmp_path, db) == want
     conn = sqlite3.connect(db)
     found = conn.execute("SELECT text FROM evidence WHERE instr(text, ?)", ("\\u0000",))
     assert [row[0] for row in found] == ['{"banner": "220 mail\\u0000 ready"}']
