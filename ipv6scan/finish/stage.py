@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -344,7 +344,10 @@ def _beside(
             return None, None
     except OSError:
         return None, None
-    read_end, write_end = evidence_beside.pipe() if evidence else (None, None)
+    read_end = write_end = None
+    if evidence:
+        with suppress(OSError):  # no descriptors to be had: the evidence is made in the pass
+            read_end, write_end = evidence_beside.pipe()
     try:
         beside = TablesBeside(results, out / "results.csv" if chosen.csv else None,
                               out / "junit.xml" if chosen.junit else None,

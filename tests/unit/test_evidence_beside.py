@@ -225,3 +225,21 @@ def test_a_text_with_a_nul_of_its_own_is_stored_whole(tmp_path: Path) -> None:
     conn.rollback()
     conn.close()
     assert stored == [tuple(entry) for entry in entries]
+
+
+def test_without_a_pipe_to_be_had_the_pass_makes_the_evidence(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: list[str]
+) -> None:
+    want = _reference(monkeypatch, sample, tmp_path, spied)
+
+    def no_pipe() -> tuple[int, int]:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(evidence_beside, "pipe", no_pipe)
+    db = tmp_path / "no-pipe.db"
+    _record(sample, tmp_path / "no-pipe", db)
+    assert "frame" not in spied and spied.count("here") > 1000
+    assert (tmp_path / "no-pipe" / "results.csv").read_bytes() == (
+        tmp_path / "in-pass" / "results.csv"
+    ).read_bytes()  # the tables as ever
+    assert _rerun(sample, tmp_path, db) == want
