@@ -29,12 +29,11 @@ from array import array
 from collections.abc import Callable
 from typing import IO
 
+from ipv6scan.finish.pipes import widen
 from ipv6scan.history_store import BATCH, text_key
 from ipv6scan.model import fast_dumps
 
 HEADER = struct.Struct("<II")  # entries, payload bytes
-PIPE_BYTES = 1 << 20  # the pipe's buffer, where the system lets it be set (F_SETPIPE_SZ)
-F_SETPIPE_SZ = 1031
 
 # (keys as int64 bytes, payload, entries): what the history's writer takes
 Take = Callable[[bytes, bytes, int], None]
@@ -48,10 +47,7 @@ def available() -> bool:
 def pipe() -> tuple[int, int]:
     """(read end, write end), with the larger buffer where the system allows it."""
     read_end, write_end = os.pipe()
-    with contextlib.suppress(OSError, ImportError):  # not Linux, a smaller pipe-max-size
-        import fcntl  # POSIX only
-
-        fcntl.fcntl(write_end, F_SETPIPE_SZ, PIPE_BYTES)
+    widen(write_end)
     return read_end, write_end
 
 

@@ -30,13 +30,12 @@ from ipv6scan.collector import paused
 from ipv6scan.finish import groups as window
 from ipv6scan.finish.evidence_beside import EvidenceFrames
 from ipv6scan.finish.lines import parse_line, read_lines
+from ipv6scan.finish.pipes import widen
 from ipv6scan.model import CheckResult
 from ipv6scan.report.tables import CsvWriter, JunitWriter, evidence_text
 from ipv6scan.scoring.vantage import combine
 
 BESIDE_BYTES = 8 << 20  # results.jsonl's size from which the two files are written beside
-PIPE_BYTES = 1 << 20  # the pipe's buffer: a block the pass reads fits whole
-F_SETPIPE_SZ = 1031  # fcntl's, Linux only (elsewhere the default buffer)
 HELD, REGROUP = b"0", b"1"  # the pass's verdict on its grouping
 # not `-m` this module: the package imports it first, and runpy would warn of that
 CHILD = "import sys; from ipv6scan.finish.tables_beside import main; sys.exit(main())"
@@ -91,10 +90,7 @@ class TablesBeside:
         self._stdin = self._proc.stdin
         self._paths = (results, csv, junit, vantage_share)
         self._regrouped = False
-        with contextlib.suppress(OSError, ImportError):  # not Linux, a smaller pipe-max-size
-            import fcntl  # POSIX only
-
-            fcntl.fcntl(self._stdin.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
+        widen(self._stdin.fileno())
 
     def feed(self, block: bytes) -> None:
         with contextlib.suppress(BrokenPipeError):  # it failed: finish() says why
