@@ -24,7 +24,7 @@ from typing import Any
 from ipv6scan import history_store as store
 from ipv6scan.model import CheckResult, json_loads, json_text
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 TREND_RUNS = 30  # runs in summary.json's trends, the current one included
 TREND_TARGETS = 2000  # more targets than this: per-target trends are left out (size)
 
@@ -62,7 +62,8 @@ CREATE INDEX IF NOT EXISTS runs_by_history ON runs (history_key, id);
 
 
 # schema 2 -> 3, in place: each run's results and target rows are stored again as
-# history_store keeps them (what changed), and the full tables go (history_store.py)
+# history_store keeps them (what changed), and the full tables go (history_store.py);
+# 3 -> 4: its texts in chunks (history_chunks.py)
 
 
 class HistoryError(Exception):
@@ -117,16 +118,13 @@ def open_db(path: Path) -> sqlite3.Connection:
             with conn:
                 conn.executescript(SCHEMA + store.TABLES)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        elif version in (1, 2):
+        elif version in (1, 2, 3):
             _migrate(conn)
         elif version != SCHEMA_VERSION:
             conn.close()
             raise HistoryError(
                 f"{path}: history schema {version}; this ipv6scan reads 1 to {SCHEMA_VERSION}"
             )
-        else:
-            with contextlib.suppress(sqlite3.OperationalError):  # a read-only file: none
-                store.add_later_columns(conn)  # added to schema 3 later
         conn.execute("SELECT 1 FROM runs LIMIT 1").fetchall()
     except sqlite3.Error as exc:
         raise HistoryError(f"{path}: cannot use as history database: {exc}") from None
@@ -134,9 +132,9 @@ def open_db(path: Path) -> sqlite3.Connection:
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
-    """Schema 1 or 2 to 3 in one transaction (executescript would commit on its own), so
+    """Schema 1, 2 or 3 to 4 in one transaction (executescript would commit on its own), so
     that two scans opening the same old database at once migrate it once: the second
-    waits, then sees version 3. A failure leaves the database as it was."""
+    waits, then sees the new version. A failure leaves the database as it was."""
     previous = conn.isolation_level
     conn.isolation_level = None  # transactions by hand: BEGIN IMMEDIATE takes the write lock
     try:
@@ -147,10 +145,13 @@ def _migrate(conn: sqlite3.Connection) -> None:
                 if statement.strip():
                     conn.execute(statement)
         if version in (1, 2):
-            store.migrate_results(conn)
+            store.migrate_results(conn)  # written as schema 4 stores a run
+        elif version == 3:
+            store.migrate_chunks(conn)
+        if version in (1, 2, 3):
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
-        if version in (1, 2):
+        if version in (1, 2, 3):
             _vacuum(conn)
     except BaseException:
         if conn.in_transaction:
@@ -162,7 +163,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 def _vacuum(conn: sqlite3.Connection) -> None:
     """Give the dropped tables' pages back to the file system: without it the file keeps
-    its old size, however little schema 3 keeps. Space only: a database that another
+    its old size, however little the new schema keeps. Space only: a database that another
     scan holds open just stays large until the next migration-free VACUUM."""
     with contextlib.suppress(sqlite3.OperationalError):  # locked: the data is migrated
         conn.execute("VACUUM")

@@ -1,24 +1,33 @@
 """A run's arrays (its verdict and evidence keys, durations and row keys, history_store),
-held in memory a part at a time: the rest waits in a scratch file until the run is stored.
+held in memory a part at a time, and stored a block at a time, each block once.
 
 A million-name run's four arrays hold 47 MB, plus what an array's growth copies, through
-the whole finish, when its memory is at its peak; spilled a part at a time they hold half
-a megabyte each. At the end each is compressed into a scratch file of its own and written
-into its row a block at a time (SQLite's incremental blob I/O): as bytes, with SQLite's
-copies of them, they made the finish's peak at a million names (236 MB, 221 without).
+the whole finish, when its memory is at its peak; spilled a part at a time to a scratch
+file they hold half a megabyte each. At the end each is stored a BLOCK of values at a
+time: a block is kept once (run_blocks), under the key of its bytes, and the run keeps
+the list of its blocks' keys. A re-run that repeats its verdicts in the same order thus
+repeats their blocks and stores none again: with the texts in compressed chunks
+(history_chunks) a first run is some 100 bytes a result, and 24 bytes of keys a result
+stored again would be a quarter of that, not the tenth INTERFACE.md allows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import tempfile
 import zlib
 from array import array
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 SPILL = 1 << 16  # values kept in memory before they go to the scratch file (512 KB)
-READ = 1 << 20  # bytes read back at a time
+BLOCK = 1 << 12  # values a stored block holds (32 KB)
+BLOCKS = """
+CREATE TABLE IF NOT EXISTS run_blocks (
+    key INTEGER PRIMARY KEY,        -- of the block's bytes (block_key)
+    body BLOB NOT NULL              -- zlib of up to BLOCK values of a run's array
+)"""
 
 
 class Column:
@@ -42,19 +51,18 @@ class Column:
         self.spilled += len(self.values)
         del self.values[:]  # the same array: callers may hold it
 
-    def packed(self, level: int) -> IO[bytes]:
-        """All the values, in order, as zlib at `level` (history_store.unpack reads it), in
-        a scratch file read from its start (the caller closes it)."""
-        z = zlib.compressobj(level)
-        out = tempfile.TemporaryFile(prefix="ipv6scan-packed-")  # noqa: SIM115 (the caller's)
+    def blocks(self) -> Iterator[bytes]:
+        """All the values, in order, as bytes, BLOCK at a time (the last may be shorter)."""
+        size = BLOCK * self.values.itemsize
+        rest = b""
         if self._file is not None:
             self._file.seek(0)
-            while block := self._file.read(READ):
-                out.write(z.compress(block))
-        out.write(z.compress(self.values.tobytes()))
-        out.write(z.flush())
-        out.seek(0)
-        return out
+            while data := self._file.read(size):  # whole blocks, but the file's last
+                if len(data) < size:
+                    rest = data
+                    break
+                yield data
+        yield from split(rest + self.values.tobytes(), self.values.itemsize)
 
     def close(self) -> None:
         if self._file is not None:
@@ -62,22 +70,43 @@ class Column:
             self._file = None
 
 
-def store(
-    conn: sqlite3.Connection, insert: str, params: tuple[Any, ...], table: str,
-    blobs: Mapping[str, IO[bytes]],
-) -> None:  # fmt: skip
-    """Run `insert` (a row of `table` whose `blobs` columns are given as zeroblob(?), their
-    sizes last in its parameters), then write each file into its column, READ at a time;
-    the files are closed. The row is found by its rowid: `params[0]` (its INTEGER PRIMARY
-    KEY)."""
-    try:
-        sizes = tuple(f.seek(0, 2) for f in blobs.values())
-        conn.execute(insert, (*params, *sizes))
-        for column, f in blobs.items():
-            f.seek(0)
-            with conn.blobopen(table, column, params[0]) as blob:
-                while block := f.read(READ):
-                    blob.write(block)
-    finally:
-        for f in blobs.values():
-            f.close()
+def split(data: bytes, itemsize: int) -> Iterator[bytes]:
+    """`data`, values of `itemsize` bytes, BLOCK values at a time."""
+    size = BLOCK * itemsize
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def block_key(data: bytes) -> int:
+    """A signed 64-bit key of a block's bytes (never 0)."""
+    digest = hashlib.blake2b(data, digest_size=8, person=b"ipv6scan-block").digest()
+    return int.from_bytes(digest, "big", signed=True) or 1
+
+
+def store_blocks(conn: sqlite3.Connection, blocks: Iterable[bytes], level: int) -> bytes:
+    """Each block kept once in run_blocks (zlib at `level`); the zlib of their keys, in
+    order, which `load_blocks` reads the values back from."""
+    keys = array("q")
+    for data in blocks:
+        key = block_key(data)
+        keys.append(key)
+        if conn.execute("SELECT 1 FROM run_blocks WHERE key = ?", (key,)).fetchone() is None:
+            conn.execute("INSERT INTO run_blocks VALUES (?, ?)", (key, zlib.compress(data, level)))
+    return zlib.compress(keys.tobytes(), 0)  # random numbers: nothing to gain
+
+
+def load_blocks(conn: sqlite3.Connection, packed: bytes, typecode: str) -> array[Any]:
+    """The values that store_blocks stored: an empty array where a block is missing."""
+    values = array(typecode)
+    for key in block_keys(packed):
+        found = conn.execute("SELECT body FROM run_blocks WHERE key = ?", (key,)).fetchone()
+        if found is None:
+            return array(typecode)
+        values.frombytes(zlib.decompress(found[0]))
+    return values
+
+
+def block_keys(packed: bytes) -> array[int]:
+    keys = array("q")
+    keys.frombytes(zlib.decompress(packed))
+    return keys

@@ -1,13 +1,15 @@
-"""How the history stores a run compactly (schema 3): what changed, not every result again.
+"""How the history stores a run compactly (schema 4): what changed, not every result again.
 
 A result's verdict (target, sector, tier, subject, check, status, detail), its evidence and
 a target's score row are each stored once, under a 64-bit key made of their text: a run
 that repeats an earlier verdict stores only its key. A run itself is a few arrays (zlib):
 the keys of its verdicts and evidence and its durations, in results.jsonl's order, and the
-keys of its target rows. A re-run in which nothing changed thus adds about 24 bytes a
-result and 8 a target, against some 600 and 700 for the first run (INTERFACE.md
-"History": at most a tenth). Two different texts with one key (about one chance in 10^7
-at a few million distinct verdicts) would share a stored text.
+keys of its target rows, each a block at a time, a block stored once (history_columns).
+The texts are kept a batch to a compressed chunk (history_chunks). A re-run in which
+nothing changed thus adds the blocks of its durations, a few bytes a result, against some
+170 for the first run, its target rows included (INTERFACE.md "History": at most a tenth).
+Two different texts with one key (about one chance in 10^7 at a few million distinct
+verdicts) would share a stored text.
 
 Runs of other histories share the stored texts too; `prune` removes runs and then every
 text no remaining run refers to.
@@ -24,7 +26,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, NoReturn
 
-from ipv6scan.history_columns import Column, store
+from ipv6scan import history_chunks
+from ipv6scan.history_chunks import ChunkReader
+from ipv6scan.history_columns import BLOCKS, Column, block_keys, load_blocks, split, store_blocks
 from ipv6scan.history_stage import Stage
 from ipv6scan.messages import MESSAGES, identity
 from ipv6scan.model import CheckResult, json_loads
@@ -37,33 +41,24 @@ LOOKUP = 500  # keys a query looks up at once (SQLite allows 999 parameters at l
 # where a larger cache saves the pass nothing and costs memory (32 MB: +20 MB peak)
 CACHE_KIB = 8 * 1024
 NO_EVIDENCE = 0  # an evidence key dropped by retention (see prune_evidence)
+ROW_TEXT = 5  # a target_rows entry: key, target, sector, score, stage, the row (JSON)
 
-TABLES = """
-CREATE TABLE IF NOT EXISTS verdicts (
-    key INTEGER PRIMARY KEY,        -- of the text below (text_key)
-    target TEXT NOT NULL, sector TEXT NOT NULL, tier TEXT NOT NULL, subject TEXT NOT NULL,
-    check_id TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL,
-    vantage TEXT,                   -- the vantage point (distributed/), NULL for a local scan
-    detail_data TEXT                -- JSON [key, params] of a keyed detail (messages.py)
-);
-CREATE TABLE IF NOT EXISTS evidence (key INTEGER PRIMARY KEY, text TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS target_rows (
-    key INTEGER PRIMARY KEY,        -- of `row`
-    target TEXT NOT NULL, sector TEXT NOT NULL, score REAL, stage TEXT NOT NULL,
-    row TEXT NOT NULL               -- the target's summary.json row, JSON
-);
-CREATE INDEX IF NOT EXISTS target_rows_by_name ON target_rows (target);
+# a run's arrays: each the zlib of the int64 keys of its blocks in run_blocks, in order
+TABLES = (
+    history_chunks.TABLES
+    + BLOCKS
+    + """;
 CREATE TABLE IF NOT EXISTS run_results (
     run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
     count INTEGER NOT NULL,
-    verdicts BLOB NOT NULL,         -- zlib of int64 keys, in results.jsonl order
-    evidence BLOB NOT NULL,         -- zlib of int64 keys, 0 when dropped (retention)
-    durations BLOB NOT NULL         -- zlib of float64 milliseconds
+    verdicts BLOB NOT NULL,         -- of int64 keys, in results.jsonl order
+    evidence BLOB NOT NULL,         -- of int64 keys, 0 when dropped (retention)
+    durations BLOB NOT NULL         -- of float64 milliseconds
 );
 CREATE TABLE IF NOT EXISTS run_targets (
     run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
     count INTEGER NOT NULL,
-    rows BLOB NOT NULL              -- zlib of int64 target_rows keys, in summary.json order
+    rows BLOB NOT NULL              -- of int64 target_rows keys, in summary.json order
 );
 CREATE TABLE IF NOT EXISTS run_details (
     run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
@@ -78,6 +73,7 @@ CREATE TABLE IF NOT EXISTS tier_scores (
     PRIMARY KEY (run_id, sector, tier)
 );
 """
+)
 
 
 _blake2b, _from_bytes = hashlib.blake2b, int.from_bytes  # a lookup less: 400,000 calls a run
@@ -89,23 +85,28 @@ def text_key(text: str) -> int:
     return _from_bytes(digest, "big", signed=True) or 1
 
 
-def unpack(blob: bytes, typecode: str) -> array[Any]:
-    values = array(typecode)
-    values.frombytes(zlib.decompress(blob))
-    return values
-
-
 # added to schema 3 in place (history.open_db): a database without it has no such details
 RUN_DETAILS = TABLES[TABLES.index("CREATE TABLE IF NOT EXISTS run_details") :].split(";")[0]
 
 
-def add_later_columns(conn: sqlite3.Connection) -> None:
-    """What schema 3 gained in place: run_details, and verdicts.detail_data (the detail's
-    message key and parameters, so a stored run renders in a report's language)."""
+def migrate_chunks(conn: sqlite3.Connection) -> None:
+    """Schema 3 to 4, inside the caller's transaction: what schema 3 gained in place first
+    (run_details; verdicts.detail_data, the detail's message key and parameters), then its
+    texts rewritten as chunks (history_chunks)."""
     conn.execute(RUN_DETAILS)
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(verdicts)")}
-    if "detail_data" not in columns:
+    has = {row[1] for row in conn.execute("PRAGMA table_info(verdicts)")}
+    if "detail_data" not in has:
         conn.execute("ALTER TABLE verdicts ADD COLUMN detail_data TEXT")
+    history_chunks.migrate(conn, BATCH)
+    conn.execute(BLOCKS)
+    for table, columns in (("run_results", ("verdicts", "evidence", "durations")),
+                           ("run_targets", ("rows",))):  # fmt: skip
+        for run_id, *blobs in conn.execute(f"SELECT run_id, {', '.join(columns)} FROM {table}"
+                                           ).fetchall():  # fmt: skip
+            blocks = [store_blocks(conn, split(zlib.decompress(blob), 8), 0 if i == 0 else 1)
+                      for i, blob in enumerate(blobs)]  # fmt: skip
+            sets = ", ".join(f"{column} = ?" for column in columns)
+            conn.execute(f"UPDATE {table} SET {sets} WHERE run_id = ?", (*blocks, run_id))
 
 
 def _refuse(value: object) -> NoReturn:
@@ -367,20 +368,17 @@ class RunWriter:
                 f"the run's evidence keys ({len(self.evidence)}) are not one a result"
                 f" ({len(self.verdicts)})"
             )
-        self._stage.merge()
         self._stage.settle()
         self._stage.stop()
-        # level 0 (stored, still zlib: unpack reads either) for the keys of distinct texts:
-        # random 64-bit numbers do not compress, and level 1 spends 20 ms a million on
-        # finding that out; a run repeats some evidence, and durations
-        store(self.conn, "INSERT OR REPLACE INTO run_results"
-              " VALUES (?, ?, zeroblob(?), zeroblob(?), zeroblob(?))",
-              (self.run_id, len(self.verdicts)), "run_results",
-              {"verdicts": self.verdicts.packed(0), "evidence": self.evidence.packed(1),
-               "durations": self.durations.packed(1)})  # fmt: skip
-        store(self.conn, "INSERT OR REPLACE INTO run_targets VALUES (?, ?, zeroblob(?))",
-              (self.run_id, len(self.rows)), "run_targets",
-              {"rows": self.rows.packed(0)})  # fmt: skip
+        # level 0 for keys of distinct texts: random 64-bit numbers do not compress, and
+        # level 1 spends 20 ms a million on finding that out; a run repeats some evidence
+        blocks = [store_blocks(self.conn, column.blocks(), 0 if column is self.verdicts else 1)
+                  for column in (self.verdicts, self.evidence, self.durations)]  # fmt: skip
+        self.conn.execute("INSERT OR REPLACE INTO run_results VALUES (?, ?, ?, ?, ?)",
+                          (self.run_id, len(self.verdicts), *blocks))  # fmt: skip
+        self.conn.execute("INSERT OR REPLACE INTO run_targets VALUES (?, ?, ?)",
+                          (self.run_id, len(self.rows),
+                           store_blocks(self.conn, self.rows.blocks(), 0)))  # fmt: skip
         for column in self._columns():
             column.close()
         if self.details:
@@ -414,21 +412,20 @@ def run_keys(conn: sqlite3.Connection, run_id: int) -> tuple[array[int], array[i
     found = conn.execute(
         "SELECT verdicts, evidence FROM run_results WHERE run_id = ?", (run_id,)
     ).fetchone()
-    return None if found is None else (unpack(found[0], "q"), unpack(found[1], "q"))
+    if found is None:
+        return None
+    return load_blocks(conn, found[0], "q"), load_blocks(conn, found[1], "q")
 
 
 def any_intermittent(conn: sqlite3.Connection, evidence: Iterable[int]) -> bool:
     """Whether any of these evidence texts marks an intermittent result (checks/
     intermittent.py: `"intermittent": true`, as evidence_text writes it)."""
-    keys = sorted(set(evidence))  # in key order: see in_key_order
-    for start in range(0, len(keys), LOOKUP):
-        chunk = keys[start : start + LOOKUP]
-        marks = ",".join("?" * len(chunk))
-        if conn.execute(
-            f"SELECT 1 FROM evidence WHERE key IN ({marks})"
-            " AND instr(text, '\"intermittent\": true') LIMIT 1",
-            chunk,
-        ).fetchone():
+    reader = ChunkReader(conn)
+    mark = '"intermittent": true'
+    for chunk, keys in reader.chunks_of("evidence", evidence):
+        if b'intermittent\\": true' not in reader.raw(chunk):  # as JSON holds the text
+            continue
+        if any(mark in entry[1] for entry in reader.find("evidence", keys).values()):
             return True
     return False
 
@@ -444,25 +441,26 @@ def load_results(
     ).fetchone()
     if found is None:
         return
-    verdicts, evidence = unpack(found[0], "q"), unpack(found[1], "q")
-    durations = unpack(found[2], "d")
+    verdicts, evidence = load_blocks(conn, found[0], "q"), load_blocks(conn, found[1], "q")
+    durations = load_blocks(conn, found[2], "d")
     own = _own_details(conn, run_id)
+    reader = ChunkReader(conn)
     positions: Sequence[int] = range(len(verdicts)) if only is None else only
     for start in range(0, len(positions), LOOKUP):
         chunk = positions[start : start + LOOKUP]
         vkeys, ekeys = [verdicts[i] for i in chunk], [evidence[i] for i in chunk]
-        v_found = _lookup(conn, "SELECT key, target, sector, tier, subject, check_id, status,"
-                          " detail, vantage, detail_data FROM verdicts", vkeys)  # fmt: skip
-        e_found = _lookup(conn, "SELECT key, text FROM evidence", ekeys)
+        v_found = reader.find("verdicts", vkeys)
+        e_found = reader.find("evidence", ekeys)
         for i, vkey, ekey in zip(chunk, vkeys, ekeys, strict=True):
-            v = v_found.get(vkey)
-            if v is None:
+            found = v_found.get(vkey)
+            if found is None:
                 continue  # not ours to lose, but never a crash
+            v = found[1:]  # target, sector, tier, subject, check, status, detail, vantage, data
             e = e_found.get(ekey)
             yield CheckResult.from_json(
                 {"target": v[0], "sector": v[1], "tier": v[2], "subject": v[3], "check": v[4],
                  "status": v[5], **_keyed(v[6], v[8], own.get(i)),
-                 "evidence": json_loads(e[0]) if e else {},
+                 "evidence": json_loads(e[1]) if e else {},
                  "duration_ms": durations[i]}
                 | ({"vantage": v[7]} if v[7] is not None else {})
             )  # fmt: skip
@@ -482,28 +480,21 @@ def _own_details(conn: sqlite3.Connection, run_id: int) -> dict[int, list[Any]]:
     return {int(entry[0]): list(entry[1:]) for entry in pairs}
 
 
-def _lookup(
-    conn: sqlite3.Connection, select: str, keys: Iterable[int]
-) -> dict[int, tuple[Any, ...]]:
-    wanted = list(set(keys))
-    marks = ",".join("?" * len(wanted))
-    return {row[0]: row[1:] for row in conn.execute(f"{select} WHERE key IN ({marks})", wanted)}
-
-
 def row_keys(conn: sqlite3.Connection, run_id: int) -> array[int]:
     found = conn.execute("SELECT rows FROM run_targets WHERE run_id = ?", (run_id,)).fetchone()
-    return unpack(found[0], "q") if found else array("q")
+    return load_blocks(conn, found[0], "q") if found else array("q")
 
 
 def row_texts(conn: sqlite3.Connection, run_id: int) -> Iterator[str]:
     """The run's summary.json target rows as stored, in order."""
     keys = row_keys(conn, run_id)
+    reader = ChunkReader(conn)
     for start in range(0, len(keys), LOOKUP):
-        chunk = keys[start : start + LOOKUP]
-        found = _lookup(conn, "SELECT key, row FROM target_rows", chunk)
-        for key in chunk:
+        part = keys[start : start + LOOKUP]
+        found = reader.find("target_rows", part)
+        for key in part:
             if key in found:
-                yield str(found[key][0])
+                yield str(found[key][ROW_TEXT])
 
 
 def named_rows(conn: sqlite3.Connection, run_id: int, names: Iterable[str]) -> list[dict[str, Any]]:
@@ -512,11 +503,14 @@ def named_rows(conn: sqlite3.Connection, run_id: int, names: Iterable[str]) -> l
     if not wanted:
         return []
     keys = set(row_keys(conn, run_id))
+    reader = ChunkReader(conn)
     rows = []
     for name in wanted:
-        for key, text in conn.execute("SELECT key, row FROM target_rows WHERE target = ?", (name,)):
+        for (key,) in conn.execute("SELECT key FROM target_rows WHERE target = ?", (name,)):
             if key in keys:
-                rows.append(json_loads(text))
+                found = reader.find("target_rows", [key]).get(key)
+                if found is not None:
+                    rows.append(json_loads(found[ROW_TEXT]))
                 break
     return rows
 
@@ -562,23 +556,31 @@ def target_scores(
 
 
 def sweep(conn: sqlite3.Connection) -> None:
-    """Remove the texts no run refers to any more (after runs were deleted)."""
+    """Remove the texts and blocks no run refers to any more (after runs were deleted)."""
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS kept (key INTEGER PRIMARY KEY)")
     for table, column, blob in (("verdicts", "verdicts", "run_results"),
                                 ("evidence", "evidence", "run_results"),
                                 ("target_rows", "rows", "run_targets")):  # fmt: skip
         conn.execute("DELETE FROM temp.kept")
         for (packed,) in conn.execute(f"SELECT {column} FROM {blob}").fetchall():
-            conn.executemany(
-                "INSERT OR IGNORE INTO temp.kept VALUES (?)", ((k,) for k in unpack(packed, "q"))
-            )
+            conn.executemany("INSERT OR IGNORE INTO temp.kept VALUES (?)",
+                             ((k,) for k in load_blocks(conn, packed, "q")))  # fmt: skip
         conn.execute(f"DELETE FROM {table} WHERE key NOT IN (SELECT key FROM temp.kept)")
+        history_chunks.compact(conn, table)
+    conn.execute("DELETE FROM temp.kept")
+    for table, columns in (("run_results", "verdicts, evidence, durations"),
+                           ("run_targets", "rows")):  # fmt: skip
+        for packed in conn.execute(f"SELECT {columns} FROM {table}").fetchall():
+            for blocks in packed:
+                conn.executemany("INSERT OR IGNORE INTO temp.kept VALUES (?)",
+                                 ((k,) for k in block_keys(blocks)))  # fmt: skip
+    conn.execute("DELETE FROM run_blocks WHERE key NOT IN (SELECT key FROM temp.kept)")
     conn.execute("DROP TABLE temp.kept")
 
 
 def migrate_results(conn: sqlite3.Connection) -> None:
     """Schema 1 and 2 kept every result and target row of every run in full (tables
-    `results` and `target_scores`): each run is rewritten as schema 3 stores it, one run at
+    `results` and `target_scores`): each run is rewritten as schema 4 stores it, one run at
     a time, and the old tables are dropped. Inside the caller's transaction."""
     for statement in TABLES.split(";"):
         if statement.strip():

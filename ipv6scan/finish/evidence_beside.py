@@ -8,7 +8,7 @@ the pass's thread, the finish's busiest, made each one a second time for the his
 each text and its key back, on a pipe of their own, a batch at a time:
 
     frame = header (entries, payload bytes) + the entries' keys (int64, in order)
-            + the payload: the JSON array [[key, text], ...] that history_stage spreads
+            + the payload: the JSON array [[key, text], ...], a chunk of the history
 
 and a thread of the pass's process (EvidenceReader) hands each frame to the history's
 writer (history_store.RunWriter.take_evidence), whose own thread stages it. Should the

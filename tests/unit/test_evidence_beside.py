@@ -8,18 +8,18 @@ import hashlib
 import json
 import os
 import sqlite3
-import zlib
 from array import array
 from pathlib import Path
 
 import pytest
 
-from ipv6scan import audit, history, history_store
+from ipv6scan import audit, history, history_chunks, history_store
 from ipv6scan.finish import evidence_beside, tables_beside
 from ipv6scan.finish.evidence_beside import EvidenceFrames, EvidenceReader
 from ipv6scan.history_stage import Stage
 from ipv6scan.history_store import text_key
 from tests.unit.sample_results import write_sample
+from tests.unit.stored_history import contents
 
 STARTED = "2026-12-07T00:00:00+00:00"
 
@@ -37,17 +37,11 @@ def _record(results: Path, out: Path, db: Path, *, started: str = STARTED) -> No
 
 
 def _stored(db: Path) -> dict[str, str]:
-    """Each table's rows, and each run's arrays, as digests."""
-    conn = sqlite3.connect(db)
-    found: dict[str, str] = {}
-    for table in ("verdicts", "evidence", "target_rows"):
-        rows = conn.execute(f"SELECT * FROM {table} ORDER BY key").fetchall()
-        found[table] = hashlib.sha256(repr(rows).encode()).hexdigest()
-    for run_id, count, *blobs in conn.execute("SELECT * FROM run_results ORDER BY run_id"):
-        arrays = b"".join(zlib.decompress(blob) for blob in blobs)
-        found[f"run {run_id}"] = f"{count} {hashlib.sha256(arrays).hexdigest()}"
-    conn.close()
-    return found
+    """Each kind's entries, and each run's arrays, as digests."""
+    return {
+        table: hashlib.sha256(repr(rows).encode()).hexdigest()
+        for table, rows in contents(db).items()
+    }
 
 
 @pytest.fixture()
@@ -202,15 +196,13 @@ def test_a_nul_in_the_evidence_is_stored_as_the_pass_stores_it(
     _record(with_nul, tmp_path / "beside", db)
     assert set(spied) == {"frame"}
     assert _rerun(with_nul, tmp_path, db) == want
-    conn = sqlite3.connect(db)
-    found = conn.execute("SELECT text FROM evidence WHERE instr(text, ?)", ("\\u0000",))
-    assert [row[0] for row in found] == ['{"banner": "220 mail\\u0000 ready"}']
-    conn.close()
+    found = [entry[1] for entry in contents(db)["evidence"] if "\\u0000" in entry[1]]
+    assert found == ['{"banner": "220 mail\\u0000 ready"}']
 
 
 def test_a_text_with_a_nul_of_its_own_is_stored_whole(tmp_path: Path) -> None:
-    """SQLite's ->> ends a text at a NUL it decodes: such an entry of a batch made elsewhere
-    is bound as it is, the others spread as JSON (history_stage.Stage.add_json)."""
+    """A batch made elsewhere (history_stage.Stage.add_json) is stored as its JSON says:
+    a NUL of its own, and the escape written out, both whole."""
     conn = history.open_db(tmp_path / "h.db")
     conn.execute("BEGIN")
     stage = Stage(conn, beside=True)
@@ -218,10 +210,9 @@ def test_a_text_with_a_nul_of_its_own_is_stored_whole(tmp_path: Path) -> None:
     entries = [[1, "a\x00b"], [2, "plain"], [3, "written out: \\u0000"]]
     payload = json.dumps(entries).encode()
     stage.add_json("evidence", payload, len(entries))
-    stage.merge()
     stage.settle()
     stage.stop()
-    stored = conn.execute("SELECT key, text FROM evidence ORDER BY key").fetchall()
+    stored = sorted(tuple(entry) for entry in history_chunks.stored(conn, "evidence").values())
     conn.rollback()
     conn.close()
     assert stored == [tuple(entry) for entry in entries]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ipv6scan import history, history_columns, history_stage
+from ipv6scan import history, history_chunks, history_columns
 from ipv6scan.model import CheckResult, Status, json_loads
 from ipv6scan.report.jsonl import read_results
 from ipv6scan.report.tables import CsvWriter, JunitWriter
@@ -110,14 +110,13 @@ def test_sums_by_shape_are_sums_by_row(monkeypatch: pytest.MonkeyPatch, pending:
     assert json.dumps(got, ensure_ascii=False) == json.dumps(want, ensure_ascii=False)
 
 
-@pytest.mark.parametrize("merge", [history_stage.MERGE, 150])
-def test_texts_staged_and_merged_in_key_order_read_back_as_given(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge: int
+@pytest.mark.parametrize("batch", [history.store.BATCH, 97])
+def test_texts_written_in_chunks_read_back_as_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
 ) -> None:
-    # many small batches, merged into the tables at once or many times over (beside the
-    # pass: history.open_db's connection allows the staging thread)
-    monkeypatch.setattr(history.store, "BATCH", 97)
-    monkeypatch.setattr(history_stage, "MERGE_BESIDE", merge)
+    # one chunk a kind, or many small ones (beside the pass: history.open_db's connection
+    # allows the staging thread)
+    monkeypatch.setattr(history.store, "BATCH", batch)
     monkeypatch.setattr(history_columns, "SPILL", 150)  # the run's arrays spilled too
     results = _results()
     conn = history.open_db(tmp_path / "h.db")
@@ -129,8 +128,10 @@ def test_texts_staged_and_merged_in_key_order_read_back_as_given(
         assert recorder.finish({"overall": {"score": 1.0}}, "2026-01-01T00:00:01+00:00") == run
         got = list(history.load_results(conn, run))
         assert [r.to_json() for r in got] == [r.to_json() for r in results]
-    staged = conn.execute("SELECT count(*) FROM temp.stage_verdicts").fetchone()[0]
-    assert staged == 0  # nothing left behind in the scratch tables
+    for table in history_chunks.KINDS:  # each key's entry is in the chunk it points to
+        count = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        assert len(history_chunks.stored(conn, table)) == count
+        assert count > 0 or table == "target_rows"  # (no rows recorded here)
     conn.close()
 
 
@@ -143,7 +144,7 @@ def test_a_migrated_database_gives_its_space_back(tmp_path: Path) -> None:
     db = tmp_path / "h.db"
     _old_db(db, 2, results, runs=4)
     before = db.stat().st_size
-    # When this version opens it (and migrates it to schema 3)
+    # When this version opens it (and migrates it to schema 4)
     history.open_db(db).close()
     # Then the file shrank: the dropped tables' pages went back, not to a free list
     after = db.stat().st_size

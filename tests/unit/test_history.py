@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import ipv6scan.cli as cli
-from ipv6scan import history
+from ipv6scan import history, history_chunks
 from ipv6scan.cli import main
 from ipv6scan.model import CheckResult, Status, json_text
 from ipv6scan.observations.dns import Connectivity
@@ -190,8 +190,8 @@ def test_target_rows_are_stored_as_json_text_writes_them(tmp_path: Path, spooled
     # Then each row is stored as json_text writes it, its columns filled from it
     assert list(history.target_row_texts(conn, run_id)) == [json_text(r) for r in rows]
     assert list(history.all_target_rows(conn, run_id)) == rows
-    stored = conn.execute("SELECT target, sector, score, stage FROM target_rows ORDER BY rowid")
-    assert sorted(stored.fetchall(), key=str) == sorted(
+    stored = [tuple(e[1:5]) for e in history_chunks.stored(conn, "target_rows").values()]
+    assert sorted(stored, key=str) == sorted(
         [(r["name"], r["sector"], r["score"], r["stage"]) for r in rows], key=str
     )
 

@@ -1,25 +1,31 @@
-"""A run's arrays spilled to a scratch file a part at a time read back whole, in order."""
+"""A run's arrays spilled to a scratch file a part at a time read back whole, in order;
+stored a block at a time, each block once (history_columns)."""
 
 from __future__ import annotations
 
 import sqlite3
-import zlib
 from array import array
 
 import pytest
 
 from ipv6scan import history_columns
-from ipv6scan.history_columns import Column
-from ipv6scan.history_store import unpack
+from ipv6scan.history_columns import Column, block_keys, load_blocks, store_blocks
+
+
+def _blocks_db() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:")
+    conn.execute(history_columns.BLOCKS)
+    return conn
 
 
 @pytest.mark.parametrize("count", [0, 1, 99, 100, 101, 1000])
 @pytest.mark.parametrize("typecode", ["q", "d"])
-def test_a_spilled_column_packs_all_its_values_in_order(
+def test_a_spilled_column_is_stored_and_read_back_whole_in_order(
     monkeypatch: pytest.MonkeyPatch, count: int, typecode: str
 ) -> None:
+    # blocks of 16 values: spills of 100 values end inside a block
     monkeypatch.setattr(history_columns, "SPILL", 100)
-    monkeypatch.setattr(history_columns, "READ", 24)  # read back in several blocks
+    monkeypatch.setattr(history_columns, "BLOCK", 16)
     column = Column(typecode)
     values = array(typecode, [(-1) ** i * i * 7919 for i in range(count)])
     for i, value in enumerate(values):
@@ -28,32 +34,37 @@ def test_a_spilled_column_packs_all_its_values_in_order(
             column.spill()  # as the writer does at each batch: only past SPILL values
         assert len(column) == i + 1
     assert len(column.values) <= 100 + 37
+    blocks = list(column.blocks())
+    assert all(len(b) == 16 * values.itemsize for b in blocks[:-1])
+    assert b"".join(blocks) == values.tobytes()
+    conn = _blocks_db()
     for level in (0, 1):
-        with column.packed(level) as packed:
-            data = packed.read()
-        assert unpack(data, typecode) == values
-        assert zlib.decompress(data) == values.tobytes()
+        packed = store_blocks(conn, column.blocks(), level)
+        assert load_blocks(conn, packed, typecode) == values
+        assert len(block_keys(packed)) == -(-count // 16)
     column.close()
     column.close()  # twice: nothing left to close
 
 
-def test_columns_are_stored_a_block_at_a_time_as_packed(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given two columns, one spilled and read back in blocks of 24 bytes, one empty
-    monkeypatch.setattr(history_columns, "SPILL", 100)
-    monkeypatch.setattr(history_columns, "READ", 24)
-    full, empty = Column("q"), Column("d")
-    for i in range(1000):
-        full.values.append(i * 7919 - 2**62)
-        full.spill()
-    conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, a BLOB, b BLOB)")
-    conn.execute("INSERT INTO t VALUES (7, 0, x'00', x'00')")  # the row is replaced
-    # When they are stored into one row
-    history_columns.store(conn, "INSERT OR REPLACE INTO t VALUES (?, ?, zeroblob(?), zeroblob(?))",
-                          (7, 1000), "t", {"a": full.packed(1), "b": empty.packed(0)})  # fmt: skip
-    # Then the row holds each column's zlib stream whole, and only that row is there
-    ((n, a, b),) = conn.execute("SELECT n, a, b FROM t").fetchall()
-    assert n == 1000
-    assert list(unpack(a, "q")) == [i * 7919 - 2**62 for i in range(1000)]
-    assert unpack(b, "d") == array("d")
-    full.close()
+def test_a_block_is_stored_once_whoever_repeats_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given two runs' arrays alike but for one value in their third block
+    monkeypatch.setattr(history_columns, "BLOCK", 10)
+    first = array("q", range(50))
+    second = array("q", range(50))
+    second[25] = -1
+    conn = _blocks_db()
+    # When both are stored
+    a = store_blocks(conn, history_columns.split(first.tobytes(), 8), 1)
+    b = store_blocks(conn, history_columns.split(second.tobytes(), 8), 1)
+    # Then the blocks they share are stored once: 5 of the first, 1 of the second
+    assert conn.execute("SELECT count(*) FROM run_blocks").fetchone()[0] == 6
+    assert [x == y for x, y in zip(block_keys(a), block_keys(b), strict=True)] == [
+        True, True, False, True, True]  # fmt: skip
+    assert load_blocks(conn, a, "q") == first and load_blocks(conn, b, "q") == second
+
+
+def test_a_missing_block_reads_as_no_values() -> None:
+    conn = _blocks_db()
+    packed = store_blocks(conn, [array("q", [1, 2]).tobytes()], 0)
+    conn.execute("DELETE FROM run_blocks")
+    assert load_blocks(conn, packed, "q") == array("q")

@@ -1,17 +1,20 @@
-"""The history stores what changed (schema 3, history_store): an unchanged re-run adds at
-most a tenth of what the first run added; schema 1 and 2 databases are migrated in place
-with every run still readable; --keep-runs removes old runs and what only they used."""
+"""The history stores what changed (schema 4, history_store): an unchanged re-run adds at
+most a tenth of what the first run added; schema 1, 2 and 3 databases are migrated in
+place with every run still readable; --keep-runs removes old runs and what only they
+used."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import sqlite3
+import zlib
+from array import array
 from pathlib import Path
 
 import pytest
 
-from ipv6scan import audit, history, history_store
+from ipv6scan import audit, history, history_chunks, history_columns, history_store
 from ipv6scan.cli import main as cli_main
 from ipv6scan.model import CheckResult, Status
 from ipv6scan.report.jsonl import read_results
@@ -152,8 +155,8 @@ def test_an_old_database_is_migrated_in_place(
     _old_db(db, version, results)
     # When it is opened by this version
     conn = history.open_db(db)
-    # Then it is schema 3, the full tables are gone, and each run reads back as recorded
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    # Then it is schema 4, the full tables are gone, and each run reads back as recorded
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
     tables = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "results" not in tables and "target_scores" not in tables
     rows = list(summarize(results)["targets"])
@@ -172,6 +175,99 @@ def test_an_old_database_is_migrated_in_place(
     again = history.open_db(db)
     assert list(history.load_results(again, 2)) == results
     again.close()
+
+
+SCHEMA_3_TEXTS = """
+CREATE TABLE verdicts (
+    key INTEGER PRIMARY KEY,
+    target TEXT NOT NULL, sector TEXT NOT NULL, tier TEXT NOT NULL, subject TEXT NOT NULL,
+    check_id TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL,
+    vantage TEXT, detail_data TEXT
+);
+CREATE TABLE evidence (key INTEGER PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE target_rows (
+    key INTEGER PRIMARY KEY,
+    target TEXT NOT NULL, sector TEXT NOT NULL, score REAL, stage TEXT NOT NULL,
+    row TEXT NOT NULL
+);
+CREATE INDEX target_rows_by_name ON target_rows (target);
+"""
+
+
+def as_schema_3(db: Path, *, early: bool = False) -> dict[str, list[tuple[object, ...]]]:
+    """Rewrite a database as schema 3 kept it (a row and its text each, each run's array the
+    zlib of its values); `early`: before verdicts.detail_data and run_details. Gives its
+    contents as the readers see them, to compare with what its migration gives."""
+    from tests.unit.stored_history import contents
+
+    want = contents(db)
+    conn = sqlite3.connect(db)
+    with conn:
+        for table in ("verdicts", "evidence", "target_rows", "chunks", "run_blocks"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.executescript(SCHEMA_3_TEXTS)
+        width = {"verdicts": 10, "evidence": 2, "target_rows": 6}
+        for table, rows in want.items():
+            if table in width:
+                marks = ", ".join("?" * width[table])
+                conn.executemany(f"INSERT INTO {table} VALUES ({marks})",
+                                 [row[: width[table]] for row in rows])  # fmt: skip
+        for run_id, _count, *arrays in want["run_results"]:
+            blobs = [zlib.compress(array(code, values).tobytes())
+                     for code, values in zip("qqd", arrays, strict=True)]  # fmt: skip
+            conn.execute("UPDATE run_results SET verdicts = ?, evidence = ?, durations = ?"
+                         " WHERE run_id = ?", (*blobs, run_id))  # fmt: skip
+        for run_id, _count, values in want["run_targets"]:
+            blob = zlib.compress(array("q", values).tobytes())
+            conn.execute("UPDATE run_targets SET rows = ? WHERE run_id = ?", (blob, run_id))
+        if early:
+            conn.execute("ALTER TABLE verdicts DROP COLUMN detail_data")
+            conn.execute("DROP TABLE run_details")
+        conn.execute("PRAGMA user_version = 3")
+    conn.close()
+    return want
+
+
+@pytest.mark.parametrize("early", [False, True])
+def test_a_schema_3_database_is_migrated_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, early: bool
+) -> None:
+    # (chunks of 7 texts: many of them)
+    monkeypatch.setattr(history_store, "BATCH", 7)
+    # Given a history of three runs, one of them changed, kept as schema 3 kept it
+    db = tmp_path / "h.db"
+    same = dns_results(tmp_path / "1.jsonl", 40, failing=2)
+    worse = dns_results(tmp_path / "2.jsonl", 40, failing=9)
+    for i, results in enumerate((same, same, worse)):
+        scan_into(db, tmp_path / f"r{i}", results, STARTS[i])
+    conn = history.open_db(db)
+    rows = [list(history.all_target_rows(conn, run_id)) for run_id in (1, 2, 3)]
+    conn.close()
+    want = as_schema_3(db, early=early)
+    old_size = db.stat().st_size
+    # When this version opens it
+    conn = history.open_db(db)
+    # Then it is schema 4 and holds what it held, run by run
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    from tests.unit.stored_history import contents
+
+    got = contents(db)
+    if early:  # the details of detail_data, and the runs' own details, were not kept then
+        want["verdicts"] = [(*row[:9], None, *row[10:]) for row in want["verdicts"]]
+        want["run_details"] = []
+    assert got == want
+    for run_id, results in ((1, same), (2, same), (3, worse)):
+        assert list(history.load_results(conn, run_id)) == list(read_results(results))
+        assert list(history.all_target_rows(conn, run_id)) == rows[run_id - 1]
+    # and compares and trends as before
+    assert history.target_rows(conn, 3, ["d3.example"]) == [
+        r for r in rows[2] if r["name"] == "d3.example"]  # fmt: skip
+    conn.close()
+    assert db.stat().st_size < old_size  # its space given back (VACUUM)
+    # and a re-run of it stores no text again
+    before = db_bytes(db)
+    scan_into(db, tmp_path / "r3", worse, STARTS[3])
+    assert db_bytes(db) - before < before / 10
 
 
 def test_keep_runs_removes_older_runs_and_what_only_they_used(tmp_path: Path) -> None:
@@ -197,6 +293,18 @@ def test_keep_runs_removes_older_runs_and_what_only_they_used(tmp_path: Path) ->
     for table in ("run_results", "run_targets", "sector_scores", "tier_scores"):
         ids = {r for (r,) in conn.execute(f"SELECT DISTINCT run_id FROM {table}")}
         assert ids <= {3, 4}, table
+    # and the chunks hold the texts kept and no other, each once; the blocks, the runs'
+    for table in history_chunks.KINDS:
+        held = conn.execute("SELECT sum(entries) FROM chunks WHERE tbl = ?", (table,))
+        keys = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        assert held.fetchone()[0] == keys == len(history_chunks.stored(conn, table)), table
+    kept = set()
+    for packed in conn.execute("SELECT verdicts, evidence, durations FROM run_results"):
+        kept.update(k for blob in packed for k in history_columns.block_keys(blob))
+    for (blob,) in conn.execute("SELECT rows FROM run_targets"):
+        kept.update(history_columns.block_keys(blob))
+    stored = {k for (k,) in conn.execute("SELECT key FROM run_blocks")}
+    assert stored == kept
     conn.close()
 
 

@@ -16,18 +16,13 @@ from ipv6scan.checks.dns import GLOBAL_ONE, NO_AAAA
 from ipv6scan.messages import Detail, word
 from ipv6scan.model import CheckResult, Status
 from ipv6scan.report.jsonl import read_results
+from tests.unit.stored_history import contents
 from tests.unit.test_history_compact import STARTS, dns_results, scan_into
 
 TEXT_TABLES = ("verdicts", "evidence", "target_rows")
 
 
-def _contents(db: Path) -> dict[str, list[tuple[Any, ...]]]:
-    conn = sqlite3.connect(db)
-    try:
-        tables = (*TEXT_TABLES, "run_results", "run_targets", "run_details")
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
-    finally:
-        conn.close()
+_contents = contents
 
 
 def _three_runs(tmp_path: Path, db: Path) -> list[Path]:
@@ -62,13 +57,13 @@ def test_an_unchanged_rerun_stages_no_text(tmp_path: Path, monkeypatch: pytest.M
     results = dns_results(tmp_path / "r.jsonl", 60, failing=10)
     scan_into(db, tmp_path / "a", results, STARTS[0])
     staged: dict[str, int] = dict.fromkeys(TEXT_TABLES, 0)
-    put = history_stage.Stage._put
+    write = history_stage.write
 
-    def counting(self: history_stage.Stage, table: str, rows: list[Any], payload: Any) -> None:
-        staged[table] += len(rows)  # what reaches the scratch tables, in the thread or not
-        put(self, table, rows, payload)
+    def counting(conn: sqlite3.Connection, table: str, *args: Any, count: int) -> None:
+        staged[table] += count  # what goes into a chunk, in the thread or not
+        write(conn, table, *args, count=count)
 
-    monkeypatch.setattr(history_stage.Stage, "_put", counting)
+    monkeypatch.setattr(history_stage, "write", counting)
     # When the same results are recorded again
     scan_into(db, tmp_path / "b", results, STARTS[1])
     # Then no verdict, evidence or target row was staged again: each was found stored

@@ -1,6 +1,7 @@
-"""The history's texts staged in a thread beside the finish (history_stage) end in the
-database exactly as staged in the caller: the same rows, hostile texts and all; a failure
-in the thread reaches the caller; a connection that forbids threads is staged in place."""
+"""The history's texts written in a thread beside the finish (history_stage) end in the
+database exactly as written in the caller: the same entries, hostile texts and all, in
+chunks (history_chunks); a failure in the thread reaches the caller; a connection that
+forbids threads is written in place."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ipv6scan import history, history_stage
+from ipv6scan import history, history_chunks
 from ipv6scan.history_stage import Stage
 
 HOSTILE = ["plain", "", "引号\"'\\", "\x00nul", "\u2028line", "😀", "a" * 5000]
@@ -36,13 +37,16 @@ def _rows(n: int) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _stored(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
+    found = {table: history_chunks.stored(conn, table) for table in history_chunks.KINDS}
+    keys = {table: conn.execute(f"SELECT * FROM {table} ORDER BY key").fetchall()
+            for table in history_chunks.KINDS}  # fmt: skip
     return {
         table: [
-            tuple(conn.execute(f"SELECT * FROM main.{table} WHERE key = ?", (row[0],)).fetchone())
-            for row in rows
+            (*found[table][row[0]], *keys[table][i][2:])
+            for i, row in enumerate(sorted(rows, key=lambda row: row[0]))
         ]
         for table, rows in _rows(300).items()
-    }
+    }  # each entry, with what its key table holds besides its chunk
 
 
 def _stage_into(path: Path, beside: bool, **connect: Any) -> dict[str, list[tuple[Any, ...]]]:
@@ -53,7 +57,6 @@ def _stage_into(path: Path, beside: bool, **connect: Any) -> dict[str, list[tupl
     for table, rows in _rows(300).items():
         for start in range(0, len(rows), 64):
             stage.add(table, rows[start : start + 64])
-    stage.merge()
     stage.settle()
     stage.stop()
     conn.commit()
@@ -69,17 +72,17 @@ def test_texts_staged_beside_are_stored_as_staged_in_place(tmp_path: Path) -> No
     beside = _stage_into(tmp_path / "b.db", beside=True, check_same_thread=False)
     # Then the database holds the same values, of the same types, bit for bit
     assert beside == in_place
-    assert [row[3] for row in beside["target_rows"]] == [
-        row[3] for row in _rows(300)["target_rows"]
-    ]
+    assert beside == {
+        table: [(*row, *(row[i] for _c, i, _t in history_chunks.EXTRA[table]))
+                for row in sorted(rows, key=lambda row: row[0])]
+        for table, rows in _rows(300).items()
+    }  # fmt: skip
     assert repr(beside) == repr(in_place)
 
 
 def test_the_thread_is_used_when_the_connection_allows_it(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "h.db", check_same_thread=False)
-    conn.execute("CREATE TABLE evidence (key INTEGER PRIMARY KEY, text TEXT NOT NULL)")
-    conn.execute("CREATE TABLE verdicts (key INTEGER, a, b, c, d, e, f, g, h, i)")
-    conn.execute("CREATE TABLE target_rows (key INTEGER, a, b, c, d, e)")
+    conn.executescript(history_chunks.TABLES)
     seen: list[str] = []
     stage = Stage(conn, beside=True)
     stage.add("evidence", [(1, "x")])
@@ -100,9 +103,9 @@ def test_a_connection_that_forbids_threads_is_staged_in_place(tmp_path: Path) ->
 def test_a_failure_in_the_thread_reaches_the_caller(tmp_path: Path) -> None:
     conn = history.open_db(tmp_path / "h.db")
     stage = Stage(conn, beside=True)
-    conn.execute("DROP TABLE temp.stage_evidence")  # the thread's insert will fail
+    conn.execute("DROP TABLE main.chunks")  # the thread's insert will fail
     stage.add("evidence", [(1, "x")])
-    with pytest.raises(sqlite3.OperationalError, match="stage_evidence"):
+    with pytest.raises(sqlite3.OperationalError, match="chunks"):
         stage.settle()
     with pytest.raises(sqlite3.OperationalError):  # and stays failed: nothing more is staged
         stage.add("evidence", [(2, "y")])
@@ -111,21 +114,19 @@ def test_a_failure_in_the_thread_reaches_the_caller(tmp_path: Path) -> None:
 
 
 def test_a_recorder_given_up_mid_run_leaves_no_trace(tmp_path: Path) -> None:
-    # Given a run recorded beside the pass, merged part by part
+    # Given a run recorded beside the pass, its texts written chunk by chunk
     conn = history.open_db(tmp_path / "h.db")
-    old = history_stage.MERGE_BESIDE
-    history_stage.MERGE_BESIDE = 10
-    try:
-        recorder = history.Recorder(conn, started="2026-01-01T00:00:00+00:00", out_dir=tmp_path,
-                                    target_files=("a.txt",), key="k", complete=True)  # fmt: skip
-        for table, rows in _rows(50).items():
-            recorder._writer._stage.add(table, rows)
-        # When it is given up (an interrupt, a failed pass)
-        recorder.abort()
-    finally:
-        history_stage.MERGE_BESIDE = old
-    # Then nothing it staged or merged is in the database
-    for table in ("verdicts", "evidence", "target_rows", "runs"):
+    recorder = history.Recorder(conn, started="2026-01-01T00:00:00+00:00", out_dir=tmp_path,
+                                target_files=("a.txt",), key="k", complete=True)  # fmt: skip
+    for table, rows in _rows(50).items():
+        for start in range(0, len(rows), 10):
+            recorder._writer._stage.add(table, rows[start : start + 10])
+    recorder._writer._stage.settle()
+    assert conn.execute("SELECT count(*) FROM chunks").fetchone()[0] == 15
+    # When it is given up (an interrupt, a failed pass)
+    recorder.abort()
+    # Then nothing it wrote is in the database
+    for table in ("verdicts", "evidence", "target_rows", "chunks", "runs"):
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
     conn.close()
 
