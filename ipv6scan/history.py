@@ -19,10 +19,13 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ipv6scan import history_store as store
 from ipv6scan.model import CheckResult, json_loads, json_text
+
+if TYPE_CHECKING:  # (the finish imports this module's users)
+    from ipv6scan.finish.history_beside import Frame
 
 SCHEMA_VERSION = 4
 TREND_RUNS = 30  # runs in summary.json's trends, the current one included
@@ -233,25 +236,18 @@ class Recorder:
         if self.error is None:
             self._writer.drop_rows()
 
-    # The evidence made by the finish's second process (finish.evidence_beside): see
-    # RunWriter. take_evidence runs in the thread that reads it, and fails there.
-    def evidence_beside(self, on: bool = True) -> bool:
-        return self._writer.evidence_beside(on) if self.error is None else False
+    # The records made by the finish's second process (finish.history_beside): see
+    # RunWriter. take_results runs in the thread that reads them, and fails there.
+    def results_beside(self, on: bool = True) -> bool:
+        return self._writer.results_beside(on) if self.error is None else False
 
-    def take_evidence(self, keys: bytes, payload: bytes, count: int) -> None:
-        self._writer.take_evidence(keys, payload, count)
+    def take_results(self, frame: Frame) -> None:
+        self._writer.take_results(frame)
 
-    def restart_evidence(self) -> None:
+    def restart_results(self) -> None:
         if self.error is None:
             try:
-                self._writer.restart_evidence()
-            except sqlite3.Error as exc:
-                self.error = exc
-
-    def add_evidence(self, text: str) -> None:
-        if self.error is None:
-            try:
-                self._writer.add_evidence(text)
+                self._writer.restart_results()
             except sqlite3.Error as exc:
                 self.error = exc
 

@@ -3,12 +3,14 @@
 
 Beside the pass, `Stage` hands each batch to its thread as one JSON text (made by the
 caller, orjson's): the thread compresses it and writes its chunk, and one statement
-spreads its keys into the key table (json_each), so that the thread holds the
+spreads its keys into a scratch table (json_each), so that the thread holds the
 interpreter's lock only between statements (zlib and SQLite let it go). executemany would
 take the lock back for every row, and wait for it each time; it binds only a batch that
-SQL cannot read from JSON (history_chunks.payload_of), which is rare. The connection must
-allow other threads (history.open_db's does); one that does not is written in the
-caller's thread. Either way the database ends the same.
+SQL cannot read from JSON (history_chunks.payload_of), which is rare. The keys are merged
+into their tables a large part at a time, in key order: inserted as they come, random
+keys would touch a page each. The connection must allow other threads (history.open_db's
+does); one that does not is written in the caller's thread. Either way the database ends
+the same.
 """
 
 from __future__ import annotations
@@ -19,11 +21,16 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ipv6scan.history_chunks import needs_rows, payload_of, write
+from ipv6scan import history_chunks
+from ipv6scan.history_chunks import needs_rows, payload_of
 from ipv6scan.model import fast_dumps as dumps  # None: every batch written in the caller
 from ipv6scan.model import json_loads
 
 WAITING = 4  # batches queued for the thread at most (a few MB)
+MERGE = 1 << 22  # keys staged before a merge: a million-name run merges once (temp file)
+# Beside the pass a merge costs the pass nothing, and the one left for the end is what the
+# caller waits for: parts merged as they fill, each at least half of what is merged already
+MERGE_BESIDE = 1 << 16
 
 Job = Callable[[], None]
 _Keyed = TypeVar("_Keyed", bound=tuple[Any, ...])  # a batch's entry: its text's key first
@@ -51,15 +58,19 @@ class Stage:
 
     def __init__(self, conn: sqlite3.Connection, *, beside: bool = False) -> None:
         self.conn = conn
+        self.staged = 0  # keys staged since the last merge (history_chunks.merge_keys)
+        self._merged = 0
+        history_chunks.stage_tables(conn)
         # when there is one, the thread alone runs SQL on the connection until stopped
         self._thread = _Thread.start(conn) if beside and dumps is not None else None
+        self._merge_at = MERGE if self._thread is None else MERGE_BESIDE
 
     def add(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         """A batch of `table`'s entries (key first), as one chunk."""
         if not rows:
             return
         payload, bound = payload_of(table, rows)  # here: the thread's lock-free part stays
-        self._run(lambda: write(self.conn, table, payload, bound, count=len(rows)))
+        self._run(lambda: self._write(table, payload, bound, len(rows)))
 
     def add_unstored(
         self, table: str, batch: list[_Keyed], make: Callable[[_Keyed], tuple[Any, ...]]
@@ -70,7 +81,7 @@ class Stage:
         def job() -> None:
             rows = [make(entry) for entry in unstored(self.conn, table, batch)]
             if rows:
-                write(self.conn, table, *payload_of(table, rows), count=len(rows))
+                self._write(table, *payload_of(table, rows), len(rows))
 
         if batch:
             self._run(job)
@@ -81,12 +92,12 @@ class Stage:
         return self._thread is not None
 
     def add_json(self, table: str, payload: bytes, count: int, *, look_up: bool = False) -> None:
-        """`count` entries made elsewhere (finish.evidence_beside), as the JSON array that
+        """`count` entries made elsewhere (finish.history_beside), as the JSON array that
         payload_of would make of them (orjson's), from any thread: the work is the
         thread's (see `threaded`). `look_up`: only those whose key `table` does not hold
         (add_unstored)."""
         if not look_up and not needs_rows(table, payload):
-            self._on_thread(lambda: write(self.conn, table, payload, count=count))
+            self._on_thread(lambda: self._write(table, payload, None, count))
             return
 
         def job() -> None:
@@ -94,9 +105,13 @@ class Stage:
             if look_up:
                 entries = unstored(self.conn, table, entries)
             if entries:
-                write(self.conn, table, *payload_of(table, entries), count=len(entries))
+                self._write(table, *payload_of(table, entries), len(entries))
 
         self._on_thread(job)
+
+    def merge(self) -> None:
+        """The keys staged so far into their tables (at the end of a run)."""
+        self._run(self._merge)
 
     def settle(self) -> None:
         """Wait for what was handed to the thread; its first failure is raised here."""
@@ -123,6 +138,18 @@ class Stage:
     def _on_thread(self, job: Job) -> None:
         assert self._thread is not None, "only with the staging thread"
         self._thread.put(job)
+
+    def _write(self, table: str, payload: bytes, rows: list[Any] | None, count: int) -> None:
+        """In the thread (or in place): the chunk, its keys staged, merged when enough wait."""
+        history_chunks.write(self.conn, table, payload, rows, count=count, staged=True)
+        self.staged += count
+        if self.staged >= max(self._merge_at, self._merged // 2):
+            self._merge()
+
+    def _merge(self) -> None:
+        self._merged += self.staged
+        self.staged = 0
+        history_chunks.merge_keys(self.conn)
 
 
 class _Thread:

@@ -24,9 +24,10 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ipv6scan import history_chunks
+from ipv6scan.checks import catalogue
 from ipv6scan.history_chunks import ChunkReader
 from ipv6scan.history_columns import BLOCKS, Column, block_keys, load_blocks, split, store_blocks
 from ipv6scan.history_stage import Stage
@@ -34,6 +35,9 @@ from ipv6scan.messages import MESSAGES, identity
 from ipv6scan.model import CheckResult, json_loads
 from ipv6scan.model import fast_dumps as _dumps
 from ipv6scan.report.tables import evidence_text
+
+if TYPE_CHECKING:  # (it imports this module)
+    from ipv6scan.finish.history_beside import Frame
 
 BATCH = 4096  # texts staged at once
 LOOKUP = 500  # keys a query looks up at once (SQLite allows 999 parameters at least)
@@ -176,6 +180,9 @@ def _compared(detail: str) -> str | None:
     key = getattr(detail, "key", None)
     if key is None:
         return None
+    # every judge's messages declared, whichever this process imported (a second process,
+    # a merge): else a measured figure of an undeclared message would be compared
+    catalogue.load()
     known = MESSAGES.get(key)
     if known is None or not known.measured:
         for value in getattr(detail, "params", {}).values():
@@ -212,14 +219,22 @@ def _verdict_key(r: CheckResult) -> tuple[int, bool]:
 Pending = tuple[int, str, str, str, str, str, str, str, str | None]  # a Verdict but its data
 
 
+def verdict_record(r: CheckResult) -> tuple[int, Pending, list[Any] | None]:
+    """The verdict's key; its row but its detail's data (verdict_row makes that, only for a
+    verdict the database may not hold yet: r itself is not kept, its evidence, its size);
+    and the run's own [text, params] of a detail compared by identity, whose stored
+    verdict may hold other figures (else None)."""
+    key, by_identity = _verdict_key(r)
+    own = [str(r.detail), getattr(r.detail, "params", {})] if by_identity else None
+    return key, _pending(key, r), own
+
+
 def _pending(key: int, r: CheckResult) -> Pending:
-    """The verdict's row but its detail's data (JSON): made only for a verdict the
-    database may not hold yet (_verdict); r itself is not kept (its evidence, its size)."""
     return (key, r.target, r.sector, r.tier, r.subject, r.check, str(r.status), r.detail,
             r.vantage)  # fmt: skip
 
 
-def _verdict(pending: Pending) -> Verdict:
+def verdict_row(pending: Pending) -> Verdict:
     return (*pending, _detail_data(pending[7]))
 
 
@@ -252,58 +267,58 @@ class RunWriter:
         self._evidence_batch: list[tuple[Any, ...]] = []
         self._row_batch: list[tuple[Any, ...]] = []
         self._stage = Stage(conn, beside=beside)  # beside: SQLite's part in a thread
-        self._evidence_beside = False  # the evidence comes by take_evidence, not result()
+        self._results_beside = False  # the records come by take_results, not result()
 
     def result(self, r: CheckResult, evidence: str | None = None) -> None:
         """`evidence`: r's evidence as evidence_text writes it (keys sorted), when known."""
-        key, by_identity = _verdict_key(r)
-        if by_identity:  # the stored verdict may hold other figures: this run's own text
-            self.details.append(
-                [len(self.verdicts), str(r.detail), getattr(r.detail, "params", {})]
-            )
+        key, pending, own = verdict_record(r)
+        if own is not None:
+            self.details.append([len(self.verdicts), *own])
         self.verdicts.values.append(key)
-        self._verdict_batch.append(_pending(key, r))
-        if not self._evidence_beside:
-            self.add_evidence(evidence_text(r.evidence) if evidence is None else evidence)
+        self._verdict_batch.append(pending)
+        # Not remembered across batches, though a run repeats a few texts many times: a
+        # memory of texts seen kept pymalloc's arenas alive (+13 MB at 100,000 names, for
+        # a tenth of a second saved).
+        text = evidence_text(r.evidence) if evidence is None else evidence
+        evidence_key = text_key(text)
+        self.evidence.values.append(evidence_key)
+        self._evidence_batch.append((evidence_key, text))  # a repeat: ignored by the insert
         self.durations.values.append(r.duration_ms)
         if len(self._verdict_batch) >= BATCH:
             self._flush_results()
 
-    def add_evidence(self, text: str) -> None:
-        """The next result's evidence text (result() gives it, unless it comes beside)."""
-        # Not remembered across batches, though a run repeats a few texts many times: a
-        # memory of texts seen kept pymalloc's arenas alive (+13 MB at 100,000 names, for
-        # a tenth of a second saved).
-        key = text_key(text)
-        self.evidence.values.append(key)
-        self._evidence_batch.append((key, text))  # a repeat: ignored by the insert
-        if len(self._evidence_batch) >= BATCH:
-            self._flush_evidence()
-
-    def evidence_beside(self, on: bool = True) -> bool:
-        """Whether the evidence now comes by take_evidence, from another thread, rather than
-        with each result (finish.evidence_beside): only before the first result, and only
-        where the staging has a thread of its own, which does the SQL whoever calls."""
-        if on and (not self._stage.threaded or len(self.verdicts) or len(self.evidence)):
+    def results_beside(self, on: bool = True) -> bool:
+        """Whether the results' records now come by take_results, from another thread,
+        rather than by result() (finish.history_beside): only before the first result, and
+        only where the chunks are written by a thread of their own, whoever calls."""
+        if on and (not self._stage.threaded or len(self.verdicts)):
             return False
-        self._evidence_beside = on
+        self._results_beside = on
         return True
 
-    def take_evidence(self, keys: bytes, payload: bytes, count: int) -> None:
-        """The next `count` results' evidence, from the thread that reads it (the only one
-        to touch the evidence column until the finish has joined it): their keys as int64,
-        and [[key, text], ...] as JSON."""
-        self.evidence.values.frombytes(keys)
-        self.evidence.spill()
-        self._stage.add_json("evidence", payload, count, look_up=self.look_up)
+    def take_results(self, frame: Frame) -> None:
+        """The next results' records, from the thread that reads them (the only one to
+        touch the results' columns and details until the finish has joined it)."""
+        base = len(self.verdicts)
+        for column, values in ((self.verdicts, frame.verdict_keys),
+                               (self.evidence, frame.evidence_keys),
+                               (self.durations, frame.durations)):  # fmt: skip
+            column.values.frombytes(values)
+            column.spill()
+        for index, text, params in json.loads(frame.details):  # json's: as close() writes
+            self.details.append([base + index, text, params])
+        self._stage.add_json("verdicts", frame.verdicts, frame.count, look_up=self.look_up)
+        self._stage.add_json("evidence", frame.evidence, frame.count, look_up=self.look_up)
 
-    def restart_evidence(self) -> None:
-        """Forget the run's evidence keys (the texts staged stay: a repeat is ignored); the
-        finish gives every result's again with add_evidence."""
-        self._flush_evidence()
-        self.evidence.close()
-        self.evidence = Column("q")
-        self._evidence_beside = False
+    def restart_results(self) -> None:
+        """Forget the results' records given so far (the texts written stay: a repeat is
+        ignored); the finish gives every result again with result()."""
+        self._flush_results()
+        for column in (self.verdicts, self.evidence, self.durations):
+            column.close()
+        self.verdicts, self.evidence, self.durations = Column("q"), Column("q"), Column("d")
+        self.details = []
+        self._results_beside = False
 
     def row(self, row: Mapping[str, Any], text: str) -> None:
         key = text_key(text)
@@ -333,7 +348,7 @@ class RunWriter:
     def _flush_results(self) -> None:
         self._flush_evidence()
         if self._verdict_batch:
-            self._stage_batch("verdicts", self._verdict_batch, _verdict)
+            self._stage_batch("verdicts", self._verdict_batch, verdict_row)
             self._verdict_batch = []
             self.verdicts.spill()
             self.durations.spill()
@@ -363,11 +378,12 @@ class RunWriter:
         """Store the run's texts and arrays."""
         self._flush_results()
         self._flush_rows()
-        if len(self.evidence) != len(self.verdicts):  # never, unless a bug: not stored so
-            raise sqlite3.IntegrityError(
-                f"the run's evidence keys ({len(self.evidence)}) are not one a result"
-                f" ({len(self.verdicts)})"
+        if not len(self.evidence) == len(self.durations) == len(self.verdicts):
+            raise sqlite3.IntegrityError(  # never, unless a bug: not stored so
+                f"the run's evidence keys ({len(self.evidence)}) and durations"
+                f" ({len(self.durations)}) are not one a result ({len(self.verdicts)})"
             )
+        self._stage.merge()
         self._stage.settle()
         self._stage.stop()
         # level 0 for keys of distinct texts: random 64-bit numbers do not compress, and

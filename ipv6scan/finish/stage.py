@@ -8,9 +8,9 @@ its score row (summary.json, the history, the report's ranking) and its junit.xm
 What waits in memory is the open groups, the sector and overall sums, and the report's
 bounded ranking and table; the rest streams to scratch files in the output directory.
 For a large file, results.csv and junit.xml are written by a second process fed the
-blocks the pass reads (finish.tables_beside), which also makes the history's evidence
-texts (finish.evidence_beside), and the history is recorded by a thread of its own
-(history_stage): both beside the pass, on the second core.
+blocks the pass reads (finish.tables_beside), which also makes each result's records for
+the history (finish.history_beside), and the history's chunks are written by a thread of
+its own (history_stage): both beside the pass, on the second core.
 
 The report drills into a few hundred targets chosen once every target is scored; their
 lines are read again by offset (a few hundred targets, not a pass). Should a target's
@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 from ipv6scan.collector import paused
-from ipv6scan.finish import evidence_beside, tables_beside
 from ipv6scan.finish import groups as window
-from ipv6scan.finish.evidence_beside import EvidenceReader
+from ipv6scan.finish import history_beside, tables_beside
 from ipv6scan.finish.groups import Group, Span, WindowGroups
+from ipv6scan.finish.history_beside import Frame, FrameReader
 from ipv6scan.finish.lines import parse_line, results_with_spans
 from ipv6scan.finish.outputs import Outputs
 from ipv6scan.finish.summary_file import RowSpool, write_summary_file
@@ -55,23 +55,20 @@ class RunSink(Protocol):
     """Where the history takes a run's records as the pass makes them (history.Recorder)."""
 
     def result(self, r: CheckResult, evidence: str | None = None) -> None:
-        """`evidence`: r's evidence as report.tables.evidence_text writes it; None when the
-        sink takes it from the second process (finish.evidence_beside)."""
+        """`evidence`: r's evidence as report.tables.evidence_text writes it, when known."""
 
     def row(self, row: Mapping[str, Any], text: str) -> None: ...
 
 
-class EvidenceSink(RunSink, Protocol):
-    """A sink that can take the evidence from the second process (evidence_beside)."""
+class BesideSink(RunSink, Protocol):
+    """A sink that can take the results' records from the second process (history_beside)."""
 
-    def evidence_beside(self, on: bool = True) -> bool:
-        """Whether it now takes the evidence by take_evidence (on), not with each result."""
+    def results_beside(self, on: bool = True) -> bool:
+        """Whether it now takes them by take_results (on), not by result()."""
 
-    def take_evidence(self, keys: bytes, payload: bytes, count: int) -> None: ...
+    def take_results(self, frame: Frame) -> None: ...
 
-    def restart_evidence(self) -> None: ...
-
-    def add_evidence(self, text: str) -> None: ...
+    def restart_results(self) -> None: ...
 
 
 @dataclass(frozen=True, init=False)
@@ -173,7 +170,7 @@ def finish(
         done = _one_pass(results, files)
         if files.beside is not None:
             files.beside.end(done.regrouped)
-        files.settle_evidence(results, done.results)
+        files.settle_records(results, done.results)
         if done.regrouped:
             _regroup(results, work, files)
         summary = files.builder.summary([])
@@ -206,20 +203,19 @@ class _Files:
         self.scorer = ShapeScorer(options.profile)
         chosen = options.outputs
         # results.csv and junit.xml: a second process's for a large file (tables_beside),
-        # and then the history's evidence texts too, which it makes for results.csv
-        # (evidence_beside; not when results.xlsx makes them here anyway)
-        taker = cast(EvidenceSink, sink) if hasattr(sink, "evidence_beside") else None
-        wants = (taker is not None and not chosen.xlsx and evidence_beside.available()
-                 and taker.evidence_beside())  # fmt: skip
-        self.evidence: EvidenceReader | None = None
+        # and then the history's records of each result too, from the lines it parses
+        # (history_beside)
+        taker = cast(BesideSink, sink) if hasattr(sink, "results_beside") else None
+        wants = taker is not None and history_beside.available() and taker.results_beside()
+        self.records: FrameReader | None = None
         self._taker = taker if wants else None
-        stack.callback(self._end_evidence)  # on the way out: after the process is stopped
-        self.beside, evidence_fd = _beside(results, out, options, stack, wants)
+        stack.callback(self._end_records)  # on the way out: after the process is stopped
+        self.beside, records_fd = _beside(results, out, options, stack, wants)
         if self._taker is not None:
-            if evidence_fd is not None:
-                self.evidence = EvidenceReader(evidence_fd, self._taker.take_evidence)
-            else:  # no second process after all: the evidence comes with each result
-                self._taker.evidence_beside(False)
+            if records_fd is not None:
+                self.records = FrameReader(records_fd, self._taker.take_results)
+            else:  # no second process after all: the records come from the pass
+                self._taker.results_beside(False)
                 self._taker = None
         chosen = replace(chosen, csv=False, junit=False) if self.beside else chosen
         self.csv = stack.enter_context(CsvWriter(out / "results.csv")) if chosen.csv else None
@@ -232,24 +228,24 @@ class _Files:
         self.watched: list[dict[str, Any]] = []
         self.vantages = VantageTally()  # scans from several vantage points only
 
-    def settle_evidence(self, results: Path, count: int) -> None:
-        """The history's evidence whole, once the pass is over: the second process's, when
-        its pipe has ended with one text for each of the pass's `count` results, or else
-        every text made here again (its frames: evidence_beside)."""
-        reader, self.evidence = self.evidence, None
+    def settle_records(self, results: Path, count: int) -> None:
+        """The history's records of the results whole, once the pass is over: the second
+        process's, when its pipe has ended with one for each of the pass's `count`
+        results, or else every result given here again (its frames: history_beside)."""
+        reader, self.records = self.records, None
         if reader is None or self._taker is None:
             return
         if reader.join() == count and reader.error is None:
             return
-        self._taker.restart_evidence()
+        self._taker.restart_results()
         for r, _span in results_with_spans(results):
-            self._taker.add_evidence(evidence_text(r.evidence))
+            self._taker.result(r)
 
-    def _end_evidence(self) -> None:
+    def _end_records(self) -> None:
         """A pass given up: the reader ends with the second process's pipe (stopped first)."""
-        if self.evidence is not None:
-            self.evidence.join()
-            self.evidence = None
+        if self.records is not None:
+            self.records.join()
+            self.records = None
 
     def reset_groups(self) -> None:
         """Forget what the groups gave (a straggler): they are made again."""
@@ -305,8 +301,9 @@ def _one_pass(results: Path, files: _Files) -> Pass:
     groups = WindowGroups(lambda g: files.group(g, g.spans), window.WINDOW)
     csv, digest, xlsx, sink = files.csv, files.digest, files.xlsx, files.sink
     tee = files.beside.feed if files.beside is not None else None
-    # the evidence's text, unless only the history wants it and takes it from beside
-    texts = files.evidence is None and (csv is not None or sink is not None or xlsx is not None)
+    if files.records is not None:  # the history takes its records from beside
+        sink = None
+    texts = csv is not None or sink is not None or xlsx is not None  # the evidence's text
     count = 0
     with paused():  # the pass makes no reference cycles (collector.py)
         for r, span in results_with_spans(results, tee):
@@ -319,8 +316,6 @@ def _one_pass(results: Path, files: _Files) -> Pass:
                     xlsx.write(r, evidence)
                 if sink is not None:
                     sink.result(r, evidence)
-            elif sink is not None:
-                sink.result(r)
             if digest is not None:
                 digest.count(r)
             files.vantages.count(r)
@@ -331,11 +326,11 @@ def _one_pass(results: Path, files: _Files) -> Pass:
 
 
 def _beside(
-    results: Path, out: Path, options: FinishOptions, stack: ExitStack, evidence: bool
+    results: Path, out: Path, options: FinishOptions, stack: ExitStack, records: bool
 ) -> tuple[TablesBeside | None, int | None]:
     """The second process for results.csv and junit.xml, when they are chosen and the
     file is large enough to be worth a process (tables_beside.BESIDE_BYTES); with
-    `evidence`, the read end of the pipe it sends the history's evidence on."""
+    `records`, the read end of the pipe it sends the history's records on."""
     chosen = options.outputs
     if not (chosen.csv or chosen.junit):
         return None, None
@@ -345,9 +340,9 @@ def _beside(
     except OSError:
         return None, None
     read_end = write_end = None
-    if evidence:
-        with suppress(OSError):  # no descriptors to be had: the evidence is made in the pass
-            read_end, write_end = evidence_beside.pipe()
+    if records:
+        with suppress(OSError):  # no descriptors to be had: the records are made in the pass
+            read_end, write_end = history_beside.pipe()
     try:
         beside = TablesBeside(results, out / "results.csv" if chosen.csv else None,
                               out / "junit.xml" if chosen.junit else None,

@@ -9,8 +9,9 @@ the same writers, the same grouping and the same vantage rule, so the same bytes
 pass waits for it at the very end. The file is still read once; what is done twice, in
 parallel, is the parsing. A smaller file is written in the pass itself: a process's start
 (some 0.07 s and 18 MB: it imports its writers and no more) would cost more than it saves.
-The evidence texts it makes for results.csv also go back to the history, on a pipe of
-their own (finish.evidence_beside), so that the pass does not make them a second time.
+It also makes the history's records of each result (its verdict, the evidence text it
+makes for results.csv) and sends them back on a pipe of their own (finish.history_beside),
+so that the pass does not make them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import IO
 
 from ipv6scan.collector import paused
 from ipv6scan.finish import groups as window
-from ipv6scan.finish.evidence_beside import EvidenceFrames
+from ipv6scan.finish.history_beside import HistoryFrames
 from ipv6scan.finish.lines import parse_line, read_lines
 from ipv6scan.finish.pipes import widen
 from ipv6scan.model import CheckResult
@@ -51,11 +52,11 @@ class TablesBeside:
         csv: Path | None,
         junit: Path | None,
         vantage_share: float,
-        evidence_fd: int | None = None,
+        records_fd: int | None = None,
     ) -> None:
-        """`evidence_fd`: the write end of a pipe for the history's evidence texts
-        (finish.evidence_beside), the process's from now on (closed here)."""
-        fds = [evidence_fd] if evidence_fd is not None else []
+        """`records_fd`: the write end of a pipe for the history's records of each result
+        (finish.history_beside), the process's from now on (closed here)."""
+        fds = [records_fd] if records_fd is not None else []
         try:
             verdict_read, self._verdict = os.pipe()
         except BaseException:
@@ -68,8 +69,8 @@ class TablesBeside:
             argv += ["--csv", str(csv)]
         if junit is not None:
             argv += ["--junit", str(junit)]
-        if evidence_fd is not None:
-            argv += ["--evidence-fd", str(evidence_fd)]
+        if records_fd is not None:
+            argv += ["--records-fd", str(records_fd)]
         # its stderr, read when it ends (a pipe nobody reads could fill and stop it)
         self._errors: IO[bytes] = tempfile.TemporaryFile(prefix="ipv6scan-tables-")  # noqa: SIM115
         try:
@@ -179,11 +180,11 @@ def write_tables(
     csv: CsvWriter | None,
     junit: JunitWriter | None,
     share: float,
-    evidence: EvidenceFrames | None = None,
+    records: HistoryFrames | None = None,
 ) -> None:
     """The child's work, as the pass does it: each result to results.csv in order, each
     target's results, vantage points made one, to junit.xml in order of first appearance;
-    each result's evidence text to `evidence` (the history's: evidence_beside)."""
+    each result, with its evidence text, to `records` (the history's: history_beside)."""
 
     def suite(group: list[CheckResult]) -> None:
         if junit is not None:
@@ -195,16 +196,16 @@ def write_tables(
             r = parse_line(line)
             if r is None:
                 continue
-            if csv is not None or evidence is not None:
+            if csv is not None or records is not None:
                 text = evidence_text(r.evidence)
                 if csv is not None:
                     csv.write(r, text)
-                if evidence is not None:
-                    evidence.add(text)
+                if records is not None:
+                    records.add(r, text)
             groups.add(r)
         groups.close()
-    if evidence is not None:
-        evidence.close()  # before junit.xml is done: the pass's history waits for it
+    if records is not None:
+        records.close()  # before junit.xml is done: the pass's history waits for it
 
 
 def regroup_junit(results: Path, junit: JunitWriter, share: float) -> None:
@@ -221,16 +222,16 @@ def regroup_junit(results: Path, junit: JunitWriter, share: float) -> None:
 
 def write_both(
     lines: Iterable[bytes], results: Path, csv: Path | None, junit: Path | None, share: float,
-    regrouped: Callable[[], bool], evidence: EvidenceFrames | None = None,
+    regrouped: Callable[[], bool], records: HistoryFrames | None = None,
 ) -> None:  # fmt: skip
     """The two files from `lines`; `regrouped()`, asked once the lines are written, says
     whether the pass's grouping did not hold (junit.xml's suites are then made again)."""
     with contextlib.ExitStack() as stack:
         csv_writer = stack.enter_context(CsvWriter(csv)) if csv else None
         junit_writer = stack.enter_context(JunitWriter(junit)) if junit else None
-        if evidence is not None:
-            stack.callback(evidence.close)  # whatever happens: the pass's reader ends
-        write_tables(lines, csv_writer, junit_writer, share, evidence)
+        if records is not None:
+            stack.callback(records.close)  # whatever happens: the pass's reader ends
+        write_tables(lines, csv_writer, junit_writer, share, records)
         if regrouped() and junit_writer is not None:
             regroup_junit(results, junit_writer, share)
 
@@ -262,9 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--verdict-fd", type=int, required=True)
     p.add_argument("--csv", type=Path)
     p.add_argument("--junit", type=Path)
-    p.add_argument("--evidence-fd", type=int)
+    p.add_argument("--records-fd", type=int)
     args = p.parse_args(argv)
-    evidence = EvidenceFrames(args.evidence_fd) if args.evidence_fd is not None else None
+    records = HistoryFrames(args.records_fd) if args.records_fd is not None else None
     write_both(_stdin_lines(), args.results, args.csv, args.junit, args.share,
-               lambda: _verdict(args.verdict_fd), evidence)  # fmt: skip
+               lambda: _verdict(args.verdict_fd), records)  # fmt: skip
     return 0

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ipv6scan import history, history_stage, history_store
+from ipv6scan import history, history_chunks, history_stage, history_store
 from ipv6scan.checks.dns import GLOBAL_ONE, NO_AAAA
 from ipv6scan.messages import Detail, word
 from ipv6scan.model import CheckResult, Status
@@ -57,13 +57,13 @@ def test_an_unchanged_rerun_stages_no_text(tmp_path: Path, monkeypatch: pytest.M
     results = dns_results(tmp_path / "r.jsonl", 60, failing=10)
     scan_into(db, tmp_path / "a", results, STARTS[0])
     staged: dict[str, int] = dict.fromkeys(TEXT_TABLES, 0)
-    write = history_stage.write
+    write = history_chunks.write
 
-    def counting(conn: sqlite3.Connection, table: str, *args: Any, count: int) -> None:
-        staged[table] += count  # what goes into a chunk, in the thread or not
-        write(conn, table, *args, count=count)
+    def counting(conn: sqlite3.Connection, table: str, *args: Any, **kw: Any) -> None:
+        staged[table] += kw["count"]  # what goes into a chunk, in the thread or not
+        write(conn, table, *args, **kw)
 
-    monkeypatch.setattr(history_stage, "write", counting)
+    monkeypatch.setattr(history_chunks, "write", counting)
     # When the same results are recorded again
     scan_into(db, tmp_path / "b", results, STARTS[1])
     # Then no verdict, evidence or target row was staged again: each was found stored
@@ -71,6 +71,9 @@ def test_an_unchanged_rerun_stages_no_text(tmp_path: Path, monkeypatch: pytest.M
     conn = history.open_db(db)
     assert list(history.load_results(conn, 2)) == list(read_results(results))
     conn.close()
+    # while a changed run writes its new verdicts (what is counted is what is written)
+    scan_into(db, tmp_path / "c", dns_results(tmp_path / "c.jsonl", 60, failing=20), STARTS[2])
+    assert staged["verdicts"] == 20 and staged["target_rows"] == 10
 
 
 def _result(i: int, evidence: dict[str, Any]) -> CheckResult:
@@ -140,3 +143,27 @@ def test_a_runs_target_names_are_those_of_its_rows(
         assert sorted(names) == sorted(r["name"] for r in history.all_target_rows(conn, run_id))
         assert len(names) == count
     conn.close()
+
+
+def test_a_verdict_s_key_does_not_depend_on_the_judges_a_process_imported(
+    tmp_path: Path,
+) -> None:
+    """The finish's second process, or a merge, imports no judge; the messages' measured
+    figures must still be left out of the verdict's key (messages.identity)."""
+    import subprocess
+    import sys
+
+    from tests.unit.test_finish_fast import _ping_results
+
+    results = _ping_results(tmp_path / "pings.jsonl", 3, ms=12.0)
+    here = [history_store.verdict_record(r)[0] for r in read_results(results)]
+    code = (
+        "import sys; from ipv6scan.history_store import verdict_record;"
+        " from ipv6scan.report.jsonl import read_results;"
+        " assert 'ipv6scan.checks.net' not in sys.modules;"
+        " from pathlib import Path;"
+        " print([verdict_record(r)[0] for r in read_results(Path(sys.argv[1]))])"
+    )
+    elsewhere = subprocess.run([sys.executable, "-c", code, str(results)], check=True,
+                               capture_output=True, text=True).stdout  # fmt: skip
+    assert elsewhere.strip() == str(here)

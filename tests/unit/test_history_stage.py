@@ -57,6 +57,7 @@ def _stage_into(path: Path, beside: bool, **connect: Any) -> dict[str, list[tupl
     for table, rows in _rows(300).items():
         for start in range(0, len(rows), 64):
             stage.add(table, rows[start : start + 64])
+    stage.merge()
     stage.settle()
     stage.stop()
     conn.commit()

@@ -1,6 +1,7 @@
-"""The history's evidence texts made by the finish's second process (finish.evidence_beside):
-the database ends as when the pass made them, on a first run and on a re-run; should the
-process fail or its frames stop short, the pass's process makes them all again."""
+"""The history's records of each result made by the finish's second process
+(finish.history_beside): the database ends as when the pass made them, on a first run and
+on a re-run; should the process fail or its frames stop short, the pass's process makes
+them all again."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ from pathlib import Path
 import pytest
 
 from ipv6scan import audit, history, history_chunks, history_store
-from ipv6scan.finish import evidence_beside, tables_beside
-from ipv6scan.finish.evidence_beside import EvidenceFrames, EvidenceReader
+from ipv6scan.checks.net import ANSWERED_ONE, MEDIAN
+from ipv6scan.finish import history_beside, tables_beside
+from ipv6scan.finish.history_beside import Frame, FrameReader, HistoryFrames
 from ipv6scan.history_stage import Stage
-from ipv6scan.history_store import text_key
+from ipv6scan.history_store import text_key, verdict_record, verdict_row
+from ipv6scan.model import CheckResult, Status
+from ipv6scan.report.jsonl import read_results
+from ipv6scan.report.tables import evidence_text
 from tests.unit.sample_results import write_sample
 from tests.unit.stored_history import contents
 
@@ -51,21 +56,21 @@ def sample(tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def spied(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """How the history got the evidence: "frame" for each batch from the second process,
-    "here" for each text made in the pass's process."""
+    """How the history got the results' records: "frame" for each batch from the second
+    process, "here" for each result given in the pass's process."""
     seen: list[str] = []
-    take, add = history_store.RunWriter.take_evidence, history_store.RunWriter.add_evidence
+    take, add = history_store.RunWriter.take_results, history_store.RunWriter.result
 
-    def took(self: history_store.RunWriter, keys: bytes, payload: bytes, count: int) -> None:
+    def took(self: history_store.RunWriter, frame: Frame) -> None:
         seen.append("frame")
-        take(self, keys, payload, count)
+        take(self, frame)
 
-    def added(self: history_store.RunWriter, text: str) -> None:
+    def added(self: history_store.RunWriter, r: CheckResult, evidence: str | None = None) -> None:
         seen.append("here")
-        add(self, text)
+        add(self, r, evidence)
 
-    monkeypatch.setattr(history_store.RunWriter, "take_evidence", took)
-    monkeypatch.setattr(history_store.RunWriter, "add_evidence", added)
+    monkeypatch.setattr(history_store.RunWriter, "take_results", took)
+    monkeypatch.setattr(history_store.RunWriter, "result", added)
     return seen
 
 
@@ -74,7 +79,7 @@ def _in_pass(monkeypatch: pytest.MonkeyPatch, sample: Path, tmp_path: Path) -> d
     the evidence; a first run and an unchanged re-run (its texts looked up)."""
     with monkeypatch.context() as m:
         m.setattr(tables_beside, "BESIDE_BYTES", 0)
-        m.setattr(evidence_beside, "available", lambda: False)
+        m.setattr(history_beside, "available", lambda: False)
         db = tmp_path / "in-pass.db"
         _record(sample, tmp_path / "in-pass", db)
         _record(sample, tmp_path / "in-pass-2", db, started="2026-12-08T00:00:00+00:00")
@@ -97,7 +102,7 @@ def _rerun(sample: Path, tmp_path: Path, db: Path) -> dict[str, str]:
     return _stored(db)
 
 
-def test_the_evidence_from_the_second_process_is_stored_as_the_pass_stores_it(
+def test_the_records_from_the_second_process_are_stored_as_the_pass_stores_them(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: list[str]
 ) -> None:
     want = _in_pass(monkeypatch, sample, tmp_path)
@@ -114,7 +119,7 @@ def test_the_evidence_from_the_second_process_is_stored_as_the_pass_stores_it(
         ).read_bytes()
 
 
-def test_when_the_second_process_fails_the_pass_makes_the_evidence_again(
+def test_when_the_second_process_fails_the_pass_makes_the_records_again(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: list[str]
 ) -> None:
     want = _reference(monkeypatch, sample, tmp_path, spied)
@@ -127,7 +132,7 @@ def test_when_the_second_process_fails_the_pass_makes_the_evidence_again(
     assert _rerun(sample, tmp_path, db) == want
 
 
-def test_a_run_whose_frames_stop_short_has_all_its_evidence_made_again(
+def test_a_run_whose_frames_stop_short_has_all_its_records_made_again(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: list[str]
 ) -> None:
     want = _reference(monkeypatch, sample, tmp_path, spied)
@@ -135,9 +140,9 @@ def test_a_run_whose_frames_stop_short_has_all_its_evidence_made_again(
     monkeypatch.setattr(
         tables_beside,
         "CHILD",
-        "import sys; from ipv6scan.finish import evidence_beside as e; e.BATCH = 256;"
-        " flush = e.EvidenceFrames._flush;"
-        " e.EvidenceFrames._flush = lambda self: (flush(self), self._give_up());"
+        "import sys; from ipv6scan.finish import history_beside as e; e.BATCH = 256;"
+        " flush = e.HistoryFrames._flush;"
+        " e.HistoryFrames._flush = lambda self: (flush(self), self._give_up());"
         " from ipv6scan.finish.tables_beside import main; sys.exit(main())",
     )
     db = tmp_path / "short.db"
@@ -147,37 +152,78 @@ def test_a_run_whose_frames_stop_short_has_all_its_evidence_made_again(
 
 
 def test_the_reader_takes_whole_frames_in_order_and_reads_to_the_end() -> None:
-    taken: list[tuple[list[int], list[list[object]], int]] = []
+    taken: list[Frame] = []
 
-    def take(keys: bytes, payload: bytes, count: int) -> None:
-        ints = array("q")
-        ints.frombytes(keys)
-        taken.append((list(ints), json.loads(payload), count))
+    def take(frame: Frame) -> None:
+        taken.append(frame)
         if len(taken) == 2:
             raise sqlite3.OperationalError("disk full")  # the history failed: read on
 
-    read_end, write_end = evidence_beside.pipe()
-    reader = EvidenceReader(read_end, take)
-    frames = EvidenceFrames(write_end)
-    texts = [f'{{"n": {i}, "nul": "\\u0000"}}' for i in range(5)]
-    for text in texts:
-        frames.add(text)
-        frames._flush()  # a frame a text
+    read_end, write_end = history_beside.pipe()
+    reader = FrameReader(read_end, take)
+    frames = HistoryFrames(write_end)
+    results = [
+        CheckResult(f"t{i}.example", "enterprise", "backbone", f"2001:db8::{i:x}", "net.ping",
+                    Status.PASS, ANSWERED_ONE(medians=[MEDIAN(address="2001:db8::1", ms=1.5)])
+                    if i == 1 else "plain", {"n": i, "nul": "\x00"}, 0.25 * i)
+        for i in range(5)
+    ]  # fmt: skip
+    texts = [evidence_text(r.evidence) for r in results]
+    for r, text in zip(results, texts, strict=True):
+        frames.add(r, text)
+        frames._flush()  # a frame a result
     frames.close()
     assert reader.join() == 1  # the second frame's take failed: not counted
     assert isinstance(reader.error, sqlite3.OperationalError)
-    assert taken[0] == ([text_key(texts[0])], [[text_key(texts[0]), texts[0]]], 1)
     assert len(taken) == 2  # no take after the failure, yet the pipe was read to its end
+    first, second = taken
+    key, pending, _own = verdict_record(results[0])
+    assert first.count == 1 and array("q", first.verdict_keys).tolist() == [key]
+    assert json.loads(first.verdicts) == [list(verdict_row(pending))]
+    assert array("q", first.evidence_keys).tolist() == [text_key(texts[0])]
+    assert json.loads(first.evidence) == [[text_key(texts[0]), texts[0]]]
+    assert array("d", first.durations).tolist() == [0.0] and json.loads(first.details) == []
+    # a detail compared without its measured figures: the run's own text, at its index
+    assert json.loads(second.details) == [[0, str(results[1].detail),
+                                           json.loads(json.dumps(results[1].detail.params))]]  # type: ignore[union-attr]  # fmt: skip
+    assert array("d", second.durations).tolist() == [0.25]
 
     # a frame cut short: the whole frames before it only
     read_end, write_end = os.pipe()
     seen: list[int] = []
-    reader = EvidenceReader(read_end, lambda k, p, n: seen.append(n))
-    payload = json.dumps([[1, "x"]]).encode()
-    frame = evidence_beside.HEADER.pack(1, len(payload)) + array("q", [1]).tobytes() + payload
+    reader = FrameReader(read_end, lambda frame: seen.append(frame.count))
+    parts = [b"[]", b"[]", b"[]"]
+    frame = history_beside.HEADER.pack(1, *map(len, parts)) + bytes(24) + b"".join(parts)
     os.write(write_end, frame + frame[:-3])
     os.close(write_end)
     assert reader.join() == 1 and seen == [1]
+
+
+def test_the_run_s_own_measured_details_come_back_in_their_places(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: list[str]
+) -> None:
+    from tests.unit.test_finish_fast import _ping_results
+
+    # Given pings whose details name their times (kept by the run, not the verdict)
+    pings = _ping_results(tmp_path / "pings.jsonl", 3000, ms=12.0)
+    want = _reference(monkeypatch, pings, tmp_path, spied)
+    # When the second process sends them in frames of 256
+    monkeypatch.setattr(
+        tables_beside,
+        "CHILD",
+        "import sys; from ipv6scan.finish import history_beside as e; e.BATCH = 256;"
+        " from ipv6scan.finish.tables_beside import main; sys.exit(main())",
+    )
+    db = tmp_path / "beside.db"
+    _record(pings, tmp_path / "beside", db)
+    # Then the history holds what the pass would have stored, each run's times in place
+    assert spied.count("frame") == 12 and "here" not in spied
+    assert _rerun(pings, tmp_path, db) == want
+    conn = history.open_db(db)
+    got = [r.detail for r in history.load_results(conn, 1)]
+    conn.close()
+    assert got == [r.detail for r in read_results(pings)]
+    assert len(contents(db)["run_details"]) == 2
 
 
 def test_a_nul_in_the_evidence_is_stored_as_the_pass_stores_it(
@@ -210,6 +256,7 @@ def test_a_text_with_a_nul_of_its_own_is_stored_whole(tmp_path: Path) -> None:
     entries = [[1, "a\x00b"], [2, "plain"], [3, "written out: \\u0000"]]
     payload = json.dumps(entries).encode()
     stage.add_json("evidence", payload, len(entries))
+    stage.merge()
     stage.settle()
     stage.stop()
     stored = sorted(tuple(entry) for entry in history_chunks.stored(conn, "evidence").values())
@@ -218,7 +265,7 @@ def test_a_text_with_a_nul_of_its_own_is_stored_whole(tmp_path: Path) -> None:
     assert stored == [tuple(entry) for entry in entries]
 
 
-def test_without_a_pipe_to_be_had_the_pass_makes_the_evidence(
+def test_without_a_pipe_to_be_had_the_pass_makes_the_records(
     sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: list[str]
 ) -> None:
     want = _reference(monkeypatch, sample, tmp_path, spied)
@@ -226,7 +273,7 @@ def test_without_a_pipe_to_be_had_the_pass_makes_the_evidence(
     def no_pipe() -> tuple[int, int]:
         raise OSError(24, "Too many open files")
 
-    monkeypatch.setattr(evidence_beside, "pipe", no_pipe)
+    monkeypatch.setattr(history_beside, "pipe", no_pipe)
     db = tmp_path / "no-pipe.db"
     _record(sample, tmp_path / "no-pipe", db)
     assert "frame" not in spied and spied.count("here") > 1000
