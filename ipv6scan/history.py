@@ -377,7 +377,7 @@ def load_results(conn: sqlite3.Connection, run_id: int) -> Iterator[CheckResult]
 def target_rows(
     conn: sqlite3.Connection, run_id: int, names: Iterable[str]
 ) -> list[dict[str, Any]]:
-    return store.named_rows(conn, run_id, names)
+    return store.named_rows(conn, [run_id], names)[run_id]
 
 
 def all_target_rows(conn: sqlite3.Connection, run_id: int) -> Iterator[dict[str, Any]]:
@@ -438,8 +438,9 @@ def summaries(
     conn: sqlite3.Connection, runs: Iterable[Run], targets: Iterable[str] = ()
 ) -> list[tuple[dt.date, dict[str, Any]]]:
     """(scan date, summary) of earlier runs for milestones; only the named target rows."""
-    names = list(dict.fromkeys(targets))
-    return [(r.date, {**r.summary, "targets": target_rows(conn, r.id, names)}) for r in runs]
+    runs = list(runs)
+    rows = store.named_rows(conn, [r.id for r in runs], targets)
+    return [(r.date, {**r.summary, "targets": rows[r.id]}) for r in runs]
 
 
 def trends(conn: sqlite3.Connection, run: Run, limit: int = TREND_RUNS) -> dict[str, Any]:

@@ -60,8 +60,9 @@ CREATE TABLE IF NOT EXISTS target_rows (
     key INTEGER PRIMARY KEY, chunk INTEGER NOT NULL,
     target TEXT NOT NULL, score REAL  -- for trends and diff without a chunk read
 );
-CREATE INDEX IF NOT EXISTS target_rows_by_name ON target_rows (target);
 """
+# No index by target: its random inserts were half the cost of merging a million-name
+# run's keys, and only milestones look rows up by name, once a finish (named_rows).
 
 Entry = list[Any]  # key first, then the kind's fields (history_store)
 

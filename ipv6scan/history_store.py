@@ -513,21 +513,33 @@ def row_texts(conn: sqlite3.Connection, run_id: int) -> Iterator[str]:
                 yield str(found[key][ROW_TEXT])
 
 
-def named_rows(conn: sqlite3.Connection, run_id: int, names: Iterable[str]) -> list[dict[str, Any]]:
-    """The rows of the named targets in a run (milestones), found by name."""
+def named_rows(
+    conn: sqlite3.Connection, run_ids: Sequence[int], names: Iterable[str]
+) -> dict[int, list[dict[str, Any]]]:
+    """The rows of the named targets in each of these runs (milestones), in the names'
+    order: the rows of those names found in one read of the table (it has no index by
+    name), then each run's among them."""
     wanted = list(dict.fromkeys(names))
-    if not wanted:
-        return []
-    keys = set(row_keys(conn, run_id))
+    found: dict[str, list[int]] = {}
+    for start in range(0, len(wanted), LOOKUP):
+        part = wanted[start : start + LOOKUP]
+        marks = ",".join("?" * len(part))
+        for key, target in conn.execute(
+            f"SELECT key, target FROM target_rows WHERE target IN ({marks})", part
+        ):
+            found.setdefault(target, []).append(key)
     reader = ChunkReader(conn)
-    rows = []
-    for name in wanted:
-        for (key,) in conn.execute("SELECT key FROM target_rows WHERE target = ?", (name,)):
-            if key in keys:
-                found = reader.find("target_rows", [key]).get(key)
-                if found is not None:
-                    rows.append(json_loads(found[ROW_TEXT]))
-                break
+    rows: dict[int, list[dict[str, Any]]] = {}
+    for run_id in run_ids:
+        rows[run_id] = []
+        if not found:
+            continue
+        keys = set(row_keys(conn, run_id))
+        for name in wanted:
+            key = next((k for k in found.get(name, ()) if k in keys), None)
+            entry = reader.find("target_rows", [key]).get(key) if key is not None else None
+            if entry is not None:
+                rows[run_id].append(json_loads(entry[ROW_TEXT]))
     return rows
 
 

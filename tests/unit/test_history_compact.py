@@ -262,6 +262,13 @@ def test_a_schema_3_database_is_migrated_in_place(
     # and compares and trends as before
     assert history.target_rows(conn, 3, ["d3.example"]) == [
         r for r in rows[2] if r["name"] == "d3.example"]  # fmt: skip
+    names = ["d5.example", "nobody.example", "d3.example"]  # (d3 fails in run 3 only)
+    runs = [history.get_run(conn, run_id) for run_id in (1, 2, 3)]
+    assert [past["targets"] for _date, past in history.summaries(conn, runs, names)] == [
+        [next(r for r in rows[i] if r["name"] == name) for name in ("d5.example", "d3.example")]
+        for i in range(3)
+    ]
+    assert rows[0] != rows[2]  # the runs' rows do differ
     conn.close()
     assert db.stat().st_size < old_size  # its space given back (VACUUM)
     # and a re-run of it stores no text again
