@@ -180,9 +180,9 @@ def _compared(detail: str) -> str | None:
     key = getattr(detail, "key", None)
     if key is None:
         return None
-    # every judge's messages declared, whichever this process imported (a second process,
-    # a merge): else a measured figure of an undeclared message would be compared
-    catalogue.load()
+    # every measured figure declared, whichever judges this process imported (a second
+    # process, a merge): else a figure of an undeclared message would be compared
+    catalogue.load_measured()
     known = MESSAGES.get(key)
     if known is None or not known.measured:
         for value in getattr(detail, "params", {}).values():

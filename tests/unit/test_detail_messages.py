@@ -122,3 +122,20 @@ def test_catalogue_lists_every_checks_module() -> None:
         if "message(" in p.read_text(encoding="utf-8") and p.stem not in ("messages",)
     }
     assert declaring <= set(catalogue.MODULES)
+
+
+def test_the_measured_modules_declare_every_measured_figure() -> None:
+    """What catalogue.load_measured imports declares every message with a measured figure
+    that the whole catalogue declares (history_store keys verdicts by them alone)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from ipv6scan.checks import catalogue; from ipv6scan.messages import MESSAGES;"
+        " catalogue.load_measured(); few = {k for k, m in MESSAGES.items() if m.measured};"
+        " catalogue.load(); every = {k for k, m in MESSAGES.items() if m.measured};"
+        " print(sorted(every - few), len(every))"
+    )
+    said = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                          text=True).stdout.split(maxsplit=1)  # fmt: skip
+    assert said[0] == "[]" and int(said[1]) > 5, said
