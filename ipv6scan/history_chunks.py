@@ -7,15 +7,17 @@ some 2.3 s of the finish's CPU. The texts are alike (the same checks, details an
 evidence, other names and addresses), so they are stored as the run makes them: a batch
 (a few thousand) in one chunk, zlib'd JSON, and a narrow table per kind from each key to
 its chunk. That table is what a re-run looks its keys up in (and what SQL reads of a
-target row: its name and score). 17 MB for the same run, a quarter of the CPU.
+target row: its name and score). The same run takes 23 MB so (bench/RESULTS.md).
 
     chunks:      id, tbl (which kind), entries (as written), body (zlib of JSON)
     <kind>:      key -> chunk (target_rows: and the target's name and score)
 
 A chunk's body is the JSON array of its entries, each a list, its key first, as
-history_store stages them. A key written again in a later chunk (a text a run repeats)
-keeps its first chunk; the copy is dead weight until `compact` rewrites the chunk.
-Reading a run's texts reads its chunks in order, each decompressed once (`ChunkReader`).
+history_store makes them. The keys wait in scratch tables and join their tables in key
+order, a large part at a time (merge_keys). A key written in two chunks (a text a run
+repeats) points to one of them, the one stored first if a run stored it before; the other
+copy is dead weight until `compact` rewrites its chunk. Reading a run's texts reads its
+chunks in order, each decompressed once (`ChunkReader`).
 """
 
 from __future__ import annotations
