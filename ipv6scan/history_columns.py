@@ -7,8 +7,8 @@ file they hold half a megabyte each. At the end each is stored a BLOCK of values
 time: a block is kept once (run_blocks), under the key of its bytes, and the run keeps
 the list of its blocks' keys. A re-run that repeats its verdicts in the same order thus
 repeats their blocks and stores none again: with the texts in compressed chunks
-(history_chunks) a first run is some 100 bytes a result, and 24 bytes of keys a result
-stored again would be a quarter of that, not the tenth INTERFACE.md allows.
+(history_chunks) a first run is some 150 bytes a result, and 24 bytes of keys a result
+stored again would be a sixth of that, not the tenth INTERFACE.md allows.
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ class Stage:
         """A batch of `table`'s entries (key first), as one chunk."""
         if not rows:
             return
-        payload, bound = payload_of(table, rows)  # here: the thread's lock-free part stays
+        payload, bound = payload_of(table, rows)  # JSON here (under the lock); zlib, SQL there
         self._run(lambda: self._write(table, payload, bound, len(rows)))
 
     def add_unstored(

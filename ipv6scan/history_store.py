@@ -7,7 +7,7 @@ the keys of its verdicts and evidence and its durations, in results.jsonl's orde
 keys of its target rows, each a block at a time, a block stored once (history_columns).
 The texts are kept a batch to a compressed chunk (history_chunks). A re-run in which
 nothing changed thus adds the blocks of its durations, a few bytes a result, against some
-170 for the first run, its target rows included (INTERFACE.md "History": at most a tenth).
+150 for the first run, its target rows included (INTERFACE.md "History": at most a tenth).
 Two different texts with one key (about one chance in 10^7 at a few million distinct
 verdicts) would share a stored text.
 

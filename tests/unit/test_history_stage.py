@@ -151,3 +151,25 @@ def test_an_abandoned_stage_skips_what_waits(tmp_path: Path) -> None:
     # Then the thread ended without running what waited
     assert not stopper.is_alive() and ran == []
     conn.close()
+
+
+def test_without_orjson_the_chunks_hold_and_give_back_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the texts written and read with orjson (the default install)
+    want = _stage_into(tmp_path / "a.db", beside=False)
+    # When a plain install writes and reads them: json's text, every batch bound as it is
+    monkeypatch.setattr(history_chunks, "fast_dumps", None)
+    monkeypatch.setattr(history_chunks, "_fast_loads", None)
+    bound: list[bool] = []
+    write = history_chunks.write
+
+    def spied(conn: sqlite3.Connection, table: str, payload: bytes, rows: Any, **kw: Any) -> None:
+        bound.append(rows is not None)
+        write(conn, table, payload, rows, **kw)
+
+    monkeypatch.setattr(history_chunks, "write", spied)
+    got = _stage_into(tmp_path / "b.db", beside=False)
+    # Then the same entries, of the same types, come back
+    assert bound and all(bound)
+    assert repr(got) == repr(want)
