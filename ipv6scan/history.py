@@ -122,7 +122,15 @@ def open_db(path: Path) -> sqlite3.Connection:
                 conn.executescript(SCHEMA + store.TABLES)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         elif version in (1, 2, 3):
-            _migrate(conn)
+            try:
+                _migrate(conn)
+            except sqlite3.OperationalError as exc:  # a read-only file, a full disk
+                conn.close()
+                raise HistoryError(
+                    f"{path}: history schema {version} is rewritten as schema"
+                    f" {SCHEMA_VERSION} when this ipv6scan first opens it, which writes to"
+                    f" the file: {exc} (open it once where it can be written)"
+                ) from None
         elif version != SCHEMA_VERSION:
             conn.close()
             raise HistoryError(

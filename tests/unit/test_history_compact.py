@@ -11,6 +11,7 @@ import sqlite3
 import zlib
 from array import array
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -372,3 +373,26 @@ def test_a_stored_run_keeps_its_details_keys_and_its_own_figures(tmp_path: Path)
     for run_id, path in ((1, first), (2, second)):
         stored = [r.to_line() for r in history.load_results(conn, run_id)]
         assert stored == path.read_text(encoding="utf-8").splitlines()
+
+
+def test_an_old_database_that_cannot_be_written_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a schema-3 database that SQLite may only read (query_only: as a read-only
+    # file would, whoever runs the test)
+    db = tmp_path / "h.db"
+    scan_into(db, tmp_path / "r", dns_results(tmp_path / "1.jsonl", 5), STARTS[0])
+    as_schema_3(db)
+    connect = sqlite3.connect
+
+    def read_only(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = connect(*args, **kwargs)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    monkeypatch.setattr(history.sqlite3, "connect", read_only)
+    # When this version opens it, Then the error names the file, the schema and why
+    with pytest.raises(history.HistoryError, match=r"h\.db: history schema 3 .* writes"):
+        history.open_db(db)
+    monkeypatch.undo()
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 3  # as it was
