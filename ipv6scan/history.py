@@ -246,8 +246,8 @@ class Recorder:
 
     # The records made by the finish's second process (finish.history_beside): see
     # RunWriter. take_results runs in the thread that reads them, and fails there.
-    def results_beside(self, on: bool = True) -> bool:
-        return self._writer.results_beside(on) if self.error is None else False
+    def results_beside(self) -> bool:
+        return self._writer.results_beside() if self.error is None else False
 
     def take_results(self, frame: Frame) -> None:
         self._writer.take_results(frame)

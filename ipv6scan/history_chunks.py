@@ -42,11 +42,12 @@ LOOKUP = 500  # keys a query looks up at once (SQLite allows 999 parameters at l
 CACHED = 8  # chunks a reader keeps decompressed (a run's results read in order)
 
 KINDS = ("verdicts", "evidence", "target_rows")
-# the key table's columns after the key and the chunk, and what fills them from an entry
-EXTRA = {
+# the key table's columns after the key and the chunk (TABLES): the entry's fields that
+# fill them, by position
+EXTRA: dict[str, tuple[int, ...]] = {
     "verdicts": (),
     "evidence": (),
-    "target_rows": (("target", 1, "TEXT NOT NULL"), ("score", 3, "REAL")),
+    "target_rows": (1, 3),  # target, score
 }
 
 TABLES = """
@@ -143,11 +144,11 @@ def write(
     if rows is not None:
         conn.executemany(
             f"INSERT OR IGNORE INTO {keys} VALUES (?, ?{marks})",
-            [(row[0], chunk, *(row[i] for _c, i, _t in extra)) for row in rows],
+            [(row[0], chunk, *(row[i] for i in extra)) for row in rows],
         )
         return
     # `value ->> i`: the i-th field as SQL integer (64-bit, exact), text, real or NULL
-    columns = "".join(f", value ->> {i}" for _c, i, _t in extra)
+    columns = "".join(f", value ->> {i}" for i in extra)
     conn.execute(  # CAST: the bytes read as the UTF-8 text they are, not decoded
         f"INSERT OR IGNORE INTO {keys} SELECT value ->> 0, ?{columns}"
         " FROM json_each(CAST(? AS TEXT))",
@@ -167,7 +168,7 @@ class ChunkReader:
         """key -> entry of the keys `table` holds."""
         found: dict[int, Entry] = {}
         for chunk, wanted in self.chunks_of(table, keys):
-            entries = self._entries(chunk)
+            entries = self.entries(chunk)
             for key in wanted:
                 entry = entries.get(key)
                 if entry is not None:
@@ -195,7 +196,8 @@ class ChunkReader:
         found = self.conn.execute("SELECT body FROM chunks WHERE id = ?", (chunk,)).fetchone()
         return bytes(found[0]) if found else zlib.compress(b"[]")
 
-    def _entries(self, chunk: int) -> dict[int, Entry]:
+    def entries(self, chunk: int) -> dict[int, Entry]:
+        """The chunk's entries by key."""
         entries = self._cache.get(chunk)
         if entries is not None:
             self._cache.move_to_end(chunk)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ipv6scan import history_chunks
 from ipv6scan.checks import catalogue
-from ipv6scan.history_chunks import ChunkReader
+from ipv6scan.history_chunks import LOOKUP, ChunkReader
 from ipv6scan.history_columns import BLOCKS, Column, block_keys, load_blocks, split, store_blocks
 from ipv6scan.history_stage import Stage
 from ipv6scan.messages import MESSAGES, identity
@@ -40,7 +40,6 @@ if TYPE_CHECKING:  # (it imports this module)
     from ipv6scan.finish.history_beside import Frame
 
 BATCH = 4096  # texts staged at once
-LOOKUP = 500  # keys a query looks up at once (SQLite allows 999 parameters at least)
 # SQLite's page cache while a run is recorded: merges run beside the pass (history_stage),
 # where a larger cache saves the pass nothing and costs memory (32 MB: +20 MB peak)
 CACHE_KIB = 8 * 1024
@@ -267,7 +266,6 @@ class RunWriter:
         self._evidence_batch: list[tuple[Any, ...]] = []
         self._row_batch: list[tuple[Any, ...]] = []
         self._stage = Stage(conn, beside=beside)  # beside: SQLite's part in a thread
-        self._results_beside = False  # the records come by take_results, not result()
 
     def result(self, r: CheckResult, evidence: str | None = None) -> None:
         """`evidence`: r's evidence as evidence_text writes it (keys sorted), when known."""
@@ -287,14 +285,11 @@ class RunWriter:
         if len(self._verdict_batch) >= BATCH:
             self._flush_results()
 
-    def results_beside(self, on: bool = True) -> bool:
-        """Whether the results' records now come by take_results, from another thread,
+    def results_beside(self) -> bool:
+        """Whether the results' records may come by take_results, from another thread,
         rather than by result() (finish.history_beside): only before the first result, and
         only where the chunks are written by a thread of their own, whoever calls."""
-        if on and (not self._stage.threaded or len(self.verdicts)):
-            return False
-        self._results_beside = on
-        return True
+        return self._stage.threaded and not len(self.verdicts)
 
     def take_results(self, frame: Frame) -> None:
         """The next results' records, from the thread that reads them (the only one to
@@ -318,7 +313,6 @@ class RunWriter:
             column.close()
         self.verdicts, self.evidence, self.durations = Column("q"), Column("q"), Column("d")
         self.details = []
-        self._results_beside = False
 
     def row(self, row: Mapping[str, Any], text: str) -> None:
         key = text_key(text)
@@ -441,7 +435,8 @@ def any_intermittent(conn: sqlite3.Connection, evidence: Iterable[int]) -> bool:
     for chunk, keys in reader.chunks_of("evidence", evidence):
         if b'intermittent\\": true' not in reader.raw(chunk):  # as JSON holds the text
             continue
-        if any(mark in entry[1] for entry in reader.find("evidence", keys).values()):
+        entries = reader.entries(chunk)
+        if any(key in entries and mark in entries[key][1] for key in keys):
             return True
     return False
 

@@ -63,8 +63,8 @@ class RunSink(Protocol):
 class BesideSink(RunSink, Protocol):
     """A sink that can take the results' records from the second process (history_beside)."""
 
-    def results_beside(self, on: bool = True) -> bool:
-        """Whether it now takes them by take_results (on), not by result()."""
+    def results_beside(self) -> bool:
+        """Whether it can take them by take_results, rather than by result()."""
 
     def take_results(self, frame: Frame) -> None: ...
 
@@ -215,7 +215,6 @@ class _Files:
             if records_fd is not None:
                 self.records = FrameReader(records_fd, self._taker.take_results)
             else:  # no second process after all: the records come from the pass
-                self._taker.results_beside(False)
                 self._taker = None
         chosen = replace(chosen, csv=False, junit=False) if self.beside else chosen
         self.csv = stack.enter_context(CsvWriter(out / "results.csv")) if chosen.csv else None

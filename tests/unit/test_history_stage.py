@@ -74,7 +74,7 @@ def test_texts_staged_beside_are_stored_as_staged_in_place(tmp_path: Path) -> No
     # Then the database holds the same values, of the same types, bit for bit
     assert beside == in_place
     assert beside == {
-        table: [(*row, *(row[i] for _c, i, _t in history_chunks.EXTRA[table]))
+        table: [(*row, *(row[i] for i in history_chunks.EXTRA[table]))
                 for row in sorted(rows, key=lambda row: row[0])]
         for table, rows in _rows(300).items()
     }  # fmt: skip
