@@ -18,7 +18,8 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from ipv6scan import history_chunks
@@ -70,7 +71,8 @@ class Stage:
         if not rows:
             return
         payload, bound = payload_of(table, rows)  # JSON here (under the lock); zlib, SQL there
-        self._run(lambda: self._write(table, payload, bound, len(rows)))
+        keys = [row[0] for row in rows]
+        self._run(lambda: self._write(table, payload, bound, len(rows), keys))
 
     def add_unstored(
         self, table: str, batch: list[_Keyed], make: Callable[[_Keyed], tuple[Any, ...]]
@@ -81,7 +83,7 @@ class Stage:
         def job() -> None:
             rows = [make(entry) for entry in unstored(self.conn, table, batch)]
             if rows:
-                self._write(table, *payload_of(table, rows), len(rows))
+                self._write(table, *payload_of(table, rows), len(rows), [r[0] for r in rows])
 
         if batch:
             self._run(job)
@@ -91,13 +93,15 @@ class Stage:
         """Whether the SQL runs in the thread: then batches may come from other threads."""
         return self._thread is not None
 
-    def add_json(self, table: str, payload: bytes, count: int, *, look_up: bool = False) -> None:
+    def add_json(
+        self, table: str, payload: bytes, count: int, keys: bytes, *, look_up: bool = False
+    ) -> None:
         """`count` entries made elsewhere (finish.history_beside), as the JSON array that
         payload_of would make of them (orjson's), from any thread: the work is the
-        thread's (see `threaded`). `look_up`: only those whose key `table` does not hold
-        (add_unstored)."""
+        thread's (see `threaded`). `keys`: their keys, int64 each, in order. `look_up`:
+        only those whose key `table` does not hold (add_unstored)."""
         if not look_up and not needs_rows(table, payload):
-            self._on_thread(lambda: self._write(table, payload, None, count))
+            self._on_thread(lambda: self._write(table, payload, None, count, array("q", keys)))
             return
 
         def job() -> None:
@@ -105,7 +109,8 @@ class Stage:
             if look_up:
                 entries = unstored(self.conn, table, entries)
             if entries:
-                self._write(table, *payload_of(table, entries), len(entries))
+                self._write(table, *payload_of(table, entries), len(entries),
+                            [entry[0] for entry in entries])  # fmt: skip
 
         self._on_thread(job)
 
@@ -139,9 +144,13 @@ class Stage:
         assert self._thread is not None, "only with the staging thread"
         self._thread.put(job)
 
-    def _write(self, table: str, payload: bytes, rows: list[Any] | None, count: int) -> None:
+    def _write(
+        self, table: str, payload: bytes, rows: list[Any] | None, count: int,
+        keys: Sequence[int],
+    ) -> None:  # fmt: skip
         """In the thread (or in place): the chunk, its keys staged, merged when enough wait."""
-        history_chunks.write(self.conn, table, payload, rows, count=count, staged=True)
+        history_chunks.write(self.conn, table, payload, rows, count=count, staged=True,
+                             keys=keys)  # fmt: skip
         self.staged += count
         if self.staged >= max(self._merge_at, self._merged // 2):
             self._merge()

@@ -302,8 +302,10 @@ class RunWriter:
             column.spill()
         for index, text, params in json.loads(frame.details):  # json's: as close() writes
             self.details.append([base + index, text, params])
-        self._stage.add_json("verdicts", frame.verdicts, frame.count, look_up=self.look_up)
-        self._stage.add_json("evidence", frame.evidence, frame.count, look_up=self.look_up)
+        self._stage.add_json("verdicts", frame.verdicts, frame.count, frame.verdict_keys,
+                             look_up=self.look_up)  # fmt: skip
+        self._stage.add_json("evidence", frame.evidence, frame.count, frame.evidence_keys,
+                             look_up=self.look_up)  # fmt: skip
 
     def restart_results(self) -> None:
         """Forget the results' records given so far (the texts written stay: a repeat is

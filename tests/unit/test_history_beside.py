@@ -255,7 +255,7 @@ def test_a_text_with_a_nul_of_its_own_is_stored_whole(tmp_path: Path) -> None:
     assert stage.threaded
     entries = [[1, "a\x00b"], [2, "plain"], [3, "written out: \\u0000"]]
     payload = json.dumps(entries).encode()
-    stage.add_json("evidence", payload, len(entries))
+    stage.add_json("evidence", payload, len(entries), array("q", [1, 2, 3]).tobytes())
     stage.merge()
     stage.settle()
     stage.stop()
