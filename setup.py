@@ -46,6 +46,10 @@ COMPILED = [
 # The DNS-only bulk path's fast lane (engine/lane.py): hand-written C, built beside them,
 # with the same fallback (the general bulk path) when it cannot be.
 LANE = Extension("ipv6scan.engine._lane", ["ipv6scan/engine/_lane.c"], extra_compile_args=["-O2"])
+# The finish's second process cuts each results line into its shape (finish/line_shapes.py)
+# in C too, with the same fallback: line_shapes' own _cut.
+CUT = Extension("ipv6scan.finish._cut", ["ipv6scan/finish/_cut.c"], extra_compile_args=["-O2"])
+HANDWRITTEN = (LANE, CUT)
 
 # Their one shared library, ipv6scan/_mypyc__mypyc.*.so: a fixed name inside the package
 # (mypyc's default for several modules is a hash-named top-level module).
@@ -99,7 +103,7 @@ class BuildExt(build_ext):
             self.distribution.ext_modules = []  # pip's metadata queries: spare mypy's time
         else:
             pure = os.environ.get("IPV6SCAN_PURE_PYTHON") == "1"
-            self.distribution.ext_modules = [*_mypyc()[0], *([] if pure else [LANE])]
+            self.distribution.ext_modules = [*_mypyc()[0], *([] if pure else HANDWRITTEN)]
         super().finalize_options()
 
     def get_source_files(self) -> list[str]:
@@ -109,11 +113,14 @@ class BuildExt(build_ext):
         _, hashes, why_not = _mypyc()
         inplace = self.inplace  # an editable install: the .so files go beside the sources
         bases = [Path(self.build_lib), ROOT] if inplace else [Path(self.build_lib)]
-        lane = [ext for ext in self.extensions if ext.name == LANE.name]
-        self.extensions = [ext for ext in self.extensions if ext.name != LANE.name]
-        compiler = self.compiler  # run() replaces the name with the object it makes
-        lane_why_not = self._build_lane(lane, bases)
-        self.compiler = compiler
+        names = {ext.name for ext in HANDWRITTEN}
+        handwritten = [ext for ext in self.extensions if ext.name in names]
+        self.extensions = [ext for ext in self.extensions if ext.name not in names]
+        why_nots = {}
+        for ext in HANDWRITTEN:
+            compiler = self.compiler  # run() replaces the name with the object it makes
+            why_nots[ext.name] = self._build_alone(ext, ext in handwritten, bases)
+            self.compiler = compiler
         if why_not is None:
             try:
                 super().run()
@@ -132,32 +139,36 @@ class BuildExt(build_ext):
                     print(f"ipv6scan: removing {path}", file=sys.stderr)
                     path.unlink()
         for base in bases:
-            _write_record(base / RECORD, hashes, why_not, lane_why_not)
+            _write_record(base / RECORD, hashes, why_not, why_nots)
 
-    def _build_lane(self, lane: list[Extension], bases: list[Path]) -> str | None:
-        """Build the fast lane alone; why it is not built, or None."""
-        why_not = "IPV6SCAN_PURE_PYTHON=1" if not lane else None
-        if lane:
-            mypyc_extensions, self.extensions = self.extensions, lane
+    def _build_alone(self, ext: Extension, wanted: bool, bases: list[Path]) -> str | None:
+        """Build one hand-written extension alone; why it is not built, or None."""
+        why_not = "IPV6SCAN_PURE_PYTHON=1" if not wanted else None
+        source = ext.sources[0]
+        if wanted:
+            mypyc_extensions, self.extensions = self.extensions, [ext]
             try:
                 super().run()
-                print("ipv6scan: compiled the fast lane (engine/_lane.c)", file=sys.stderr)
-            except Exception as exc:  # no compiler: the general bulk path does it all
+                print(f"ipv6scan: compiled {source}", file=sys.stderr)
+            except Exception as exc:  # no compiler: its Python fallback does it all
                 why_not = f"C build: {type(exc).__name__}: {exc}"
-                print(f"ipv6scan: fast lane not compiled: {why_not}", file=sys.stderr)
+                print(f"ipv6scan: {source} not compiled: {why_not}", file=sys.stderr)
             self.extensions = mypyc_extensions
         if why_not is not None:  # nor may an earlier in-place build of it stay
-            for path in (path for base in bases for path in _artefacts(base, [LANE.name])):
+            for path in (path for base in bases for path in _artefacts(base, [ext.name])):
                 if path.exists():
                     path.unlink()
         return why_not
 
 
 def _write_record(
-    path: Path, hashes: dict[str, str], why_not: str | None, lane_why_not: str | None
+    path: Path, hashes: dict[str, str], why_not: str | None, why_nots: dict[str, str | None]
 ) -> None:
-    lane_source = ROOT / LANE.sources[0]
-    lane_hash = None if lane_why_not else hashlib.sha256(lane_source.read_bytes()).hexdigest()
+    def source_hash(ext: Extension) -> str | None:
+        if why_nots.get(ext.name) is not None:
+            return None
+        return hashlib.sha256((ROOT / ext.sources[0]).read_bytes()).hexdigest()
+
     lines = [
         '"""Written by setup.py (not in git): what the last build compiled with mypyc."""',
         "",
@@ -168,9 +179,13 @@ def _write_record(
         "# why nothing was compiled, if nothing was",
         f"NOT_COMPILED: str | None = {why_not!r}",
         "# why the fast lane (engine/_lane.c) was not compiled, if it was not",
-        f"LANE_NOT_COMPILED: str | None = {lane_why_not!r}",
+        f"LANE_NOT_COMPILED: str | None = {why_nots.get(LANE.name)!r}",
         "# sha256 of engine/_lane.c as it was compiled",
-        f"LANE_SHA256: str | None = {lane_hash!r}",
+        f"LANE_SHA256: str | None = {source_hash(LANE)!r}",
+        "# why the line cutter (finish/_cut.c) was not compiled, if it was not",
+        f"CUT_NOT_COMPILED: str | None = {why_nots.get(CUT.name)!r}",
+        "# sha256 of finish/_cut.c as it was compiled",
+        f"CUT_SHA256: str | None = {source_hash(CUT)!r}",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

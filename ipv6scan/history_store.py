@@ -200,19 +200,28 @@ Verdict = tuple[int, str, str, str, str, str, str, str, str | None, str | None]
 
 def _verdict_key(r: CheckResult) -> tuple[int, bool]:
     """The verdict's key, and whether its detail was compared by identity."""
-    t, sector, tier, subject, check, detail = (
-        r.target, r.sector, r.tier, r.subject, r.check, r.detail)  # fmt: skip
-    status = str(r.status)
+    compared = _compared(r.detail)
+    key = verdict_key(r.target, r.sector, r.tier, r.subject, r.check, str(r.status), r.detail,
+                      compared, r.vantage)  # fmt: skip
+    return key, compared is not None
+
+
+def verdict_key(
+    target: str, sector: str, tier: str, subject: str, check: str, status: str, detail: str,
+    compared: str | None = None, vantage: str | None = None,
+) -> int:  # fmt: skip
+    """The key of a verdict's fields; `compared`: the detail as compared (_compared), when
+    it is compared by identity."""
     # each field with its length before it: no two tuples give one text, and no JSON made;
     # a detail compared by identity is marked `i` (a text's field starts with a digit);
     # a vantage point only when there is one, so a local scan's keys do not change
-    compared = _compared(detail)
     said = f"{len(detail)}:{detail}" if compared is None else f"i{len(compared)}:{compared}"
-    text = (f"{len(t)}:{t}{len(sector)}:{sector}{len(tier)}:{tier}{len(subject)}:{subject}"
-            f"{len(check)}:{check}{len(status)}:{status}{said}")  # fmt: skip
-    if r.vantage is not None:
-        text += f"v{len(r.vantage)}:{r.vantage}"
-    return text_key(text), compared is not None
+    text = (f"{len(target)}:{target}{len(sector)}:{sector}{len(tier)}:{tier}"
+            f"{len(subject)}:{subject}{len(check)}:{check}{len(status)}:{status}"
+            f"{said}")  # fmt: skip
+    if vantage is not None:
+        text += f"v{len(vantage)}:{vantage}"
+    return text_key(text)
 
 
 Pending = tuple[int, str, str, str, str, str, str, str, str | None]  # a Verdict but its data

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ipv6scan.finish.pipes import widen
-from ipv6scan.history_store import BATCH, text_key, verdict_record, verdict_row
+from ipv6scan.history_store import BATCH, Verdict, text_key, verdict_record, verdict_row
 from ipv6scan.model import CheckResult, fast_dumps
 
 HEADER = struct.Struct("<IIII")  # entries, then the bytes of each JSON part
@@ -78,7 +78,7 @@ class HistoryFrames:
         self._verdict_keys: array[int] = array("q")
         self._evidence_keys: array[int] = array("q")
         self._durations: array[float] = array("d")
-        self._verdicts: list[tuple[Any, ...]] = []
+        self._verdicts: list[Verdict] = []
         self._evidence: list[tuple[int, str]] = []
         self._details: list[list[Any]] = []
 
@@ -89,12 +89,20 @@ class HistoryFrames:
         key, pending, own = verdict_record(r)
         if own is not None:
             self._details.append([len(self._verdicts), *own])
+        self.add_made(key, verdict_row(pending), text_key(evidence), evidence, r.duration_ms)
+
+    def add_made(
+        self, key: int, verdict: Verdict, evidence_key: int, evidence: str, duration_ms: float
+    ) -> None:
+        """A result's records made already (add's, or finish.line_shapes' from its line's
+        shape): its verdict's key and row, its evidence's key and text, its duration."""
+        if self._out is None:
+            return
         self._verdict_keys.append(key)
-        self._verdicts.append(verdict_row(pending))
-        evidence_key = text_key(evidence)
+        self._verdicts.append(verdict)
         self._evidence_keys.append(evidence_key)
         self._evidence.append((evidence_key, evidence))
-        self._durations.append(r.duration_ms)
+        self._durations.append(duration_ms)
         if len(self._verdicts) >= BATCH:
             self._flush()
 

@@ -30,16 +30,18 @@ from typing import IO
 from ipv6scan.collector import paused
 from ipv6scan.finish import groups as window
 from ipv6scan.finish.history_beside import HistoryFrames
+from ipv6scan.finish.line_shapes import LineShapes
 from ipv6scan.finish.lines import parse_line, read_lines
 from ipv6scan.finish.pipes import widen
 from ipv6scan.model import CheckResult
-from ipv6scan.report.tables import CsvWriter, JunitWriter, evidence_text
+from ipv6scan.report.tables import CsvWriter, JunitWriter, MadeCase, evidence_text
 from ipv6scan.scoring.vantage import combine
 
 BESIDE_BYTES = 8 << 20  # results.jsonl's size from which the two files are written beside
 HELD, REGROUP = b"0", b"1"  # the pass's verdict on its grouping
 # not `-m` this module: the package imports it first, and runpy would warn of that
 CHILD = "import sys; from ipv6scan.finish.tables_beside import main; sys.exit(main())"
+Row = CheckResult | MadeCase  # a line's result, or its test case made from its shape
 
 
 class TablesBeside:
@@ -150,15 +152,15 @@ class OpenGroups:
     in order of first appearance once more than `window` are open: as the pass's, so long
     as no target comes back after its group closed, which is what the pass checks."""
 
-    def __init__(self, on_group: Callable[[list[CheckResult]], None], window: int) -> None:
+    def __init__(self, on_group: Callable[[list[Row]], None], window: int) -> None:
         self._on_group = on_group
         self._window = window
-        self._open: dict[str, list[CheckResult]] = {}
+        self._open: dict[str, list[Row]] = {}
         # the open names in order of first appearance: next(iter(self._open)) would step
         # over every slot popped since the dict last grew (2.2 s more at a million names)
         self._order: deque[str] = deque()
 
-    def add(self, r: CheckResult) -> None:
+    def add(self, r: Row) -> None:
         group = self._open.get(r.target)
         if group is not None:
             group.append(r)
@@ -184,15 +186,26 @@ def write_tables(
 ) -> None:
     """The child's work, as the pass does it: each result to results.csv in order, each
     target's results, vantage points made one, to junit.xml in order of first appearance;
-    each result, with its evidence text, to `records` (the history's: history_beside)."""
+    each result, with its evidence text, to `records` (the history's: history_beside). A
+    line of a shape seen before is not parsed: its texts are its shape's (line_shapes)."""
 
-    def suite(group: list[CheckResult]) -> None:
+    def suite(group: list[Row]) -> None:
         if junit is not None:
             junit.add(combine(group, share))
 
     groups = OpenGroups(suite, window.WINDOW)
+    shapes = LineShapes()
     with paused():  # as the pass's (collector.py)
         for line in lines:
+            made = shapes.make(line)
+            if made is not None:
+                row, key, verdict, evidence_key, evidence, ms, case = made
+                if csv is not None:
+                    csv.write_row(row)
+                if records is not None:
+                    records.add_made(key, verdict, evidence_key, evidence, ms)
+                groups.add(case)
+                continue
             r = parse_line(line)
             if r is None:
                 continue

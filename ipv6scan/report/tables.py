@@ -6,7 +6,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from ipv6scan.model import CheckResult, Status, json_encoder, json_text
 
@@ -61,12 +61,37 @@ def write_csv(results: Iterable[CheckResult], path: Path) -> None:
 CSV_BATCH = 1024  # rows written at once
 
 
-class CsvWriter:
-    """results.csv a result at a time, so that it can share a pass with another writer.
+def csv_duration(ms: float) -> str:
+    """A duration as results.csv writes it."""
+    return str(round(ms, 3))
 
-    A row is written as csv.writer would write it (_csv_cell: the rule, once), but most
-    rows' fields need nothing done: they are joined as they are and checked together.
-    Only the evidence (JSON: always quoted) goes through _csv_cell each time."""
+
+def csv_row(r: CheckResult, evidence: str) -> str:
+    """A result's row of results.csv; `evidence` as evidence_text gives it. Written as
+    csv.writer would write it (_csv_cell: the rule, once), but most rows' fields need
+    nothing done: they are joined as they are and checked together. Only the evidence
+    (JSON: always quoted) goes through _csv_cell each time."""
+    # join() reads a str subclass (Status, Detail) as its text, as csv.writer does
+    head = ",".join((r.target, r.sector, r.tier, r.subject, r.check, r.status, r.detail))
+    duration = csv_duration(r.duration_ms)
+    if (  # _csv_cell would leave all these fields as they are: join them as they are
+        not r.vantage
+        and head.count(",") == 6  # no comma of their own
+        and '"' not in head  # nor the rest of _NEEDS_QUOTES
+        and "\r" not in head
+        and "\n" not in head
+        and head[:1] not in _FORMULA_FIRST
+        and duration[:1] not in _FORMULA_FIRST
+        and _FORMULA_INSIDE.search(head) is None  # a false alarm costs only the slow way
+    ):
+        return f"{head},{_csv_cell(evidence)},{duration},\r\n"
+    return _csv_line((r.target, r.sector, r.tier, r.subject, r.check, str(r.status), r.detail,
+                      evidence, duration, r.vantage or ""))  # fmt: skip
+
+
+class CsvWriter:
+    """results.csv a result at a time (csv_row), so that it can share a pass with another
+    writer."""
 
     def __init__(self, path: Path) -> None:
         # UTF-8 with a byte-order mark, written once at the start ("utf-8-sig"): without it
@@ -77,26 +102,11 @@ class CsvWriter:
 
     def write(self, r: CheckResult, evidence: str | None = None) -> None:
         """`evidence`: the result's evidence as evidence_text gives it, when known."""
-        if evidence is None:
-            evidence = evidence_text(r.evidence)
-        # join() reads a str subclass (Status, Detail) as its text, as csv.writer does
-        head = ",".join((r.target, r.sector, r.tier, r.subject, r.check, r.status, r.detail))
-        duration = str(round(r.duration_ms, 3))
-        if (  # _csv_cell would leave all these fields as they are: join them as they are
-            not r.vantage
-            and head.count(",") == 6  # no comma of their own
-            and '"' not in head  # nor the rest of _NEEDS_QUOTES
-            and "\r" not in head
-            and "\n" not in head
-            and head[:1] not in _FORMULA_FIRST
-            and duration[:1] not in _FORMULA_FIRST
-            and _FORMULA_INSIDE.search(head) is None  # a false alarm costs only the slow way
-        ):
-            self._lines.append(f"{head},{_csv_cell(evidence)},{duration},\r\n")
-        else:
-            self._lines.append(_csv_line((r.target, r.sector, r.tier, r.subject, r.check,
-                                          str(r.status), r.detail, evidence, duration,
-                                          r.vantage or "")))  # fmt: skip
+        self.write_row(csv_row(r, evidence_text(r.evidence) if evidence is None else evidence))
+
+    def write_row(self, row: str) -> None:
+        """A row made already (csv_row's, or finish.line_shapes' from one)."""
+        self._lines.append(row)
         if len(self._lines) >= CSV_BATCH:
             self._flush()
 
@@ -146,7 +156,7 @@ _NEEDS_ESCAPE = re.compile(
 )
 
 
-def _plain_names(target: str, rows: Sequence[CheckResult]) -> bool:
+def _plain_names(target: str, rows: Sequence[CheckResult | MadeCase]) -> bool:
     """Whether the target, and every tier, subject and check of `rows`, needs no escaping:
     then each attribute made of them is itself in double quotes."""
     names = [target]
@@ -203,6 +213,56 @@ class _Memo:
         return found
 
 
+def junit_time(ms: float) -> str:
+    """A duration as junit.xml's time attributes write it (seconds)."""
+    return f"{ms / 1000:.3f}"
+
+
+MESSAGE_CHARS, BODY_CHARS = 500, 4000  # of a detail, of the evidence, in a test case
+
+
+def junit_case(
+    r: CheckResult,
+    plain: bool,
+    attr: Callable[[str], str] = _xml_attr,
+    text: Callable[[str], str] = _xml_text,
+) -> str:
+    """A result's test case; `plain`: its suite's names need no escaping (_plain_names);
+    `attr`, `text`: _xml_attr and _xml_text, or memos of them."""
+    target, status = r.target, r.status
+    if plain:
+        cls, name = f'"{target}.{r.tier}"', f'"{r.subject} {r.check}"'
+    else:
+        cls, name = _xml_attr(f"{target}.{r.tier}"), _xml_attr(f"{r.subject} {r.check}")
+    head = f'    <testcase classname={cls} name={name} time="{junit_time(r.duration_ms)}">'
+    if status is Status.FAIL or status is Status.ERROR:
+        tag = "failure" if status is Status.FAIL else "error"
+        msg = attr(r.detail[:MESSAGE_CHARS])
+        body = text(json_text(r.evidence)[:BODY_CHARS])
+        return f"{head}<{tag} message={msg}>{body}</{tag}></testcase>\n"
+    if status is Status.SKIP:
+        return f"{head}<skipped message={attr(r.detail[:MESSAGE_CHARS])}/></testcase>\n"
+    if status is Status.WARN:
+        return f"{head}<system-out>{text('warn: ' + r.detail)}</system-out></testcase>\n"
+    return head + "</testcase>\n"
+
+
+class MadeCase(NamedTuple):
+    """A result's test case made already (finish.line_shapes), standing in for the result
+    in its target's group: what JunitWriter.add and scoring.vantage.combine read of it. A
+    named tuple: made for most lines of a large run, at a tenth of a frozen dataclass's
+    cost."""
+
+    target: str
+    tier: str
+    subject: str
+    check: str
+    status: Status
+    duration_ms: float
+    text: str  # junit_case's
+    vantage: None = None
+
+
 class JunitWriter:
     """junit.xml a suite at a time. The totals open the file but are known only at the
     end, so the suites go to a scratch file beside it and are copied in after them."""
@@ -215,7 +275,8 @@ class JunitWriter:
         self._suites: list[str] = []  # written JUNIT_BATCH at a time
         self._attr, self._text = _Memo(_xml_attr), _Memo(_xml_text)
 
-    def add(self, rows: Sequence[CheckResult]) -> None:
+    def add(self, rows: Sequence[CheckResult | MadeCase]) -> None:
+        """A target's suite: its results, or test cases made already (MadeCase), or both."""
         if not rows or self._body is None:
             return
         f = e = s = 0
@@ -229,31 +290,16 @@ class JunitWriter:
         for r in rows:
             status = r.status
             times.append(r.duration_ms)
-            if plain:
-                cls, name = f'"{target}.{r.tier}"', f'"{r.subject} {r.check}"'
-            else:
-                cls, name = _xml_attr(f"{target}.{r.tier}"), _xml_attr(f"{r.subject} {r.check}")
-            head = f'    <testcase classname={cls} name={name} time="{r.duration_ms / 1000:.3f}">'
-            if status is Status.PASS:
-                parts.append(head + "</testcase>\n")
-            elif status is Status.FAIL or status is Status.ERROR:
-                if status is Status.FAIL:
-                    f += 1
-                    tag = "failure"
-                else:
-                    e += 1
-                    tag = "error"
-                msg = attr(r.detail[:500])
-                body = text(json_text(r.evidence)[:4000])
-                parts.append(f"{head}<{tag} message={msg}>{body}</{tag}></testcase>\n")
+            if status is Status.FAIL:
+                f += 1
+            elif status is Status.ERROR:
+                e += 1
             elif status is Status.SKIP:
                 s += 1
-                parts.append(f"{head}<skipped message={attr(r.detail[:500])}/></testcase>\n")
-            elif status is Status.WARN:
-                parts.append(f"{head}<system-out>{text('warn: ' + r.detail)}"
-                             "</system-out></testcase>\n")  # fmt: skip
+            if type(r) is MadeCase:
+                parts.append(r.text)
             else:
-                parts.append(head + "</testcase>\n")
+                parts.append(junit_case(r, plain, attr, text))  # type: ignore[arg-type]
         seconds = sum(times) / 1000  # sum(): its rounding, as before
         self.total += len(rows)
         self.failures += f

@@ -13,14 +13,34 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from ipv6scan.model import CheckResult, Status
+
+
+class Vote(Protocol):
+    """What combine reads of a result: a CheckResult, or a test case made already
+    (report.tables.MadeCase, which stands in for its result in junit.xml's groups)."""
+
+    @property
+    def vantage(self) -> str | None: ...
+    @property
+    def tier(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def check(self) -> str: ...
+    @property
+    def status(self) -> Status: ...
+
+
+V = TypeVar("V", bound=Vote)
 
 # best first: the k-th best status is the one k vantage points reach at least
 _RANK = {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2}
 
 
-def combine(results: Sequence[CheckResult], share: float = 1.0) -> Sequence[CheckResult]:
+def combine(results: Sequence[V], share: float = 1.0) -> Sequence[V]:
     """One result per (tier, subject, check), in the order they first appear; `results`
     as they are when none names a vantage point (a local scan)."""
     for r in results:  # a plain loop: any() over a generator costs twice as much a group
@@ -28,13 +48,13 @@ def combine(results: Sequence[CheckResult], share: float = 1.0) -> Sequence[Chec
             break
     else:
         return results
-    groups: dict[tuple[str, str, str], list[CheckResult]] = {}
+    groups: dict[tuple[str, str, str], list[V]] = {}
     for r in results:
         groups.setdefault((r.tier, r.subject, r.check), []).append(r)
     return [pick(group, share) for group in groups.values()]
 
 
-def pick(group: Sequence[CheckResult], share: float = 1.0) -> CheckResult:
+def pick(group: Sequence[V], share: float = 1.0) -> V:
     """The result that at least `share` of the deciding vantage points reach."""
     decided = sorted((r for r in group if r.status in _RANK), key=lambda r: _RANK[r.status])
     if not decided:  # nobody could decide: an error says more than a skip

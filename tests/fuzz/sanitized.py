@@ -1,4 +1,5 @@
-"""The fast lane built with ASan and UBSan, and the environment a process needs to load it.
+"""The hand-written C (the fast lane, the line cutter) built with ASan and UBSan, and the
+environment a process needs to load it.
 
 Built into a directory of its own, never over the in-tree extension other tests import.
 LANE_EXACT_DATAGRAMS gives each datagram a heap block of its exact length (see _lane.c),
@@ -18,10 +19,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 LANE_SOURCE = ROOT / "ipv6scan" / "engine" / "_lane.c"
+CUT_SOURCE = ROOT / "ipv6scan" / "finish" / "_cut.c"
 SANITIZE = [
     "-O1", "-g", "-fno-omit-frame-pointer",
     "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
-    "-DLANE_EXACT_DATAGRAMS",
+    "-DLANE_EXACT_DATAGRAMS", "-DCUT_EXACT_BUFFERS",
 ]  # fmt: skip
 SANITIZER_MARKS = ("AddressSanitizer", "runtime error:", "UndefinedBehaviorSanitizer")
 
@@ -45,12 +47,17 @@ def libasan() -> str:
 
 def build_lane(out_dir: Path, source: Path = LANE_SOURCE) -> Path:
     """The lane compiled with ASan and UBSan into out_dir (never over the in-tree build)."""
+    return build(out_dir, source, "_lane")
+
+
+def build(out_dir: Path, source: Path, name: str) -> Path:
+    """Hand-written C (`name`: its module's) with ASan and UBSan, into out_dir."""
     gcc = shutil.which("gcc")
     if gcc is None:
         raise NoCompiler("gcc is not installed")
     out_dir.mkdir(parents=True, exist_ok=True)
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-    target = out_dir / f"_lane{suffix}"
+    target = out_dir / f"{name}{suffix}"
     include = sysconfig.get_paths()["include"]
     done = subprocess.run(
         [gcc, "-shared", "-fPIC", *SANITIZE, f"-I{include}", str(source), "-o", str(target)],
@@ -61,6 +68,29 @@ def build_lane(out_dir: Path, source: Path = LANE_SOURCE) -> Path:
     if done.returncode != 0:
         raise RuntimeError(f"the sanitizer build of {source} failed:\n{done.stderr[-4000:]}")
     return target
+
+
+def build_for_test(out_dir: Path, source: Path, name: str) -> Path:
+    """build(), or the test skipped where no sanitizer build can be had (failed under CI,
+    which must run it)."""
+    import pytest
+
+    try:
+        libasan()
+        return build(out_dir, source, name)
+    except NoCompiler as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the sanitizer build needs gcc with libasan under CI: {exc}")
+        pytest.skip(str(exc))
+
+
+def planted(source: Path, check: str, taken: str, out: Path) -> Path:
+    """`source` with a bound check taken out (`taken`, from the one place `check` is), at
+    `out`: what the fuzzer must find."""
+    text = source.read_text()
+    assert text.count(check) == 1, "the planted bug no longer applies: update the test"
+    out.write_text(text.replace(check, check.replace(taken, "")))
+    return out
 
 
 def child_env() -> dict[str, str]:
@@ -77,9 +107,14 @@ def child_env() -> dict[str, str]:
 
 
 def load_lane(path: Path) -> Any:
-    loader = importlib.machinery.ExtensionFileLoader("ipv6scan.engine._lane", str(path))
-    spec = importlib.util.spec_from_loader("ipv6scan.engine._lane", loader)
+    return load(path, "ipv6scan.engine._lane").Lane
+
+
+def load(path: Path, name: str) -> Any:
+    """The extension module at `path`, as `name` (its PyInit_ is the last part's)."""
+    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
+    spec = importlib.util.spec_from_loader(name, loader)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
-    return module.Lane
+    return module

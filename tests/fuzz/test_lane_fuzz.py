@@ -10,21 +10,13 @@ import os
 import random
 from pathlib import Path
 
-import pytest
-
 from tests.fuzz import lane_fuzz, sanitized
 
 SECONDS = float(os.environ.get("IPV6SCAN_FUZZ_SECONDS", "45"))
 
 
 def _sanitized(tmp_path: Path, source: Path = sanitized.LANE_SOURCE) -> Path:
-    try:
-        sanitized.libasan()
-        return sanitized.build_lane(tmp_path / "asan", source)
-    except sanitized.NoCompiler as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the sanitizer build needs gcc with libasan under CI: {exc}")
-        pytest.skip(str(exc))
+    return sanitized.build_for_test(tmp_path / "asan", source, "_lane")
 
 
 def test_the_lane_survives_the_fuzzer_under_asan_and_ubsan(tmp_path: Path) -> None:
@@ -41,11 +33,9 @@ def test_the_lane_survives_the_fuzzer_under_asan_and_ubsan(tmp_path: Path) -> No
 
 def test_the_fuzzer_finds_a_read_past_the_datagram(tmp_path: Path) -> None:
     # the same lane with one bound check taken out: the answer's RDLENGTH is trusted
-    source = sanitized.LANE_SOURCE.read_text()
     check = "        if (end > n || klass != 1)\n            return -1;\n        r->type = type;"
-    assert source.count(check) == 1, "the planted bug no longer applies: update this test"
-    planted = tmp_path / "_lane_planted.c"
-    planted.write_text(source.replace(check, check.replace("end > n || ", "")))
+    planted = sanitized.planted(sanitized.LANE_SOURCE, check, "end > n || ",
+                                tmp_path / "_lane_planted.c")  # fmt: skip
     lane = _sanitized(tmp_path, planted)
     outcome = lane_fuzz.run(30, 1, 1, tmp_path, lane)
     assert not outcome.ok, "30 s of fuzzing missed a read past the end of a datagram"

@@ -87,22 +87,35 @@ def test_ci_imports_the_compiled_module(name: str) -> None:
     assert is_compiled(module), f"{name} imports from {module.__file__}, not compiled: {why}"
 
 
-def test_the_fast_lane_matches_its_source() -> None:
-    """engine/_lane.c has no .py beside it to check against: its hash is in the record."""
-    lanes = [path for suffix in SUFFIXES for path in (PACKAGE / "engine").glob("_lane" + suffix)]
-    if not lanes:
-        pytest.skip("the fast lane is not built here")
+# the hand-written C: (its directory, its name, the record's prefix, its module, the name
+# that module binds to it, or None without it)
+HANDWRITTEN = [
+    ("engine", "_lane", "LANE", "ipv6scan.engine.lane", "Lane"),
+    ("finish", "_cut", "CUT", "ipv6scan.finish.line_shapes", "cut_in_c"),
+]
+
+
+@pytest.mark.parametrize(("folder", "name", "prefix", "_user", "_bound"), HANDWRITTEN)
+def test_the_hand_written_c_matches_its_source(
+    folder: str, name: str, prefix: str, _user: str, _bound: str
+) -> None:
+    """A .c has no .py beside it to check against: its hash is in the record."""
+    built = [path for suffix in SUFFIXES for path in (PACKAGE / folder).glob(name + suffix)]
+    if not built:
+        pytest.skip(f"{folder}/{name}.c is not built here")
     record = _build_record()
-    source = hashlib.sha256((PACKAGE / "engine" / "_lane.c").read_bytes()).hexdigest()
-    assert getattr(record, "LANE_SHA256", None) == source, f"{lanes[0]} is stale; {REBUILD}"
+    source = hashlib.sha256((PACKAGE / folder / f"{name}.c").read_bytes()).hexdigest()
+    assert getattr(record, f"{prefix}_SHA256", None) == source, f"{built[0]} is stale; {REBUILD}"
 
 
-def test_ci_has_the_fast_lane() -> None:
+@pytest.mark.parametrize(("folder", "name", "prefix", "user", "bound"), HANDWRITTEN)
+def test_ci_has_the_hand_written_c(
+    folder: str, name: str, prefix: str, user: str, bound: str
+) -> None:
     if os.environ.get("CI") != "true":
-        pytest.skip("checked under CI (CI=true) only: the general bulk path is fine elsewhere")
+        pytest.skip("checked under CI (CI=true) only: the Python fallbacks are fine elsewhere")
     if os.environ.get("IPV6SCAN_PURE_PYTHON") == "1":
         pytest.skip("IPV6SCAN_PURE_PYTHON=1 asks for a pure-Python build")
-    from ipv6scan.engine import lane
-
-    why = getattr(_build_record(), "LANE_NOT_COMPILED", None) or "no build record"
-    assert lane.Lane is not None, f"the fast lane (engine/_lane.c) is not compiled: {why}"
+    module = importlib.import_module(user)
+    why = getattr(_build_record(), f"{prefix}_NOT_COMPILED", None) or "no build record"
+    assert getattr(module, bound) is not None, f"{folder}/{name}.c is not compiled: {why}"
