@@ -57,6 +57,18 @@ def test_paused_turns_the_collector_off_inside_and_back_on_after() -> None:
     assert gc.isenabled()  # on again when the block fails too
 
 
+def test_what_a_paused_block_leaves_alive_is_frozen_until_the_phase_ends() -> None:
+    """Not walked by a young collection on the way out (0.1 s at 100,000 names, nothing
+    freed): frozen, and given back to the collector when the tuned phase ends."""
+    with tuned_collector():
+        before = gc.get_freeze_count()
+        with paused():
+            kept = [[i] for i in range(1000)]
+        assert gc.get_freeze_count() >= before + len(kept)
+        assert gc.get_count()[0] < len(kept)  # nothing of it left for a young collection
+    assert gc.get_freeze_count() == 0
+
+
 def test_paused_leaves_a_collector_that_was_off_off() -> None:
     gc.disable()
     try:
