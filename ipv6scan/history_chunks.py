@@ -196,14 +196,8 @@ class ChunkReader:
     def chunks_of(self, table: str, keys: Iterable[int]) -> Iterator[tuple[int, list[int]]]:
         """(chunk, its keys among these), chunks in order."""
         by_chunk: dict[int, list[int]] = {}
-        wanted = sorted(set(keys))  # in key order: each page of the key table read once
-        for start in range(0, len(wanted), LOOKUP):
-            part = wanted[start : start + LOOKUP]
-            marks = ",".join("?" * len(part))
-            for key, chunk in self.conn.execute(
-                f"SELECT key, chunk FROM {table} WHERE key IN ({marks})", part
-            ):
-                by_chunk.setdefault(chunk, []).append(key)
+        for key, chunk in in_key_order(self.conn, f"SELECT key, chunk FROM {table}", keys):
+            by_chunk.setdefault(chunk, []).append(key)
         return iter(sorted(by_chunk.items()))
 
     def raw(self, chunk: int) -> bytes:
@@ -255,17 +249,28 @@ def compact(conn: sqlite3.Connection, table: str) -> None:
 
 def _pointing(conn: sqlite3.Connection, table: str, chunk: int, keys: list[int]) -> set[int]:
     """Which of `keys` point to `chunk` in `table`."""
-    kept: set[int] = set()
-    for start in range(0, len(keys), LOOKUP):
-        part = keys[start : start + LOOKUP]
+    select = f"SELECT key FROM {table} WHERE chunk = ? AND"
+    return {key for (key,) in select_in(conn, select, "key", keys, chunk)}
+
+
+def select_in(
+    conn: sqlite3.Connection, select: str, column: str, values: Sequence[Any], *before: Any
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of `select` (ending in WHERE or AND) with `column IN (values)`, LOOKUP
+    values a statement; `before`: the parameters of `select`'s own placeholders."""
+    for start in range(0, len(values), LOOKUP):
+        part = values[start : start + LOOKUP]
         marks = ",".join("?" * len(part))
-        kept.update(
-            key
-            for (key,) in conn.execute(
-                f"SELECT key FROM {table} WHERE chunk = ? AND key IN ({marks})", (chunk, *part)
-            )
-        )
-    return kept
+        yield from conn.execute(f"{select} {column} IN ({marks})", (*before, *part))
+
+
+def in_key_order(
+    conn: sqlite3.Connection, select: str, keys: Iterable[int]
+) -> Iterator[tuple[Any, ...]]:
+    """The rows `select` finds (key first) for these keys, each once, in key order: keys
+    looked up in order read each page of a table once, where the same keys in a run's
+    order (random) read a page for each; a third of the cost."""
+    return select_in(conn, f"{select} WHERE", "key", sorted(set(keys)))
 
 
 def migrate(conn: sqlite3.Connection, batch: int) -> None:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ipv6scan import history_chunks
 from ipv6scan.checks import catalogue
-from ipv6scan.history_chunks import LOOKUP, ChunkReader
+from ipv6scan.history_chunks import LOOKUP, ChunkReader, in_key_order, select_in
 from ipv6scan.history_columns import BLOCKS, Column, block_keys, load_blocks, split, store_blocks
 from ipv6scan.history_stage import Stage
 from ipv6scan.messages import MESSAGES, identity
@@ -527,13 +527,9 @@ def named_rows(
     name), then each run's among them."""
     wanted = list(dict.fromkeys(names))
     found: dict[str, list[int]] = {}
-    for start in range(0, len(wanted), LOOKUP):
-        part = wanted[start : start + LOOKUP]
-        marks = ",".join("?" * len(part))
-        for key, target in conn.execute(
-            f"SELECT key, target FROM target_rows WHERE target IN ({marks})", part
-        ):
-            found.setdefault(target, []).append(key)
+    for key, target in select_in(conn, "SELECT key, target FROM target_rows WHERE", "target",
+                                 wanted):  # fmt: skip
+        found.setdefault(target, []).append(key)
     reader = ChunkReader(conn)
     rows: dict[int, list[dict[str, Any]]] = {}
     for run_id in run_ids:
@@ -547,19 +543,6 @@ def named_rows(
             if entry is not None:
                 rows[run_id].append(json_loads(entry[ROW_TEXT]))
     return rows
-
-
-def in_key_order(
-    conn: sqlite3.Connection, select: str, keys: Iterable[int]
-) -> Iterator[tuple[Any, ...]]:
-    """The rows `select` finds (key first) for these keys, each once, in key order: keys
-    looked up in order read each page of a table once, where the same keys in a run's
-    order (random) read a page for each; a third of the cost."""
-    wanted = sorted(set(keys))
-    for start in range(0, len(wanted), LOOKUP):
-        chunk = wanted[start : start + LOOKUP]
-        marks = ",".join("?" * len(chunk))
-        yield from conn.execute(f"{select} WHERE key IN ({marks})", chunk)
 
 
 def row_scores(conn: sqlite3.Connection, keys: Iterable[int]) -> dict[int, tuple[str, Any]]:
