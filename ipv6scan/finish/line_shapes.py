@@ -78,11 +78,11 @@ _CUT_DETAIL = (Status.FAIL, Status.ERROR, Status.SKIP)  # theirs holds the detai
 
 
 class LineShapes:
-    """make(line): the line's texts from its shape's plan, or None (the slow way).
-    `compiled`: the lines cut in C (finish/_cut.c, a third of _cut's time) when built."""
+    """make(line): the line's texts from its shape's plan, or None (the slow way). The
+    lines are cut in C (finish/_cut.c, a third of _cut's time) where it is built."""
 
-    def __init__(self, compiled: bool = True) -> None:
-        self._cut = cut_in_c if compiled and cut_in_c is not None else _cut
+    def __init__(self) -> None:
+        self._cut = cut_in_c if cut_in_c is not None else _cut
         self._plans: dict[bytes, Plan | None] = {}  # None: a shape with no plan
         self._unchecked: set[bytes] = set()  # plans not yet held to a line of their own
         self._seen: set[int] = set()
@@ -255,13 +255,13 @@ def slow(r: CheckResult) -> Made:
 class _Rendered:
     """A shape's texts from one set of stand-ins, cut where they are."""
 
-    texts: tuple[Template | None, ...]  # csv, evidence, detail, data, case, evidence's JSON
+    texts: tuple[Template, Template, Template, Template, Template]  # see plan()
+    data: Template | None  # the detail's key and parameters, if it has a key
     fields: tuple[str, str, str, Status]
 
-    def plan(self) -> Plan | None:
-        csv, evidence, detail, data, case, body = self.texts
-        if csv is None or evidence is None or detail is None or case is None or body is None:
-            return None
+    def plan(self) -> Plan:
+        csv, evidence, detail, case, body = self.texts  # body: the evidence's JSON
+        data = self.data
         sector, tier, check, status = self.fields
         fixed = sum(len(part) for part in body if isinstance(part, str))
         holes = tuple(part for part in body if isinstance(part, int))
@@ -294,8 +294,11 @@ def _render(middle: bytes, body: bytes, stand_ins: list[str], ms: float) -> _Ren
     holes[csv_duration(ms)] = len(stand_ins)
     holes[junit_time(ms)] = len(stand_ins) + 1
     cut = re.compile("|".join(re.escape(h) for h in sorted(holes, key=len, reverse=True)))
-    texts = (made[0], made[4], str(r.detail), made[2][9], made[6].text, json_text(r.evidence))
-    return _Rendered(tuple(_cut_text(t, cut, holes) if t is not None else None for t in texts),
+    csv, evidence, detail, case, evidence_json = (_cut_text(text, cut, holes) for text in (
+        made[0], made[4], str(r.detail), made[6].text, json_text(r.evidence)))  # fmt: skip
+    data = made[2][9]
+    return _Rendered((csv, evidence, detail, case, evidence_json),
+                     _cut_text(data, cut, holes) if data is not None else None,
                      (r.sector, r.tier, r.check, r.status))  # fmt: skip
 
 

@@ -27,7 +27,8 @@ DURATION = b', "duration_ms": '
 
 
 def seeds() -> list[bytes]:
-    """Lines as the scan writes them: a pass, a failure, NXDOMAIN, a chain, a long one."""
+    """Lines as the scan writes them: a pass with a CNAME chain, one with 70 addresses, an
+    NXDOMAIN failure."""
     base = {
         "target": "n1.bench.example", "sector": "enterprise", "tier": "services",
         "subject": "www.n1.bench.example", "check": "dns.aaaa", "status": "pass",
